@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx_net: attaching and detaching the socket behind each virtqueue
+ * (VHOST_NET_SET_BACKEND), and stopping all I/O.
+ */
+#include <linux/file.h>
+#include <linux/if_packet.h>
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
+#include <linux/net.h>
+#include <net/sock.h>
+
+#include "net.h"
+
+/*
+ * A raw AF_PACKET socket.  Both the family and the type are checked: a
+ * socket of another family handed to us would otherwise be driven through
+ * ops it does not implement the way we assume (CVE-2020-10942 class).
+ */
+static struct socket *vhostx_net_raw_socket(int fd)
+{
+	struct socket *sock;
+	int r;
+
+	sock = sockfd_lookup(fd, &r);
+	if (!sock)
+		return ERR_PTR(-ENOTSOCK);
+
+	if (!sock->sk || sock->sk->sk_family != AF_PACKET) {
+		r = -EPFNOSUPPORT;
+		goto err_put;
+	}
+	if (sock->sk->sk_type != SOCK_RAW) {
+		r = -ESOCKTNOSUPPORT;
+		goto err_put;
+	}
+	return sock;
+
+err_put:
+	sockfd_put(sock);
+	return ERR_PTR(r);
+}
+
+/* A tun/tap file or a macvtap/ipvtap file.  Holds a reference on the file. */
+static struct socket *vhostx_net_tap_socket(int fd)
+{
+	struct socket *sock;
+	struct file *file;
+
+	file = fget(fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+
+	sock = tun_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+	sock = tap_get_socket(file);
+	if (!IS_ERR(sock))
+		return sock;
+
+	fput(file);
+	return ERR_PTR(-ENOTSOCK);
+}
+
+/*
+ * The socket behind @fd with a reference on its file (dropped with
+ * sockfd_put()), NULL for fd -1, or ERR_PTR(-ENOTSOCK) for anything that
+ * is neither tun/tap, macvtap nor a raw packet socket.
+ */
+static struct socket *vhostx_net_get_socket(int fd)
+{
+	struct socket *sock;
+
+	if (fd == -1)
+		return NULL;
+
+	sock = vhostx_net_raw_socket(fd);
+	if (!IS_ERR(sock))
+		return sock;
+
+	sock = vhostx_net_tap_socket(fd);
+	if (!IS_ERR(sock))
+		return sock;
+	/* Like vhost-net: one errno for every unusable descriptor. */
+	return ERR_PTR(-ENOTSOCK);
+}
+
+/**
+ * vhostx_net_enable_poll() - watch the attached socket for readiness
+ * @nvq: network virtqueue, with its vq mutex held
+ *
+ * Return: 0, or the error vfs_poll() reported for the socket's file.
+ */
+int vhostx_net_enable_poll(struct vhostx_net_vq *nvq)
+{
+	struct socket *sock = vhostx_vq_get_backend(&nvq->vq);
+
+	if (!sock)
+		return 0;
+	return vhostx_poll_start(&nvq->poll, sock->file);
+}
+
+/**
+ * vhostx_net_disable_poll() - stop watching the attached socket
+ * @nvq: network virtqueue, with its vq mutex held
+ */
+void vhostx_net_disable_poll(struct vhostx_net_vq *nvq)
+{
+	if (!vhostx_vq_get_backend(&nvq->vq))
+		return;
+	vhostx_poll_stop(&nvq->poll);
+}
+
+/* Detach the socket of one vq; returns it (or NULL) for the caller to put. */
+static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
+{
+	struct socket *sock;
+
+	mutex_lock(&nvq->vq.mutex);
+	sock = vhostx_vq_get_backend(&nvq->vq);
+	vhostx_net_disable_poll(nvq);
+	if (sock)
+		vhostx_vq_stop(&nvq->vq);
+	nvq->done = 0;
+	mutex_unlock(&nvq->vq.mutex);
+	return sock;
+}
+
+/**
+ * vhostx_net_stop() - detach both sockets and wait for running I/O
+ * @n: the device; called with no lock held
+ *
+ * After this no handler touches a socket, and the socket references are
+ * dropped.
+ */
+void vhostx_net_stop(struct vhostx_net *n)
+{
+	struct socket *sock[VHOSTX_NET_VQ_MAX];
+	int i;
+
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
+		sock[i] = vhostx_net_stop_vq(&n->vqs[i]);
+
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
+		vhostx_vq_flush(&n->vqs[i].vq);
+		if (sock[i])
+			sockfd_put(sock[i]);
+	}
+}
+
+/**
+ * vhostx_net_set_backend() - VHOST_NET_SET_BACKEND
+ * @n: the device
+ * @index: virtqueue (0 RX, 1 TX)
+ * @fd: tap/macvtap/AF_PACKET socket to attach, or -1 to detach
+ *
+ * Replacing a socket while packets flow is safe: the handler sees either
+ * the old or the new socket under the vq mutex, and the old one is only
+ * released after the vq's worker has been flushed.
+ *
+ * Return: 0 or a negative errno.
+ */
+long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
+{
+	struct socket *sock, *oldsock;
+	struct vhostx_net_vq *nvq;
+	struct vhostx_vq *vq;
+	long r;
+
+	mutex_lock(&n->dev.mutex);
+	r = vhostx_dev_check_owner(&n->dev);
+	if (r)
+		goto out_dev;
+
+	if (index >= VHOSTX_NET_VQ_MAX) {
+		r = -ENOBUFS;
+		goto out_dev;
+	}
+	nvq = &n->vqs[index];
+	vq = &nvq->vq;
+
+	sock = vhostx_net_get_socket(fd);
+	if (IS_ERR(sock)) {
+		r = PTR_ERR(sock);
+		goto out_dev;
+	}
+
+	mutex_lock(&vq->mutex);
+	oldsock = vhostx_vq_get_backend(vq);
+	if (sock == oldsock) {
+		/* Nothing changes; drop the extra reference below. */
+		mutex_unlock(&vq->mutex);
+		goto out_put_old;
+	}
+
+	if (sock && !vhostx_vq_access_ok(vq)) {
+		r = -EFAULT;
+		goto out_vq;
+	}
+
+	vhostx_net_disable_poll(nvq);
+	nvq->done = 0;
+	if (sock) {
+		r = vhostx_vq_start(vq, sock);
+		if (r)
+			goto out_restore;
+		r = vhostx_net_enable_poll(nvq);
+		if (r) {
+			vhostx_vq_stop(vq);
+			goto out_restore;
+		}
+	} else {
+		vhostx_vq_stop(vq);
+	}
+	mutex_unlock(&vq->mutex);
+
+	/* Packets may already be waiting on the new socket or in the ring. */
+	if (sock)
+		vhostx_poll_queue(&vq->poll);
+
+out_put_old:
+	if (oldsock) {
+		vhostx_vq_flush(vq);
+		sockfd_put(oldsock);
+	}
+	mutex_unlock(&n->dev.mutex);
+	return 0;
+
+out_restore:
+	/* Keep the old socket attached, as if the call never happened. */
+	if (oldsock && !vhostx_vq_start(vq, oldsock)) {
+		vhostx_net_enable_poll(nvq);
+		oldsock = NULL;
+	} else {
+		vhostx_vq_stop(vq);
+	}
+out_vq:
+	mutex_unlock(&vq->mutex);
+	if (sock)
+		sockfd_put(sock);
+	if (oldsock && !vhostx_vq_get_backend(vq)) {
+		/* Could not restart the old socket: it is detached now. */
+		vhostx_vq_flush(vq);
+		sockfd_put(oldsock);
+	}
+out_dev:
+	mutex_unlock(&n->dev.mutex);
+	return r;
+}

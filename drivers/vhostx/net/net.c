@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx_net: in-kernel virtio-net backend on the vhostx core.
+ *
+ * Each open of /dev/vhostx-net is one virtio-net queue pair (RX = vq 0,
+ * TX = vq 1) whose packets go to and come from a tap, macvtap or raw
+ * AF_PACKET socket given with VHOST_NET_SET_BACKEND.  The userspace ABI is
+ * <linux/vhost.h>, the same as the kernel's vhost-net.
+ */
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/virtio_net.h>
+
+#include "net.h"
+
+bool vhostx_net_zcopytx;
+module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0444);
+MODULE_PARM_DESC(experimental_zcopytx,
+		 "Zero-copy transmit of large packets (reserved, not implemented yet; default off)");
+
+static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
+module_param_named(weight, vhostx_net_weight, int, 0444);
+MODULE_PARM_DESC(weight,
+		 "Packets one handler run may move before yielding (default 256)");
+
+static int vhostx_net_byte_weight = VHOSTX_NET_BYTE_WEIGHT;
+module_param_named(byte_weight, vhostx_net_byte_weight, int, 0444);
+MODULE_PARM_DESC(byte_weight,
+		 "Bytes one handler run may move before yielding (default 524288)");
+
+static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+			     void __user *argp)
+{
+	struct vhost_vring_file backend;
+
+	switch (cmd) {
+	case VHOST_NET_SET_BACKEND:
+		if (copy_from_user(&backend, argp, sizeof(backend)))
+			return -EFAULT;
+		return vhostx_net_set_backend(to_net(dev), backend.index,
+					      backend.fd);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+/*
+ * Who handles the virtio-net header: with VHOST_NET_F_VIRTIO_NET_HDR the
+ * guest's buffers carry it but the socket does not (we strip it on TX and
+ * write an empty one on RX); otherwise it passes through to the socket,
+ * which must have been configured (TUNSETVNETHDRSZ) for the same size.
+ */
+static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
+{
+	struct vhostx_net *n = to_net(dev);
+	size_t hdr_len, vhost_hlen, sock_hlen;
+	int i;
+
+	if (features & (BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+			BIT_ULL(VIRTIO_F_VERSION_1)))
+		hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	else
+		hdr_len = sizeof(struct virtio_net_hdr);
+
+	if (features & BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR)) {
+		vhost_hlen = hdr_len;
+		sock_hlen = 0;
+	} else {
+		vhost_hlen = 0;
+		sock_hlen = hdr_len;
+	}
+
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
+		struct vhostx_net_vq *nvq = &n->vqs[i];
+
+		mutex_lock(&nvq->vq.mutex);
+		nvq->vhost_hlen = vhost_hlen;
+		nvq->sock_hlen = sock_hlen;
+		mutex_unlock(&nvq->vq.mutex);
+	}
+	return 0;
+}
+
+static void vhostx_net_ops_stop(struct vhostx_dev *dev)
+{
+	vhostx_net_stop(to_net(dev));
+}
+
+static struct vhostx_backend_ops vhostx_net_ops = {
+	.name = "net",
+	.features = VHOSTX_CORE_FEATURES |
+		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
+		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
+	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
+	.weight = VHOSTX_NET_PKT_WEIGHT,
+	.byte_weight = VHOSTX_NET_BYTE_WEIGHT,
+	.ioctl = vhostx_net_ioctl,
+	.features_changed = vhostx_net_features_changed,
+	.stop = vhostx_net_ops_stop,
+};
+
+static int vhostx_net_open(struct inode *inode, struct file *f)
+{
+	struct vhostx_vq *vqs[VHOSTX_NET_VQ_MAX];
+	struct vhostx_net *n;
+	int r;
+
+	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
+	if (!n)
+		return -ENOMEM;
+
+	n->vqs[VHOSTX_NET_VQ_RX].vq.handle_kick = vhostx_net_handle_rx_kick;
+	n->vqs[VHOSTX_NET_VQ_TX].vq.handle_kick = vhostx_net_handle_tx_kick;
+	vqs[VHOSTX_NET_VQ_RX] = &n->vqs[VHOSTX_NET_VQ_RX].vq;
+	vqs[VHOSTX_NET_VQ_TX] = &n->vqs[VHOSTX_NET_VQ_TX].vq;
+
+	r = vhostx_dev_init(&n->dev, vqs, VHOSTX_NET_VQ_MAX, &vhostx_net_ops);
+	if (r)
+		goto err_free;
+
+	vhostx_poll_init(&n->vqs[VHOSTX_NET_VQ_RX].poll,
+			 vhostx_net_handle_rx_sock, EPOLLIN, vqs[VHOSTX_NET_VQ_RX]);
+	vhostx_poll_init(&n->vqs[VHOSTX_NET_VQ_TX].poll,
+			 vhostx_net_handle_tx_sock, EPOLLOUT, vqs[VHOSTX_NET_VQ_TX]);
+
+	f->private_data = &n->dev;
+	return 0;
+
+err_free:
+	kvfree(n);
+	return r;
+}
+
+static int vhostx_net_release(struct inode *inode, struct file *f)
+{
+	struct vhostx_dev *dev = f->private_data;
+	struct vhostx_net *n = to_net(dev);
+
+	vhostx_net_stop(n);
+	vhostx_dev_cleanup(dev);
+	kvfree(n);
+	return 0;
+}
+
+static const struct file_operations vhostx_net_fops = {
+	.owner = THIS_MODULE,
+	.open = vhostx_net_open,
+	.release = vhostx_net_release,
+	.unlocked_ioctl = vhostx_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.read_iter = vhostx_fops_read_iter,
+	.write_iter = vhostx_fops_write_iter,
+	.poll = vhostx_fops_poll,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vhostx_net_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vhostx-net",
+	.fops = &vhostx_net_fops,
+};
+
+static int __init vhostx_net_init(void)
+{
+	if (vhostx_net_weight <= 0 || vhostx_net_byte_weight <= 0)
+		return -EINVAL;
+	vhostx_net_ops.weight = vhostx_net_weight;
+	vhostx_net_ops.byte_weight = vhostx_net_byte_weight;
+	return misc_register(&vhostx_net_misc);
+}
+module_init(vhostx_net_init);
+
+static void __exit vhostx_net_exit(void)
+{
+	misc_deregister(&vhostx_net_misc);
+}
+module_exit(vhostx_net_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vhostx virtio-net backend (tap, macvtap, AF_PACKET)");

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx_net receive: socket -> guest RX ring, copying.
+ *
+ * For each packet waiting on the socket we first learn its length without
+ * consuming it, then take enough RX buffers to hold it (several with
+ * VIRTIO_NET_F_MRG_RXBUF, one otherwise), and only then let the socket
+ * copy it in.  A packet that can never fit is dropped and the buffers go
+ * back to the ring untouched; a packet that does not fit yet waits for the
+ * guest to add buffers.
+ */
+#include <linux/if_vlan.h>
+#include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <linux/virtio_net.h>
+#include <net/sock.h>
+
+#include "net.h"
+
+/* Length of the next packet on the socket (0 if none), without its vnet header. */
+static int vhostx_net_rx_peek_len(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	unsigned long flags;
+	int len = 0;
+
+	/* tun/tap and macvtap queue packets in a ptr_ring they can peek. */
+	if (sock->ops->peek_len)
+		return sock->ops->peek_len(sock);
+
+	spin_lock_irqsave(&sk->sk_receive_queue.lock, flags);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb) {
+		len = skb->len;
+		if (skb_vlan_tag_present(skb))
+			len += VLAN_HLEN;
+	}
+	spin_unlock_irqrestore(&sk->sk_receive_queue.lock, flags);
+	return len;
+}
+
+/* Throw away the next packet on the socket without writing guest memory. */
+static void vhostx_net_rx_discard(struct socket *sock)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, NULL, 0, 0);
+	sock->ops->recvmsg(sock, &msg, 0, MSG_DONTWAIT | MSG_TRUNC);
+}
+
+/*
+ * Take RX buffers for @len bytes into nvq->iov/used (and nvq->log when
+ * logging).  Returns the number of buffers taken (> 0), 0 when the ring
+ * ran out first (nothing taken), -ENOSPC when the packet can never fit
+ * (nothing taken), or another negative errno on a ring error.
+ */
+static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
+				  bool mergeable, unsigned int *niov,
+				  unsigned int *nlog)
+{
+	struct vhostx_vq *vq = &nvq->vq;
+	bool logging = vhostx_logging(vq);
+	unsigned int seg = 0, logged = 0;
+	struct vhostx_buf buf;
+	int heads = 0;
+	size_t left = len;
+	int r;
+
+	while (left > 0) {
+		if (heads && !mergeable) {
+			r = -ENOSPC;
+			goto err;
+		}
+		if (seg >= VHOSTX_NET_IOV_MAX) {
+			r = -ENOSPC;
+			goto err;
+		}
+		r = vhostx_get_buf(vq, &buf, nvq->iov + seg,
+				   VHOSTX_NET_IOV_MAX - seg,
+				   logging ? nvq->log + logged : NULL,
+				   logging ? VHOSTX_NET_IOV_MAX - logged : 0);
+		if (!r && heads >= vq->num)
+			r = -ENOSPC;	/* even a full ring is too small */
+		if (r <= 0)
+			goto err;
+		heads++;
+		if (unlikely(buf.out || !buf.in)) {
+			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors\n",
+				      buf.id, buf.out, buf.in);
+			r = -EINVAL;
+			goto err;
+		}
+		nvq->used[heads - 1].id = buf.id;
+		nvq->used[heads - 1].ndesc = buf.ndesc;
+		nvq->used[heads - 1].len = min_t(size_t, buf.in_len, left);
+		left -= nvq->used[heads - 1].len;
+		seg += buf.in;
+		if (logging)
+			logged += buf.nlog;
+	}
+	*niov = seg;
+	*nlog = logged;
+	return heads;
+
+err:
+	if (heads)
+		vhostx_unget(vq, heads);
+	return r;
+}
+
+/* Write the header parts the device owns: all of it, or just num_buffers. */
+static int vhostx_net_rx_fix_header(struct vhostx_net_vq *nvq,
+				    struct iov_iter *hdr_iter, int heads)
+{
+	struct vhostx_vq *vq = &nvq->vq;
+	size_t hlen = nvq->vhost_hlen ? nvq->vhost_hlen : nvq->sock_hlen;
+	struct virtio_net_hdr_mrg_rxbuf hdr = {
+		.hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+	};
+
+	if (nvq->vhost_hlen) {
+		hdr.num_buffers = cpu_to_vhostx16(vq, heads);
+		if (copy_to_iter(&hdr, hlen, hdr_iter) != hlen)
+			return -EFAULT;
+		return 0;
+	}
+	/* The socket wrote the header; a 12-byte one also has num_buffers. */
+	if (hlen == sizeof(hdr)) {
+		__virtio16 num = cpu_to_vhostx16(vq, heads);
+
+		iov_iter_advance(hdr_iter, sizeof(struct virtio_net_hdr));
+		if (copy_to_iter(&num, sizeof(num), hdr_iter) != sizeof(num))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
+{
+	struct vhostx_vq *vq = &nvq->vq;
+	bool mergeable = vhostx_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct iov_iter hdr_iter;
+	unsigned int niov, nlog;
+	size_t sock_len, vhost_len, total = 0;
+	int pkts = 0;
+	int heads, r;
+
+	do {
+		r = vhostx_net_rx_peek_len(sock);
+		if (r <= 0) {
+			/* Drained: sleep until the socket has more. */
+			vhostx_net_enable_poll(nvq);
+			break;
+		}
+		sock_len = r + nvq->sock_hlen;
+		vhost_len = sock_len + nvq->vhost_hlen;
+
+		heads = vhostx_net_rx_get_bufs(nvq, vhost_len, mergeable,
+					       &niov, &nlog);
+		if (heads == -ENOSPC) {
+			/* Larger than any buffer chain the guest gave us. */
+			vhostx_net_rx_discard(sock);
+			vq->stats.drops++;
+			continue;
+		}
+		if (unlikely(heads < 0))
+			break;
+		if (!heads) {
+			/* Out of buffers: wait for the guest to add some. */
+			if (unlikely(vhostx_enable_notify(vq))) {
+				vhostx_disable_notify(vq);
+				continue;
+			}
+			break;
+		}
+
+		iov_iter_init(&msg.msg_iter, ITER_DEST, nvq->iov, niov,
+			      vhost_len);
+		hdr_iter = msg.msg_iter;
+		iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+
+		r = sock->ops->recvmsg(sock, &msg, sock_len,
+				       MSG_DONTWAIT | MSG_TRUNC);
+		if (unlikely(r != sock_len)) {
+			/*
+			 * Someone else read the socket between peek and
+			 * receive; the buffers may hold part of another
+			 * packet, so hand them back unused.
+			 */
+			vhostx_unget(vq, heads);
+			if (r > 0)
+				vq->stats.drops++;
+			continue;
+		}
+
+		if (unlikely(vhostx_net_rx_fix_header(nvq, &hdr_iter, heads))) {
+			vhostx_vq_err(vq, "RX header write failed\n");
+			vhostx_unget(vq, heads);
+			break;
+		}
+
+		if (unlikely(vhostx_logging(vq)))
+			vhostx_log_write(vq, nvq->log, nlog, vhost_len);
+		vhostx_add_used_and_signal_n(vq, nvq->used, heads);
+
+		vq->stats.bytes += sock_len - nvq->sock_hlen;
+		total += vhost_len;
+	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
+}
+
+static void vhostx_net_handle_rx(struct vhostx_net_vq *nvq)
+{
+	struct vhostx_vq *vq = &nvq->vq;
+	struct socket *sock;
+
+	mutex_lock(&vq->mutex);
+	sock = vhostx_vq_get_backend(vq);
+	if (!sock)
+		goto out;
+
+	vhostx_disable_notify(vq);
+	vhostx_net_disable_poll(nvq);
+	vhostx_net_rx(nvq, sock);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+/**
+ * vhostx_net_handle_rx_kick() - the guest added RX buffers
+ * @work: the RX vq's kick work
+ */
+void vhostx_net_handle_rx_kick(struct vhostx_work *work)
+{
+	struct vhostx_vq *vq = container_of(work, struct vhostx_vq, poll.work);
+
+	vhostx_net_handle_rx(to_net_vq(vq));
+}
+
+/**
+ * vhostx_net_handle_rx_sock() - the RX socket has packets
+ * @work: the RX vq's socket poll work
+ */
+void vhostx_net_handle_rx_sock(struct vhostx_work *work)
+{
+	struct vhostx_net_vq *nvq = container_of(work, struct vhostx_net_vq,
+						 poll.work);
+
+	vhostx_net_handle_rx(nvq);
+}
