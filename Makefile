@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhostx user entry points; `make help` lists them.  Kernel builds go
+# through kbuild, which reads ./Kbuild (not this file).
+
+# Kernel build tree: the running kernel's, else the newest Debian headers.
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
+	ls -dv /usr/src/linux-headers-*-amd64 2>/dev/null | tail -n1)
+export KDIR
+
+KBUILD_VARS := CONFIG_VHOSTX=m CONFIG_VHOSTX_NET=m CONFIG_VHOSTX_TEST=m
+KMAKE       := $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_VARS)
+
+VM_RUN      := tools/testing/vm/vm-run
+# Time limit (seconds) for the test-suite VM run.
+VM_TIMEOUT  ?= 2400
+SELFTESTS   := tools/testing/selftests/vhostx
+
+# The check/demo recipes are ordered steps: never run them in parallel.
+.NOTPARALLEL:
+.PHONY: all modules deps sparse selftests check vm-test dkms-check \
+	vm-selftest demo bench dkms-install dkms-remove clean help
+
+all: modules
+
+modules:
+	@test -d "$(KDIR)" || { echo "KDIR '$(KDIR)' not found: run 'make deps'"; exit 1; }
+	$(KMAKE) modules
+
+deps:
+	tools/setup.sh
+
+# C=2 checks every source file whether or not it is rebuilt; sparse
+# warnings are errors.
+sparse:
+	$(KMAKE) C=2 CF=-Wsparse-error modules
+
+selftests:
+	@test -f $(SELFTESTS)/Makefile || { echo "$(SELFTESTS)/Makefile is missing"; exit 1; }
+	$(MAKE) -C $(SELFTESTS) OUTPUT=$(CURDIR)/build/selftests \
+		KSFT_INC=$(CURDIR)/build/kselftest
+
+# The selftests, inside a VM, with the modules from this tree.
+vm-test:
+	$(VM_RUN) --timeout $(VM_TIMEOUT) --results $(CURDIR)/build/vm/test -- \
+		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
+
+# dkms build/install of a copy of this tree, modprobe in a VM, remove.
+dkms-check:
+	tools/testing/dkms-check.sh
+
+# Proves the runner fails a run whose kernel log has a WARNING.
+vm-selftest:
+	tools/testing/vm/selftest.sh
+
+check:
+	$(MAKE) deps
+	$(MAKE) all
+	$(MAKE) sparse
+	$(MAKE) selftests
+	$(MAKE) vm-test
+	$(MAKE) dkms-check
+	$(MAKE) vm-selftest
+	@echo "make check: all steps passed"
+
+demo: deps all selftests
+	$(VM_RUN) --results $(CURDIR)/build/demo -- tools/demo/run-demo.sh
+
+# tools/bench/run.sh runs inside the VM and writes to $$VM_RESULTS
+# (build/bench on the host).
+bench: deps all selftests
+	@if [ -x tools/bench/run.sh ]; then \
+		$(VM_RUN) --timeout 3600 --results $(CURDIR)/build/bench -- tools/bench/run.sh; \
+	else echo "tools/bench/run.sh not present yet: nothing to do"; fi
+
+dkms-install:
+	tools/dkms.sh install
+
+dkms-remove:
+	tools/dkms.sh remove
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
+	rm -rf build
+
+help:
+	@echo "vhostx make targets (KDIR=$(KDIR)):"
+	@echo "  all           build vhostx.ko, vhostx_net.ko, vhostx_test.ko"
+	@echo "  deps          install Debian packages and kselftest headers (tools/setup.sh)"
+	@echo "  sparse        rebuild with sparse; any warning fails"
+	@echo "  selftests     build the selftests into build/selftests/"
+	@echo "  vm-test       run the selftests in a QEMU guest (VM_TIMEOUT=$(VM_TIMEOUT))"
+	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
+	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
+	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest"
+	@echo "  demo          run tools/demo/run-demo.sh in a guest"
+	@echo "  bench         run tools/bench/run.sh in a guest, results in build/bench/"
+	@echo "  dkms-install  install this tree with DKMS for the Debian kernel"
+	@echo "  dkms-remove   remove that DKMS install"
+	@echo "  clean         remove build output and build/"
+	@echo "VM runner: tools/testing/vm/vm-run --help"

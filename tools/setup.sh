@@ -1,0 +1,52 @@
+#!/bin/bash
+# Install what building and testing vhostx needs on Debian 12, then
+# extract the kselftest headers and checkpatch.pl from linux-source into
+# build/kselftest/.  Idempotent and non-interactive (CI=true, no stdin):
+# apt is skipped entirely when every package is already installed.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+pkgs=(
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1  # kernel, headers, kselftest sources
+	gcc make bc kmod                  # module builds, depmod/modprobe
+	sparse                            # make sparse
+	dkms                              # dkms.conf, make dkms-*
+	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
+	iproute2 procps python3           # used inside the guest by tests and tools
+	gnuplot-nox                       # benchmark plots
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "setup.sh: run as root to install: ${missing[*]}" >&2; exit 1; }
+	echo "setup.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+else
+	echo "setup.sh: all Debian packages present"
+fi
+
+# kselftest headers and checkpatch.pl (no Debian package ships them).
+out=$repo/build/kselftest
+if [ ! -f "$out/kselftest_harness.h" ] || [ ! -f "$out/kselftest.h" ] ||
+   [ ! -f "$out/checkpatch.pl" ]; then
+	src=$(ls -v /usr/src/linux-source-*.tar.xz | tail -n1)
+	echo "setup.sh: extracting kselftest headers and checkpatch from $src"
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	tar -xJf "$src" -C "$tmp" --wildcards \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+	mkdir -p "$out"
+	find "$tmp" -type f -exec cp {} "$out/" \;
+	chmod +x "$out/checkpatch.pl"
+fi
+echo "setup.sh: kselftest headers in $out"
