@@ -40,6 +40,25 @@
 		SKIP(return, "%s not present (module not loaded?)", (path)); \
 } while (0)
 
+/*
+ * The 6.1 kselftest_harness.h runs the test body even when FIXTURE_SETUP
+ * called SKIP(); start every TEST_F body with this.
+ */
+#define VX_SETUP_SKIPPED() do {						\
+	if (_metadata->skip)						\
+		return;							\
+} while (0)
+
+/* A descriptor number that is certainly not open. */
+static inline int vx_closed_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 1000);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? fd : 1000;
+}
+
 /* Run an ioctl, return 0 or -errno. */
 static inline int vx_ioctl(int fd, unsigned long nr, void *arg)
 {

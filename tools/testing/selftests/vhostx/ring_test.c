@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring_test: split-ring behaviour through /dev/vhostx-test.
+ *
+ * vhostx_test echoes: for each available chain it reads every out byte and
+ * copies them into the chain's in descriptors (truncated to the in space),
+ * reporting used len = bytes written (0 without in descriptors).  That
+ * lets every test check data byte for byte, for direct and indirect
+ * chains, with and without EVENT_IDX, across 16-bit index wrap-around.
+ */
+#include "kselftest_harness.h"
+#include "vx_common.h"
+
+#define F(b)	(1ULL << (b))
+
+FIXTURE(ring) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	unsigned int add_flags;
+};
+
+FIXTURE_VARIANT(ring) {
+	uint64_t features;
+	unsigned int add_flags;
+	unsigned int num;
+};
+
+FIXTURE_VARIANT_ADD(ring, direct) {
+	.features = F(VIRTIO_F_VERSION_1), .num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, indirect) {
+	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_INDIRECT_DESC),
+	.add_flags = VG_ADD_INDIRECT, .num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, event_idx) {
+	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX),
+	.num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, small_event_idx_indirect) {
+	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) |
+		    F(VIRTIO_RING_F_INDIRECT_DESC),
+	.add_flags = VG_ADD_INDIRECT, .num = 8,
+};
+
+FIXTURE_SETUP(ring)
+{
+	int r;
+
+	self->d.fd = -1;
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	self->add_flags = variant->add_flags;
+	r = vx_test_setup(&self->d, &self->vq, variant->features,
+			  variant->num, 0);
+	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	if (self->d.fd >= 0)
+		vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	vg_close(&self->d);
+}
+
+/* One out buffer of @out_len bytes, one in buffer of @in_len bytes. */
+static int add_pair(struct vg_vq *vq, unsigned int flags, void *out,
+		    uint32_t out_len, void *in, uint32_t in_len, void *cookie)
+{
+	struct iovec sg[2];
+	unsigned int nout = 0, nin = 0;
+
+	if (out_len) {
+		sg[0] = (struct iovec){ out, out_len };
+		nout = 1;
+	}
+	if (in_len) {
+		sg[nout] = (struct iovec){ in, in_len };
+		nin = 1;
+	}
+	return vg_vq_add(vq, sg, nout, nin, cookie, flags);
+}
+
+/* Wait for and reap exactly one entry; returns used len or -1. */
+static int64_t reap_one(struct vg_vq *vq, int expect_head, void *expect_cookie)
+{
+	uint32_t len;
+	void *c = NULL;
+
+	if (!vg_vq_wait_used(vq, 1, VX_TIMEOUT_MS))
+		return -1;
+	if (vg_vq_get_used(vq, &len, &c) != expect_head || c != expect_cookie)
+		return -2;
+	return len;
+}
+
+TEST_F(ring, single_echo)
+{
+	uint8_t *out, *in;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, 64, 64);
+	in = vg_alloc(&self->d, 64, 64);
+	vx_fill(out, 64, 1);
+	head = add_pair(&self->vq, self->add_flags, out, 64, in, 64, out);
+	ASSERT_LE(0, head);
+	ASSERT_EQ(1, vg_vq_kick(&self->vq));	/* an idle device wants kicks */
+	ASSERT_EQ(64, reap_one(&self->vq, head, out));
+	ASSERT_EQ(-1, vx_check(in, 64, 1, 0));
+	/* The first used buffer after start is always signalled. */
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
+/* Out-only chains complete with used len 0, as upstream vhost_test. */
+TEST_F(ring, out_only_len0)
+{
+	uint8_t *out;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, 100, 64);
+	head = add_pair(&self->vq, self->add_flags, out, 100, NULL, 0, out);
+	ASSERT_LE(0, head);
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(0, reap_one(&self->vq, head, out));
+}
+
+/* Larger in space: len = out bytes, bytes past it untouched. */
+TEST_F(ring, in_larger_than_out)
+{
+	uint8_t *out, *in;
+	int head, i;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, 40, 64);
+	in = vg_alloc(&self->d, 200, 64);
+	vx_fill(out, 40, 2);
+	memset(in, 0xee, 200);
+	head = add_pair(&self->vq, self->add_flags, out, 40, in, 200, out);
+	ASSERT_LE(0, head);
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(40, reap_one(&self->vq, head, out));
+	ASSERT_EQ(-1, vx_check(in, 40, 2, 0));
+	for (i = 40; i < 200; i++)
+		ASSERT_EQ(0xee, in[i]) TH_LOG("byte %d overwritten", i);
+}
+
+/* Smaller in space: the echo is truncated, len = in space. */
+TEST_F(ring, in_smaller_truncates)
+{
+	uint8_t *out, *in;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, 300, 64);
+	in = vg_alloc(&self->d, 64 + 16, 64);
+	vx_fill(out, 300, 3);
+	memset(in, 0xee, 80);
+	head = add_pair(&self->vq, self->add_flags, out, 300, in, 64, out);
+	ASSERT_LE(0, head);
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(64, reap_one(&self->vq, head, out));
+	ASSERT_EQ(-1, vx_check(in, 64, 3, 0));
+	ASSERT_EQ(0xee, in[64]);
+	ASSERT_EQ(0xee, in[79]);
+}
+
+/* Many buffers in batches, several times round the ring. */
+TEST_F_TIMEOUT(ring, many_buffers, 120)
+{
+	const unsigned int total = 2000, len = 96;
+	unsigned int sent = 0, done = 0, num = self->vq.num;
+	unsigned int need = self->add_flags ? 1 : 2;
+	uint8_t *out, *in;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, (size_t)num * len, 64);
+	in = vg_alloc(&self->d, (size_t)num * len, 64);
+	ASSERT_NE(NULL, in);
+	while (done < total) {
+		/* Fill whatever is free. */
+		while (sent < total && self->vq.num_free >= need) {
+			unsigned int slot = sent % num;
+			uint8_t *o = out + slot * len, *i = in + slot * len;
+
+			vx_fill(o, len, sent);
+			memset(i, 0, len);
+			ASSERT_LE(0, add_pair(&self->vq, self->add_flags, o, len,
+					      i, len, (void *)(uintptr_t)(sent + 1)));
+			sent++;
+		}
+		vg_vq_kick(&self->vq);
+		ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS))
+			TH_LOG("stalled at %u/%u", done, total);
+		for (;;) {
+			uint32_t ulen;
+			void *c;
+			unsigned int seq;
+
+			if (vg_vq_get_used(&self->vq, &ulen, &c) < 0)
+				break;
+			seq = (unsigned int)(uintptr_t)c - 1;
+			/* Chains complete in order for this device. */
+			ASSERT_EQ(done, seq);
+			ASSERT_EQ(len, ulen);
+			ASSERT_EQ(-1, vx_check(in + (seq % num) * len, len, seq, 0));
+			done++;
+		}
+	}
+	ASSERT_EQ(num, self->vq.num_free);
+	ASSERT_EQ((uint16_t)total, vg_vq_used_idx(&self->vq));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
+/* Fill the ring completely, one kick; every slot completes. */
+TEST_F(ring, ring_full)
+{
+	unsigned int num = self->vq.num, k, need = self->add_flags ? 1 : 2;
+	uint8_t *buf;
+
+	VX_SETUP_SKIPPED();
+	buf = vg_alloc(&self->d, (size_t)num * 32 * 2, 64);
+	ASSERT_NE(NULL, buf);
+	for (k = 0; self->vq.num_free >= need; k++) {
+		vx_fill(buf + k * 64, 32, k);
+		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64,
+				      32, buf + k * 64 + 32, 32,
+				      (void *)(uintptr_t)(k + 1)));
+	}
+	ASSERT_EQ(num / need, k);
+	/* The library refuses one more. */
+	ASSERT_EQ(-ENOSPC, add_pair(&self->vq, self->add_flags, buf, 32,
+				    buf + 32, 32, buf));
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(k, (unsigned int)vg_vq_wait_used(&self->vq, k, VX_TIMEOUT_MS));
+	for (unsigned int i = 0; i < k; i++) {
+		uint32_t len;
+
+		ASSERT_LE(0, vg_vq_get_used(&self->vq, &len, NULL));
+		ASSERT_EQ(32, len);
+		ASSERT_EQ(-1, vx_check(buf + i * 64 + 32, 32, i, 0));
+	}
+	ASSERT_EQ(num, self->vq.num_free);
+}
+
+/* Scatter/gather: odd-sized out segments gathered, scattered into ins. */
+TEST_F(ring, many_segments)
+{
+	unsigned int nout, nin, i, total = 0, max;
+	struct iovec sg[VG_INDIRECT_MAX];
+	uint8_t *src, *dst;
+	size_t off = 0;
+	uint32_t len;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	/* Direct chains are bounded by the ring; indirect by the table. */
+	max = self->add_flags ? VG_INDIRECT_MAX : self->vq.num;
+	nout = max * 3 / 4;
+	nin = max - nout;
+	src = vg_alloc(&self->d, 64 * nout, 64);
+	dst = vg_alloc(&self->d, 64 * nin * 4, 64);
+	ASSERT_NE(NULL, dst);
+	for (i = 0; i < nout; i++) {
+		size_t l = 1 + (i * 13) % 61;	/* 1..61 bytes */
+
+		sg[i] = (struct iovec){ src + off, l };
+		off += l;
+	}
+	total = (unsigned int)off;
+	vx_fill(src, total, 9);
+	/* In segments: varied sizes summing to >= total. */
+	off = 0;
+	for (i = 0; i < nin; i++) {
+		size_t l = (total + nin - 1) / nin + (i % 3);
+
+		sg[nout + i] = (struct iovec){ dst + off + i * 8, l };
+		off += l;
+	}
+	head = vg_vq_add(&self->vq, sg, nout, nin, src, self->add_flags);
+	ASSERT_LE(0, head);
+	vg_vq_kick(&self->vq);
+	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+	ASSERT_EQ(head, vg_vq_get_used(&self->vq, &len, NULL));
+	ASSERT_EQ(total, len);
+	/* Walk the in segments and compare against the gathered stream. */
+	off = 0;
+	for (i = 0; i < nin && off < total; i++) {
+		size_t l = sg[nout + i].iov_len;
+
+		if (l > total - off)
+			l = total - off;
+		ASSERT_EQ(-1, vx_check(sg[nout + i].iov_base, l, 9, off))
+			TH_LOG("in segment %u", i);
+		off += l;
+	}
+}
+
+/* Large buffers spanning many pages. */
+TEST_F(ring, large_buffer)
+{
+	const size_t len = 256 * 1024;
+	uint8_t *out, *in;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	out = vg_alloc(&self->d, len, 4096);
+	in = vg_alloc(&self->d, len, 4096);
+	ASSERT_NE(NULL, in);
+	vx_fill(out, len, 11);
+	head = add_pair(&self->vq, self->add_flags, out + 1, len - 1,
+			in + 3, len - 3, out);
+	ASSERT_LE(0, head);
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ((int64_t)(len - 3), reap_one(&self->vq, head, out));
+	ASSERT_EQ(-1, vx_check(in + 3, len - 3, 11, 1));
+}
+
+/*
+ * Interrupt suppression.  EVENT_IDX: the device calls only when used idx
+ * crosses used_event.  Otherwise: only while VRING_AVAIL_F_NO_INTERRUPT is
+ * clear.  Either way the device must still complete everything.
+ */
+TEST_F(ring, call_suppression)
+{
+	uint8_t *buf;
+	unsigned int k;
+
+	VX_SETUP_SKIPPED();
+	buf = vg_alloc(&self->d, 64 * 16, 64);
+	/* Prime: the first completion after start is always signalled. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 1));
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+
+	vg_vq_disable_cb(&self->vq);
+	for (k = 0; k < 4 && self->vq.num_free >= 2; k++)
+		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64,
+				      32, buf + k * 64 + 32, 32, buf + k * 64));
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(k, (unsigned int)vg_vq_wait_used(&self->vq, k, VX_TIMEOUT_MS));
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.call_fd))
+		TH_LOG("device called with calls suppressed");
+	while (vg_vq_get_used(&self->vq, NULL, NULL) >= 0)
+		;
+
+	/* Re-enabled: the next completion calls. */
+	ASSERT_FALSE(vg_vq_enable_cb(&self->vq));
+	ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf, 32, buf + 32, 32,
+			      buf));
+	vg_vq_kick(&self->vq);
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_EQ(1, vg_vq_used_pending(&self->vq));
+}
+
+/*
+ * EVENT_IDX with used_event set ahead: no call until used idx passes it.
+ */
+TEST_F(ring, used_event_threshold)
+{
+	uint8_t *buf;
+	unsigned int k, n;
+
+	VX_SETUP_SKIPPED();
+	if (!self->vq.event_idx)
+		SKIP(return, "EVENT_IDX not negotiated in this variant");
+	n = self->vq.num >= 8 ? 6 : self->vq.num - 1;
+	if (!self->add_flags && n > self->vq.num / 2)
+		n = self->vq.num / 2;
+	buf = vg_alloc(&self->d, 64 * n, 64);
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 1));
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+
+	/* Ask for a call only once the (n)th next buffer is used. */
+	vg_vq_set_used_event(&self->vq, (uint16_t)(self->vq.last_used + n - 1));
+	for (k = 0; k + 1 < n; k++) {
+		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64,
+				      32, buf + k * 64 + 32, 32, buf + k * 64));
+		vg_vq_kick(&self->vq);
+		ASSERT_EQ(k + 1, (unsigned int)vg_vq_wait_used(&self->vq, k + 1,
+							       VX_TIMEOUT_MS));
+	}
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.call_fd))
+		TH_LOG("called before used_event was crossed");
+	ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64, 32,
+			      buf + k * 64 + 32, 32, buf + k * 64));
+	vg_vq_kick(&self->vq);
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_EQ(n, vg_vq_used_pending(&self->vq));
+}
+
+/*
+ * Kick suppression from the device side: once idle, the device asks for
+ * kicks (used->flags without NO_NOTIFY, or avail_event == avail idx).
+ */
+TEST_F(ring, device_wants_kick_when_idle)
+{
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 5));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 6));
+	usleep(50 * 1000);
+	if (self->vq.event_idx) {
+		ASSERT_EQ(self->vq.avail_idx, vg_vq_avail_event(&self->vq));
+	} else {
+		ASSERT_EQ(0, self->vq.used->flags & VRING_USED_F_NO_NOTIFY);
+	}
+}
+
+/* Indices wrap past 65535: start at 65530 and push several hundred. */
+TEST_F_TIMEOUT(ring, wraparound, 120)
+{
+	const unsigned int total = 600;
+	unsigned int i, base;
+	uint8_t *buf;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 65530));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	buf = vg_alloc(&self->d, 128, 64);
+	for (i = 0; i < total; i++) {
+		uint32_t len;
+		int head;
+
+		vx_fill(buf, 64, i);
+		head = add_pair(&self->vq, self->add_flags, buf, 64, buf + 64,
+				64, buf);
+		ASSERT_LE(0, head);
+		vg_vq_kick(&self->vq);
+		ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS))
+			TH_LOG("stalled at %u (idx %u)", i,
+			       (uint16_t)(65530 + i));
+		ASSERT_EQ(head, vg_vq_get_used(&self->vq, &len, NULL));
+		ASSERT_EQ(64, len);
+		ASSERT_EQ(-1, vx_check(buf + 64, 64, i, 0));
+	}
+	ASSERT_EQ((uint16_t)(65530 + total), vg_vq_used_idx(&self->vq));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ((uint16_t)(65530 + total), base);
+}
+
+/* GET_VRING_BASE reports the next avail index the device will read. */
+TEST_F(ring, get_vring_base_after_consumption)
+{
+	unsigned int i, base;
+
+	VX_SETUP_SKIPPED();
+	for (i = 0; i < 37; i++)
+		ASSERT_EQ(0, vx_echo_once(&self->vq, 8, i));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(37, base);
+}
+
+/* Ring geometry is frozen while the backend runs. */
+TEST_F(ring, reconfigure_while_running_ebusy)
+{
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(-EBUSY, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE, 0));
+	ASSERT_EQ(-EBUSY, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM,
+					  self->vq.num));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE, 0));
+	ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM,
+				     self->vq.num));
+}
+
+/* Stop, move the base, restart: traffic resumes from the new base. */
+TEST_F(ring, restart_at_new_base)
+{
+	unsigned int base;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 1));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 1000));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 2));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 3));
+	ASSERT_EQ(1002, vg_vq_used_idx(&self->vq));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(1002, base);
+}
+
+/* A stopped backend consumes nothing; restarting picks the work up. */
+TEST_F(ring, stopped_backend_consumes_nothing)
+{
+	uint8_t *buf;
+	int head;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	buf = vg_alloc(&self->d, 64, 64);
+	vx_fill(buf, 32, 4);
+	head = add_pair(&self->vq, self->add_flags, buf, 32, buf + 32, 32, buf);
+	ASSERT_LE(0, head);
+	vg_vq_publish(&self->vq);
+	vg_vq_notify(&self->vq);
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(0, vg_vq_used_pending(&self->vq));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	vg_vq_notify(&self->vq);
+	ASSERT_EQ(32, reap_one(&self->vq, head, buf));
+	ASSERT_EQ(-1, vx_check(buf + 32, 32, 4, 0));
+}
+
+TEST_HARNESS_MAIN
