@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx devices: lifecycle, ownership, features and the device ioctls.
+ *
+ * Ioctl rules follow the kernel's vhost: VHOST_SET_OWNER binds the device
+ * to the caller's address space once (-EBUSY after); GET/SET_FEATURES,
+ * GET/SET_BACKEND_FEATURES need no owner; everything else needs the caller
+ * to be the owner (-EPERM otherwise).
+ */
+#include <linux/atomic.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+static atomic_t vhostx_dev_count = ATOMIC_INIT(0);
+
+/**
+ * vhostx_dev_init() - set up a device at open
+ * @dev: the device, embedded in the backend's state
+ * @vqs: its virtqueues, with handle_kick set
+ * @nvqs: number of virtqueues
+ * @ops: the backend's operations
+ *
+ * Return: 0.
+ */
+int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
+		    int nvqs, const struct vhostx_backend_ops *ops)
+{
+	int i;
+
+	mutex_init(&dev->mutex);
+	dev->ops = ops;
+	dev->mm = NULL;
+	dev->vqs = vqs;
+	dev->nvqs = nvqs;
+	dev->umem = NULL;
+	dev->iotlb = NULL;
+	dev->log_ctx = NULL;
+	spin_lock_init(&dev->iotlb_lock);
+	INIT_LIST_HEAD(&dev->read_list);
+	INIT_LIST_HEAD(&dev->pending_list);
+	init_waitqueue_head(&dev->wait);
+	xa_init_flags(&dev->worker_xa, XA_FLAGS_ALLOC);
+	dev->index = atomic_inc_return(&vhostx_dev_count);
+
+	for (i = 0; i < nvqs; i++) {
+		vqs[i]->index = i;
+		vhostx_vq_init(vqs[i], dev);
+	}
+	vhostx_debugfs_add_dev(dev);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhostx_dev_init);
+
+/**
+ * vhostx_dev_has_owner() - has VHOST_SET_OWNER been called?
+ * @dev: the device
+ *
+ * Return: true if the device has an owner.
+ */
+bool vhostx_dev_has_owner(struct vhostx_dev *dev)
+{
+	return dev->mm;
+}
+EXPORT_SYMBOL_GPL(vhostx_dev_has_owner);
+
+/**
+ * vhostx_dev_check_owner() - is the caller the owner?
+ * @dev: the device
+ *
+ * Return: 0 if the current process owns the device, else -EPERM.
+ */
+int vhostx_dev_check_owner(struct vhostx_dev *dev)
+{
+	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
+}
+EXPORT_SYMBOL_GPL(vhostx_dev_check_owner);
+
+static long vhostx_set_owner(struct vhostx_dev *dev)
+{
+	struct vhostx_worker *worker;
+	int i;
+
+	if (dev->mm)
+		return -EBUSY;
+	dev->mm = get_task_mm(current);
+	if (!dev->mm)
+		return -EINVAL;
+	worker = vhostx_worker_create(dev);
+	if (IS_ERR(worker)) {
+		mmput(dev->mm);
+		dev->mm = NULL;
+		return PTR_ERR(worker);
+	}
+	for (i = 0; i < dev->nvqs; i++)
+		vhostx_vq_attach_worker(dev->vqs[i], worker);
+	return 0;
+}
+
+/* Back to the state of a freshly opened device; dev->mutex held. */
+static void vhostx_dev_reset(struct vhostx_dev *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++)
+		vhostx_poll_stop(&dev->vqs[i]->poll);
+	vhostx_workers_free(dev);
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		vhostx_vq_reset(dev->vqs[i]);
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+	if (dev->log_ctx)
+		eventfd_ctx_put(dev->log_ctx);
+	dev->log_ctx = NULL;
+	vhostx_iotlb_free(dev);
+	if (dev->umem)
+		vhost_iotlb_free(dev->umem);
+	dev->umem = NULL;
+	if (dev->mm)
+		mmput(dev->mm);
+	dev->mm = NULL;
+}
+
+/**
+ * vhostx_dev_cleanup() - release everything at close
+ * @dev: the device; its backend already stopped every vq
+ */
+void vhostx_dev_cleanup(struct vhostx_dev *dev)
+{
+	vhostx_debugfs_remove_dev(dev);
+	mutex_lock(&dev->mutex);
+	vhostx_dev_reset(dev);
+	mutex_unlock(&dev->mutex);
+	/* A read() sleeping for IOTLB messages sees dev->iotlb gone. */
+	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
+	xa_destroy(&dev->worker_xa);
+}
+EXPORT_SYMBOL_GPL(vhostx_dev_cleanup);
+
+static long vhostx_reset_owner(struct vhostx_dev *dev)
+{
+	long ret;
+
+	mutex_lock(&dev->mutex);
+	ret = vhostx_dev_check_owner(dev);
+	mutex_unlock(&dev->mutex);
+	if (ret)
+		return ret;
+	if (dev->ops->stop)
+		dev->ops->stop(dev);
+	mutex_lock(&dev->mutex);
+	vhostx_dev_reset(dev);
+	mutex_unlock(&dev->mutex);
+	return 0;
+}
+
+/* Are every started vq's rings and log usable with @log_base? */
+static bool vhostx_log_base_ok(struct vhostx_dev *dev, void __user *log_base,
+			       bool log_all)
+{
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhostx_vq *vq = dev->vqs[i];
+
+		if (!vq->private_data)
+			continue;
+		if (log_all && vq->umem && !vhostx_mem_access_ok(dev, vq->umem,
+								 true))
+			return false;
+		if (vq->log_used &&
+		    !vhostx_log_access_ok(log_base, vq->log_addr,
+					  vq->ring->area_size(vq, VHOSTX_AREA_USED)))
+			return false;
+	}
+	return true;
+}
+
+static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
+{
+	u64 features;
+	long ret = 0;
+	int i;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~dev->ops->features)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&dev->mutex);
+	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) && dev->nvqs &&
+	    !vhostx_log_base_ok(dev, dev->vqs[0]->log_base, true)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)) {
+		ret = vhostx_iotlb_enable(dev);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhostx_vq *vq = dev->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		vq->acked_features = features;
+		vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
+			    virtio_legacy_is_little_endian();
+		vq->meta_ready = false;
+		mutex_unlock(&vq->mutex);
+	}
+	if (dev->ops->features_changed)
+		ret = dev->ops->features_changed(dev, features);
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+
+static long vhostx_set_backend_features(struct vhostx_dev *dev,
+					void __user *argp)
+{
+	u64 features;
+	int i;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~dev->ops->backend_features)
+		return -EOPNOTSUPP;
+	mutex_lock(&dev->mutex);
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		dev->vqs[i]->acked_backend_features = features;
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+	mutex_unlock(&dev->mutex);
+	return 0;
+}
+
+static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
+{
+	void __user *base;
+	long ret = 0;
+	u64 p;
+	int i;
+
+	if (copy_from_user(&p, argp, sizeof(p)))
+		return -EFAULT;
+	if ((u64)(uintptr_t)p != p)
+		return -EFAULT;
+	base = (void __user *)(uintptr_t)p;
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhostx_vq *vq = dev->vqs[i];
+
+		mutex_lock(&vq->mutex);
+		/* A stopped ring is checked when it starts. */
+		if (vq->private_data &&
+		    ((vhostx_logging(vq) && vq->umem &&
+		      !vhostx_mem_access_ok(dev, vq->umem, false)) ||
+		     (vq->log_used &&
+		      !vhostx_log_access_ok(base, vq->log_addr,
+				vq->ring->area_size(vq, VHOSTX_AREA_USED)))))
+			ret = -EFAULT;
+		else
+			vq->log_base = base;
+		mutex_unlock(&vq->mutex);
+	}
+	return ret;
+}
+
+static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
+{
+	struct eventfd_ctx *ctx = NULL;
+	int fd, i;
+
+	if (get_user(fd, (int __user *)argp))
+		return -EFAULT;
+	if (fd != -1) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	swap(ctx, dev->log_ctx);
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		dev->vqs[i]->log_ctx = dev->log_ctx;
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+/* Ioctls any process may make, as with the kernel's vhost-net. */
+static long vhostx_unowned_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+				 void __user *argp)
+{
+	u64 features;
+
+	switch (cmd) {
+	case VHOST_GET_FEATURES:
+		features = dev->ops->features;
+		return copy_to_user(argp, &features, sizeof(features)) ?
+		       -EFAULT : 0;
+	case VHOST_SET_FEATURES:
+		return vhostx_set_features(dev, argp);
+	case VHOST_GET_BACKEND_FEATURES:
+		features = dev->ops->backend_features;
+		return copy_to_user(argp, &features, sizeof(features)) ?
+		       -EFAULT : 0;
+	case VHOST_SET_BACKEND_FEATURES:
+		return vhostx_set_backend_features(dev, argp);
+	case VHOST_RESET_OWNER:
+		return vhostx_reset_owner(dev);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+/**
+ * vhostx_fops_ioctl() - the device file's ioctl entry point
+ * @f: the device file; f->private_data is the struct vhostx_dev
+ * @cmd: ioctl number, from <linux/vhost.h>
+ * @arg: user argument
+ *
+ * Return: 0 or an errno, as the kernel's vhost-net returns them.
+ */
+long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	struct vhostx_dev *dev = f->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	ret = vhostx_unowned_ioctl(dev, cmd, argp);
+	if (ret != -ENOIOCTLCMD)
+		return ret;
+
+	mutex_lock(&dev->mutex);
+	if (cmd == VHOST_SET_OWNER) {
+		ret = vhostx_set_owner(dev);
+		goto out;
+	}
+	ret = vhostx_dev_check_owner(dev);
+	if (ret)
+		goto out;
+
+	if (dev->ops->ioctl) {
+		mutex_unlock(&dev->mutex);
+		ret = dev->ops->ioctl(dev, cmd, argp);
+		if (ret != -ENOIOCTLCMD)
+			return ret;
+		mutex_lock(&dev->mutex);
+		ret = vhostx_dev_check_owner(dev);
+		if (ret)
+			goto out;
+	}
+
+	switch (cmd) {
+	case VHOST_SET_MEM_TABLE:
+		ret = vhostx_set_mem_table(dev, argp);
+		break;
+	case VHOST_SET_LOG_BASE:
+		ret = vhostx_set_log_base(dev, argp);
+		break;
+	case VHOST_SET_LOG_FD:
+		ret = vhostx_set_log_fd(dev, argp);
+		break;
+	default:
+		ret = vhostx_worker_ioctl(dev, cmd, argp);
+		if (ret == -ENOIOCTLCMD)
+			ret = vhostx_vring_ioctl(dev, cmd, argp);
+		break;
+	}
+out:
+	mutex_unlock(&dev->mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vhostx_fops_ioctl);
+
+static int __init vhostx_init(void)
+{
+	vhostx_debugfs_init();
+	return 0;
+}
+
+static void __exit vhostx_exit(void)
+{
+	vhostx_debugfs_exit();
+}
+
+module_init(vhostx_init);
+module_exit(vhostx_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vhostx developers");
+MODULE_DESCRIPTION("vhostx core: virtio backend rings, memory and workers");
+MODULE_VERSION("0.1.0");

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the files of vhostx.ko and nobody else.
+ */
+#ifndef _VHOSTX_INTERNAL_H
+#define _VHOSTX_INTERNAL_H
+
+#include <vhostx/vhostx.h>
+#include "compat.h"
+
+/**
+ * struct vhostx_worker - a kernel thread running a device's work
+ * @task: the thread
+ * @work_list: queued work, lock-free, newest first
+ * @dev: owning device
+ * @id: id in dev->worker_xa, as VHOST_NEW_WORKER returns it
+ * @attach_cnt: virtqueues attached (dev->mutex)
+ */
+struct vhostx_worker {
+	struct task_struct *task;
+	struct llist_head work_list;
+	struct vhostx_dev *dev;
+	u32 id;
+	int attach_cnt;
+};
+
+extern unsigned int vhostx_max_mem_regions;
+extern unsigned int vhostx_max_iotlb_entries;
+
+/* worker.c */
+struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev);
+void vhostx_worker_destroy(struct vhostx_worker *worker);
+void vhostx_worker_flush(struct vhostx_worker *worker);
+void vhostx_vq_attach_worker(struct vhostx_vq *vq,
+			     struct vhostx_worker *worker);
+void vhostx_workers_free(struct vhostx_dev *dev);
+long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+			 void __user *argp);
+
+/* mem.c */
+long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp);
+int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
+		     struct iovec *iov, unsigned int iov_max, u32 perm);
+int vhostx_meta_prefetch(struct vhostx_vq *vq);
+int vhostx_iotlb_enable(struct vhostx_dev *dev);
+void vhostx_iotlb_free(struct vhostx_dev *dev);
+bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
+			  bool log_all);
+
+/* log.c */
+int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len);
+bool vhostx_log_access_ok(void __user *log_base, u64 addr, u64 len);
+
+/* vq.c */
+void vhostx_vq_init(struct vhostx_vq *vq, struct vhostx_dev *dev);
+void vhostx_vq_reset(struct vhostx_vq *vq);
+long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+			void __user *argp);
+
+/* ring_split.c */
+extern const struct vhostx_ring_ops vhostx_split_ring_ops;
+
+/* debugfs.c */
+void vhostx_debugfs_init(void);
+void vhostx_debugfs_exit(void);
+void vhostx_debugfs_add_dev(struct vhostx_dev *dev);
+void vhostx_debugfs_remove_dev(struct vhostx_dev *dev);
+
+#endif /* _VHOSTX_INTERNAL_H */

@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The split virtqueue format (virtio 1.x, 2.7).
+ *
+ * Everything read here comes from guest memory and is hostile: the avail
+ * index may jump anywhere, heads and next fields may point past the table
+ * or loop, indirect tables may be nested, oddly sized or huge, and
+ * addresses may be unmapped or wrap.  Each check below turns such input
+ * into an error that stops the queue (vhostx_vq_err()), never into an
+ * out-of-bounds access or an endless walk.
+ *
+ * Ordering follows the virtio memory model: read avail->idx, then (rmb)
+ * the ring entries and descriptors it covers; write used entries, then
+ * (wmb) used->idx; then (mb) read the driver's notification suppression.
+ */
+#include <linux/uaccess.h>
+#include "internal.h"
+
+static struct vring_desc __user *split_desc(struct vhostx_vq *vq)
+{
+	return vq->area_uaddr[VHOSTX_AREA_DESC];
+}
+
+static struct vring_avail __user *split_avail(struct vhostx_vq *vq)
+{
+	return vq->area_uaddr[VHOSTX_AREA_AVAIL];
+}
+
+static struct vring_used __user *split_used(struct vhostx_vq *vq)
+{
+	return vq->area_uaddr[VHOSTX_AREA_USED];
+}
+
+static u64 split_area_size(struct vhostx_vq *vq, int area)
+{
+	u64 event = vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ? 2 : 0;
+
+	switch (area) {
+	case VHOSTX_AREA_DESC:
+		return (u64)sizeof(struct vring_desc) * vq->num;
+	case VHOSTX_AREA_AVAIL:
+		return sizeof(struct vring_avail) +
+		       (u64)sizeof(__virtio16) * vq->num + event;
+	default:
+		return sizeof(struct vring_used) +
+		       (u64)sizeof(struct vring_used_elem) * vq->num + event;
+	}
+}
+
+/* Where the driver says which used index it wants an interrupt at. */
+static __virtio16 __user *split_used_event(struct vhostx_vq *vq)
+{
+	return &split_avail(vq)->ring[vq->num];
+}
+
+/* Where we say which avail index we want a kick at. */
+static __virtio16 __user *split_avail_event(struct vhostx_vq *vq)
+{
+	return (__virtio16 __user *)&split_used(vq)->ring[vq->num];
+}
+
+static int split_write_used_flags(struct vhostx_vq *vq)
+{
+	if (put_user(cpu_to_vhostx16(vq, vq->used_flags),
+		     &split_used(vq)->flags))
+		return -EFAULT;
+	return vhostx_log_used(vq, offsetof(struct vring_used, flags),
+			       sizeof(__virtio16));
+}
+
+static int split_write_avail_event(struct vhostx_vq *vq, u16 idx)
+{
+	if (put_user(cpu_to_vhostx16(vq, idx), split_avail_event(vq)))
+		return -EFAULT;
+	return vhostx_log_used(vq, sizeof(struct vring_used) +
+			       (u64)sizeof(struct vring_used_elem) * vq->num,
+			       sizeof(__virtio16));
+}
+
+/* First use after vhostx_vq_start(): sync with the ring in guest memory. */
+static int split_start(struct vhostx_vq *vq)
+{
+	__virtio16 idx;
+	int ret;
+
+	vq->used_flags = 0;
+	ret = split_write_used_flags(vq);
+	if (ret)
+		return ret;
+	if (get_user(idx, &split_used(vq)->idx))
+		return -EFAULT;
+	vq->last_used_idx = vhostx16_to_cpu(vq, idx);
+	return 0;
+}
+
+/* Append the iovecs of one descriptor to @buf. */
+static int split_add_segment(struct vhostx_vq *vq, u64 addr, u32 len,
+			     bool write, struct vhostx_buf *buf,
+			     struct iovec *iov, unsigned int iov_max,
+			     struct vhostx_log *log, unsigned int log_max)
+{
+	unsigned int used = buf->out + buf->in;
+	u32 *total = write ? &buf->in_len : &buf->out_len;
+	int n;
+
+	if (!write && buf->in) {
+		vhostx_vq_err(vq, "readable descriptor after a writable one");
+		return -EINVAL;
+	}
+	if (check_add_overflow(*total, len, total)) {
+		vhostx_vq_err(vq, "buffer longer than 4 GiB");
+		return -EINVAL;
+	}
+	n = vhostx_translate(vq, addr, len, iov + used, iov_max - used,
+			     write ? VHOST_MAP_WO : VHOST_MAP_RO);
+	if (n == -EAGAIN)
+		return n;
+	if (n < 0) {
+		vhostx_vq_err(vq, "descriptor 0x%llx+%u: translation failed (%d)",
+			      addr, len, n);
+		return n;
+	}
+	if (!write) {
+		buf->out += n;
+		return 0;
+	}
+	buf->in += n;
+	if (log && len) {
+		if (buf->nlog >= log_max) {
+			vhostx_vq_err(vq, "more writable descriptors than log entries (%u)",
+				      log_max);
+			return -ENOBUFS;
+		}
+		log[buf->nlog].addr = addr;
+		log[buf->nlog].len = len;
+		buf->nlog++;
+	}
+	return 0;
+}
+
+/* Read entry @idx of an indirect table that may span several iovecs. */
+static int split_read_indirect(const struct iovec *iov, int niov,
+			       unsigned int idx, struct vring_desc *desc)
+{
+	size_t off = (size_t)idx * sizeof(*desc), done = 0;
+	u8 *dst = (u8 *)desc;
+	int i;
+
+	for (i = 0; i < niov && done < sizeof(*desc); i++) {
+		size_t chunk;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		chunk = min(iov[i].iov_len - off, sizeof(*desc) - done);
+		if (copy_from_user(dst + done, iov[i].iov_base + off, chunk))
+			return -EFAULT;
+		done += chunk;
+		off = 0;
+	}
+	return done == sizeof(*desc) ? 0 : -EFAULT;
+}
+
+static int split_walk_indirect(struct vhostx_vq *vq,
+			       const struct vring_desc *ind,
+			       struct vhostx_buf *buf, struct iovec *iov,
+			       unsigned int iov_max, struct vhostx_log *log,
+			       unsigned int log_max)
+{
+	u64 addr = vhostx64_to_cpu(vq, ind->addr);
+	u32 len = vhostx32_to_cpu(vq, ind->len);
+	unsigned int count, i = 0, seen = 0;
+	struct vring_desc desc;
+	int niov, ret;
+	u16 flags;
+
+	if (len % sizeof(desc) || !len) {
+		vhostx_vq_err(vq, "indirect table length %u is not a multiple of %zu",
+			      len, sizeof(desc));
+		return -EINVAL;
+	}
+	count = len / sizeof(desc);
+	if (count > VHOSTX_INDIRECT_MAX) {
+		vhostx_vq_err(vq, "indirect table of %u entries (limit %u)",
+			      count, VHOSTX_INDIRECT_MAX);
+		return -E2BIG;
+	}
+	niov = vhostx_translate(vq, addr, len, vq->indirect_iov,
+				ARRAY_SIZE(vq->indirect_iov), VHOST_MAP_RO);
+	if (niov == -EAGAIN)
+		return niov;
+	if (niov < 0) {
+		vhostx_vq_err(vq, "indirect table 0x%llx+%u: translation failed (%d)",
+			      addr, len, niov);
+		return niov;
+	}
+
+	for (;;) {
+		if (i >= count) {
+			vhostx_vq_err(vq, "indirect next %u past table of %u",
+				      i, count);
+			return -EINVAL;
+		}
+		if (++seen > count) {
+			vhostx_vq_err(vq, "indirect chain loops");
+			return -ELOOP;
+		}
+		if (split_read_indirect(vq->indirect_iov, niov, i, &desc)) {
+			vhostx_vq_err(vq, "indirect table unreadable");
+			return -EFAULT;
+		}
+		flags = vhostx16_to_cpu(vq, desc.flags);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			vhostx_vq_err(vq, "nested indirect table");
+			return -EINVAL;
+		}
+		ret = split_add_segment(vq, vhostx64_to_cpu(vq, desc.addr),
+					vhostx32_to_cpu(vq, desc.len),
+					flags & VRING_DESC_F_WRITE, buf, iov,
+					iov_max, log, log_max);
+		if (ret)
+			return ret;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return 0;
+		i = vhostx16_to_cpu(vq, desc.next);
+	}
+}
+
+static int split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
+			 struct iovec *iov, unsigned int iov_max,
+			 struct vhostx_log *log, unsigned int log_max)
+{
+	u16 last = vq->last_avail_idx;
+	unsigned int i, seen = 0;
+	struct vring_desc desc;
+	__virtio16 v16;
+	u16 head, flags;
+	int ret;
+
+	memset(buf, 0, sizeof(*buf));
+	if (vq->avail_idx == last) {
+		if (get_user(v16, &split_avail(vq)->idx)) {
+			vhostx_vq_err(vq, "avail index unreadable");
+			return -EFAULT;
+		}
+		vq->avail_idx = vhostx16_to_cpu(vq, v16);
+		if ((u16)(vq->avail_idx - last) > vq->num) {
+			vhostx_vq_err(vq, "avail index %u is %u past %u, ring of %u",
+				      vq->avail_idx, (u16)(vq->avail_idx - last),
+				      last, vq->num);
+			return -EINVAL;
+		}
+		if (vq->avail_idx == last)
+			return 0;
+		/* Read entries only after the index that publishes them. */
+		smp_rmb();
+	}
+
+	if (get_user(v16, &split_avail(vq)->ring[last & (vq->num - 1)])) {
+		vhostx_vq_err(vq, "avail ring entry %u unreadable", last);
+		return -EFAULT;
+	}
+	head = vhostx16_to_cpu(vq, v16);
+	if (head >= vq->num) {
+		vhostx_vq_err(vq, "head %u out of range (ring of %u)", head,
+			      vq->num);
+		return -EINVAL;
+	}
+
+	i = head;
+	for (;;) {
+		if (i >= vq->num) {
+			vhostx_vq_err(vq, "next %u out of range (ring of %u)",
+				      i, vq->num);
+			return -EINVAL;
+		}
+		if (++seen > vq->num) {
+			vhostx_vq_err(vq, "descriptor chain from %u loops", head);
+			return -ELOOP;
+		}
+		if (copy_from_user(&desc, split_desc(vq) + i, sizeof(desc))) {
+			vhostx_vq_err(vq, "descriptor %u unreadable", i);
+			return -EFAULT;
+		}
+		flags = vhostx16_to_cpu(vq, desc.flags);
+		if (flags & VRING_DESC_F_INDIRECT) {
+			/* An indirect descriptor ends the chain (2.7.5.3.1). */
+			if (flags & VRING_DESC_F_NEXT) {
+				vhostx_vq_err(vq, "indirect descriptor %u has NEXT", i);
+				return -EINVAL;
+			}
+			ret = split_walk_indirect(vq, &desc, buf, iov, iov_max,
+						  log, log_max);
+			if (ret)
+				return ret;
+			break;
+		}
+		ret = split_add_segment(vq, vhostx64_to_cpu(vq, desc.addr),
+					vhostx32_to_cpu(vq, desc.len),
+					flags & VRING_DESC_F_WRITE, buf, iov,
+					iov_max, log, log_max);
+		if (ret)
+			return ret;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		i = vhostx16_to_cpu(vq, desc.next);
+	}
+
+	buf->id = head;
+	buf->ndesc = seen;
+	vq->last_avail_idx = last + 1;
+	return 1;
+}
+
+static void split_unget(struct vhostx_vq *vq, unsigned int nbufs)
+{
+	vq->last_avail_idx -= nbufs;
+}
+
+static int split_add_used_n(struct vhostx_vq *vq,
+			    const struct vhostx_used *used, unsigned int count)
+{
+	struct vring_used __user *u = split_used(vq);
+	u16 start = vq->last_used_idx, new = start + count;
+	unsigned int i, idx;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		idx = (u16)(start + i) & (vq->num - 1);
+		if (put_user(cpu_to_vhostx32(vq, used[i].id),
+			     &u->ring[idx].id) ||
+		    put_user(cpu_to_vhostx32(vq, used[i].len),
+			     &u->ring[idx].len))
+			return -EFAULT;
+	}
+	if (vq->log_used) {
+		u64 first = start & (vq->num - 1), elem = sizeof(u->ring[0]);
+		u64 n1 = min_t(u64, count, vq->num - first);
+
+		ret = vhostx_log_used(vq, sizeof(*u) + first * elem, n1 * elem);
+		if (!ret && count > n1)
+			ret = vhostx_log_used(vq, sizeof(*u),
+					      (count - n1) * elem);
+		if (ret)
+			return ret;
+	}
+	/* Entries before the index that publishes them. */
+	smp_wmb();
+	if (put_user(cpu_to_vhostx16(vq, new), &u->idx))
+		return -EFAULT;
+	ret = vhostx_log_used(vq, offsetof(struct vring_used, idx),
+			      sizeof(u->idx));
+	if (ret)
+		return ret;
+
+	vq->last_used_idx = new;
+	/* If the index wrapped past what we last signalled, re-arm. */
+	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - start)))
+		vq->signalled_used_valid = false;
+	return 0;
+}
+
+static bool split_need_signal(struct vhostx_vq *vq)
+{
+	__virtio16 v16;
+	u16 old, new;
+	bool valid;
+
+	/* Publish used->idx before reading the driver's suppression. */
+	smp_mb();
+	if (vhostx_has_feature(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
+	    unlikely(vq->avail_idx == vq->last_avail_idx))
+		return true;
+
+	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (get_user(v16, &split_avail(vq)->flags))
+			return true;
+		return !(vhostx16_to_cpu(vq, v16) & VRING_AVAIL_F_NO_INTERRUPT);
+	}
+
+	old = vq->signalled_used;
+	valid = vq->signalled_used_valid;
+	new = vq->signalled_used = vq->last_used_idx;
+	vq->signalled_used_valid = true;
+	if (unlikely(!valid))
+		return true;
+	if (get_user(v16, split_used_event(vq)))
+		return true;
+	return vring_need_event(vhostx16_to_cpu(vq, v16), new, old);
+}
+
+static bool split_enable_notify(struct vhostx_vq *vq)
+{
+	__virtio16 v16;
+
+	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
+		return false;
+	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
+	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		if (split_write_used_flags(vq))
+			return false;
+	} else if (split_write_avail_event(vq, vq->avail_idx)) {
+		return false;
+	}
+	/* The driver must see the change before we look for new buffers. */
+	smp_mb();
+	if (get_user(v16, &split_avail(vq)->idx))
+		return false;
+	return vhostx16_to_cpu(vq, v16) != vq->avail_idx;
+}
+
+static void split_disable_notify(struct vhostx_vq *vq)
+{
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		return;
+	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
+	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
+		split_write_used_flags(vq);
+}
+
+static bool split_avail_empty(struct vhostx_vq *vq)
+{
+	__virtio16 v16;
+
+	if (vq->avail_idx != vq->last_avail_idx)
+		return false;
+	/* A fault is "not empty": the handler will run and report it. */
+	if (get_user(v16, &split_avail(vq)->idx))
+		return false;
+	return vhostx16_to_cpu(vq, v16) == vq->avail_idx;
+}
+
+const struct vhostx_ring_ops vhostx_split_ring_ops = {
+	.name		= "split",
+	.area_size	= split_area_size,
+	.start		= split_start,
+	.get_buf	= split_get_buf,
+	.unget		= split_unget,
+	.add_used_n	= split_add_used_n,
+	.need_signal	= split_need_signal,
+	.enable_notify	= split_enable_notify,
+	.disable_notify	= split_disable_notify,
+	.avail_empty	= split_avail_empty,
+};

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtqueues: the vring ioctls, starting and stopping a queue, errors,
+ * and the ring-format-independent calls backends make.
+ */
+#include <linux/file.h>
+#include <linux/nospec.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+/**
+ * vhostx_vq_err() - a guest error: stop the queue and tell userspace
+ * @vq: the virtqueue; vq->mutex held
+ * @fmt: what went wrong
+ *
+ * The queue stays stopped (vhostx_get_buf() fails) until the backend
+ * restarts it or VHOST_SET_VRING_BASE resets it.  The vring's err
+ * eventfd is signalled.  The message is rate-limited: a guest controls it.
+ */
+void vhostx_vq_err(struct vhostx_vq *vq, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_info_ratelimited("vhostx: %s.%u vq %u stopped: %pV\n",
+			    vq->dev->ops->name, vq->dev->index, vq->index, &vaf);
+	va_end(args);
+	vq->broken = true;
+	vq->stats.errors++;
+	if (vq->error_ctx)
+		vhostx_eventfd_signal(vq->error_ctx);
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_err);
+
+/**
+ * vhostx_vq_init() - one-time set-up of a vq at open
+ * @vq: the virtqueue
+ * @dev: its device
+ */
+void vhostx_vq_init(struct vhostx_vq *vq, struct vhostx_dev *dev)
+{
+	mutex_init(&vq->mutex);
+	vq->dev = dev;
+	vq->ring = &vhostx_split_ring_ops;
+	vhostx_poll_init(&vq->poll, vq->handle_kick, EPOLLIN, vq);
+	vhostx_vq_reset(vq);
+}
+
+/**
+ * vhostx_vq_reset() - drop a vq's files and return it to its open state
+ * @vq: the virtqueue; kick poll stopped, no worker attached
+ */
+void vhostx_vq_reset(struct vhostx_vq *vq)
+{
+	if (vq->kick)
+		fput(vq->kick);
+	if (vq->call_ctx)
+		eventfd_ctx_put(vq->call_ctx);
+	if (vq->error_ctx)
+		eventfd_ctx_put(vq->error_ctx);
+	vq->kick = NULL;
+	vq->call_ctx = NULL;
+	vq->error_ctx = NULL;
+	vq->log_ctx = NULL;
+	vq->num = 1;
+	memset(vq->area_addr, 0, sizeof(vq->area_addr));
+	memset(vq->area_uaddr, 0, sizeof(vq->area_uaddr));
+	vq->meta_ready = false;
+	vq->ring_started = false;
+	vq->last_avail_idx = 0;
+	vq->avail_idx = 0;
+	vq->last_used_idx = 0;
+	vq->used_flags = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+	vq->broken = false;
+	vq->stopped = false;
+	vq->is_le = virtio_legacy_is_little_endian();
+	vq->log_used = false;
+	vq->log_addr = -1ULL;
+	vq->log_base = NULL;
+	vq->umem = NULL;
+	vq->iotlb = NULL;
+	vq->acked_features = 0;
+	vq->acked_backend_features = 0;
+	vq->busyloop_timeout = 0;
+	vq->private_data = NULL;
+	memset(&vq->stats, 0, sizeof(vq->stats));
+}
+
+/* Do the ring areas and the used-ring log fit in user memory? */
+static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
+			       bool log_used, u64 log_addr)
+{
+	int a;
+
+	/* With an IOTLB, areas are IOVAs: checked when translated. */
+	if (vq->iotlb)
+		return true;
+	for (a = 0; a < VHOSTX_NR_AREAS; a++)
+		if (!access_ok((void __user *)(uintptr_t)addr[a],
+			       vq->ring->area_size(vq, a)))
+			return false;
+	if (log_used &&
+	    !vhostx_log_access_ok(vq->log_base, log_addr,
+				  vq->ring->area_size(vq, VHOSTX_AREA_USED)))
+		return false;
+	return true;
+}
+
+/**
+ * vhostx_vq_access_ok() - may a backend start this vq?
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * Checks the ring areas, and with VHOST_F_LOG_ALL the dirty log, against
+ * the owner's address space.
+ *
+ * Return: true if the rings and log are in user memory.
+ */
+bool vhostx_vq_access_ok(struct vhostx_vq *vq)
+{
+	if (vhostx_logging(vq) && vq->umem &&
+	    !vhostx_mem_access_ok(vq->dev, vq->umem, true))
+		return false;
+	return vhostx_vq_areas_ok(vq, vq->area_addr, vq->log_used,
+				  vq->log_addr);
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_access_ok);
+
+/**
+ * vhostx_vq_start() - attach a backend and (re)start the ring
+ * @vq: the virtqueue; vq->mutex held
+ * @private_data: backend state, returned by vhostx_vq_get_backend()
+ *
+ * Clears a stopped or broken state and syncs with the used ring in guest
+ * memory (with an IOTLB, on first use after the needed mappings arrive).
+ *
+ * Return: 0, or -EFAULT if the rings are not accessible.
+ */
+int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
+{
+	int ret;
+
+	vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
+		    virtio_legacy_is_little_endian();
+	vq->meta_ready = false;
+	vq->ring_started = false;
+	vq->broken = false;
+	vq->stopped = false;
+	vq->signalled_used_valid = false;
+	vq->avail_idx = vq->last_avail_idx;
+	vq->private_data = private_data;
+
+	ret = vhostx_meta_prefetch(vq);
+	if (ret && ret != -EAGAIN) {
+		vq->private_data = NULL;
+		return -EFAULT;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_start);
+
+/**
+ * vhostx_vq_stop() - detach the backend; the ring state is kept
+ * @vq: the virtqueue; vq->mutex held
+ */
+void vhostx_vq_stop(struct vhostx_vq *vq)
+{
+	vq->private_data = NULL;
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_stop);
+
+/* Ring metadata ready?  Reports a bad ring as a guest error. */
+static int vhostx_vq_ready(struct vhostx_vq *vq)
+{
+	int ret;
+
+	if (unlikely(vq->broken || vq->stopped))
+		return -EIO;
+	ret = vhostx_meta_prefetch(vq);
+	if (unlikely(ret) && ret != -EAGAIN)
+		vhostx_vq_err(vq, "ring not accessible (%d)", ret);
+	return ret;
+}
+
+/**
+ * vhostx_get_buf() - take the next available buffer
+ * @vq: the virtqueue; vq->mutex held
+ * @buf: filled with the buffer's id and iovec counts
+ * @iov: iovecs, readable (out) ones first, then writable (in) ones
+ * @iov_max: room in @iov
+ * @log: when not NULL, filled with the writable ranges for dirty logging
+ * @log_max: room in @log
+ *
+ * Return: 1 with a buffer, 0 if the ring is empty, -EAGAIN if an IOTLB
+ * miss is pending (the vq's kick work is requeued after the update),
+ * another errno if the queue is stopped (a guest error was reported).
+ */
+int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
+		   struct iovec *iov, unsigned int iov_max,
+		   struct vhostx_log *log, unsigned int log_max)
+{
+	int ret = vhostx_vq_ready(vq);
+
+	if (ret)
+		return ret;
+	return vq->ring->get_buf(vq, buf, iov, iov_max, log, log_max);
+}
+EXPORT_SYMBOL_GPL(vhostx_get_buf);
+
+/**
+ * vhostx_unget() - give back buffers taken but not used
+ * @vq: the virtqueue; vq->mutex held
+ * @nbufs: how many of the last vhostx_get_buf() buffers to give back
+ */
+void vhostx_unget(struct vhostx_vq *vq, unsigned int nbufs)
+{
+	vq->ring->unget(vq, nbufs);
+}
+EXPORT_SYMBOL_GPL(vhostx_unget);
+
+/**
+ * vhostx_add_used_n() - return buffers to the driver
+ * @vq: the virtqueue; vq->mutex held
+ * @used: the buffers, in completion order
+ * @count: number of buffers
+ *
+ * Return: 0, or an errno (the queue is then stopped).
+ */
+int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
+		      unsigned int count)
+{
+	int ret;
+
+	if (!count)
+		return 0;
+	ret = vhostx_vq_ready(vq);
+	if (ret)
+		return ret;
+	ret = vq->ring->add_used_n(vq, used, count);
+	if (ret) {
+		vhostx_vq_err(vq, "cannot write the used ring (%d)", ret);
+		return ret;
+	}
+	vq->stats.bufs += count;
+	vq->stats.batches++;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhostx_add_used_n);
+
+/**
+ * vhostx_add_used() - return one buffer to the driver
+ * @vq: the virtqueue; vq->mutex held
+ * @id: buffer id from struct vhostx_buf
+ * @len: bytes written into the buffer
+ * @ndesc: descriptors of the buffer (from struct vhostx_buf)
+ *
+ * Return: 0, or an errno (the queue is then stopped).
+ */
+int vhostx_add_used(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
+{
+	struct vhostx_used used = { .id = id, .len = len, .ndesc = ndesc };
+
+	return vhostx_add_used_n(vq, &used, 1);
+}
+EXPORT_SYMBOL_GPL(vhostx_add_used);
+
+/**
+ * vhostx_signal() - signal the call eventfd if the driver wants it
+ * @vq: the virtqueue; vq->mutex held, after vhostx_add_used_n()
+ */
+void vhostx_signal(struct vhostx_vq *vq)
+{
+	if (!vq->call_ctx || !vq->meta_ready)
+		return;
+	if (vq->ring->need_signal(vq)) {
+		vhostx_eventfd_signal(vq->call_ctx);
+		vq->stats.calls++;
+	} else {
+		vq->stats.calls_suppressed++;
+	}
+}
+EXPORT_SYMBOL_GPL(vhostx_signal);
+
+/**
+ * vhostx_add_used_and_signal_n() - vhostx_add_used_n() + vhostx_signal()
+ * @vq: the virtqueue; vq->mutex held
+ * @used: the buffers
+ * @count: number of buffers
+ */
+void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
+				  const struct vhostx_used *used,
+				  unsigned int count)
+{
+	if (!vhostx_add_used_n(vq, used, count))
+		vhostx_signal(vq);
+}
+EXPORT_SYMBOL_GPL(vhostx_add_used_and_signal_n);
+
+/**
+ * vhostx_enable_notify() - ask the driver to kick again
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * Return: true if buffers arrived meanwhile (disable and process them).
+ */
+bool vhostx_enable_notify(struct vhostx_vq *vq)
+{
+	if (vhostx_vq_ready(vq))
+		return false;
+	return vq->ring->enable_notify(vq);
+}
+EXPORT_SYMBOL_GPL(vhostx_enable_notify);
+
+/**
+ * vhostx_disable_notify() - tell the driver kicks are not needed
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * Handlers call it once at the start of each run (it counts the runs),
+ * and again after vhostx_enable_notify() found new buffers.
+ */
+void vhostx_disable_notify(struct vhostx_vq *vq)
+{
+	/* Every handler run starts here: count runs in one place. */
+	vq->stats.runs++;
+	if (!vhostx_vq_ready(vq))
+		vq->ring->disable_notify(vq);
+}
+EXPORT_SYMBOL_GPL(vhostx_disable_notify);
+
+/**
+ * vhostx_avail_empty() - is the avail ring empty?
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * Return: true if no buffer is available (or the queue is stopped).
+ */
+bool vhostx_avail_empty(struct vhostx_vq *vq)
+{
+	if (vhostx_vq_ready(vq))
+		return true;
+	return vq->ring->avail_empty(vq);
+}
+EXPORT_SYMBOL_GPL(vhostx_avail_empty);
+
+/**
+ * vhostx_exceeds_weight() - has a handler run used up its budget?
+ * @vq: the virtqueue
+ * @bufs: buffers handled in this run
+ * @bytes: bytes moved in this run
+ *
+ * When it has, the vq's kick work is requeued so other work runs first.
+ *
+ * Return: true if the handler must return now.
+ */
+bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, int bytes)
+{
+	const struct vhostx_backend_ops *ops = vq->dev->ops;
+
+	if ((ops->weight && bufs >= ops->weight) ||
+	    (ops->byte_weight && bytes >= ops->byte_weight)) {
+		vhostx_poll_queue(&vq->poll);
+		vq->stats.yields++;
+		return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_GPL(vhostx_exceeds_weight);
+
+static long vhostx_set_vring_addr(struct vhostx_vq *vq, void __user *argp)
+{
+	struct vhost_vring_addr a;
+	bool log_used;
+	u64 addr[VHOSTX_NR_AREAS];
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags & ~(1U << VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	/* Virtio alignments; the descriptor table one is stricter than
+	 * the kernel's vhost, which does not check it.
+	 */
+	if ((a.desc_user_addr & (VRING_DESC_ALIGN_SIZE - 1)) ||
+	    (a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
+	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1)))
+		return -EINVAL;
+
+	addr[VHOSTX_AREA_DESC] = a.desc_user_addr;
+	addr[VHOSTX_AREA_AVAIL] = a.avail_user_addr;
+	addr[VHOSTX_AREA_USED] = a.used_user_addr;
+	log_used = a.flags & (1U << VHOST_VRING_F_LOG);
+	/* A running ring is checked now; a stopped one when it starts. */
+	if (vq->private_data &&
+	    !vhostx_vq_areas_ok(vq, addr, log_used, a.log_guest_addr))
+		return -EINVAL;
+
+	memcpy(vq->area_addr, addr, sizeof(addr));
+	vq->log_used = log_used;
+	vq->log_addr = a.log_guest_addr;
+	vq->meta_ready = false;
+	return 0;
+}
+
+/* An eventfd (or -1) from a struct vhost_vring_file. */
+static struct eventfd_ctx *vhostx_ctx_from_fd(int fd)
+{
+	if (fd == VHOST_FILE_UNBIND)
+		return NULL;
+	return eventfd_ctx_fdget(fd);
+}
+
+static long vhostx_set_vring_kick(struct vhostx_vq *vq, int fd,
+				  struct file **old)
+{
+	struct eventfd_ctx *ctx;
+	struct file *file = NULL;
+
+	if (fd != VHOST_FILE_UNBIND) {
+		file = fget(fd);
+		if (!file)
+			return -EBADF;
+		ctx = eventfd_ctx_fileget(file);
+		if (IS_ERR(ctx)) {
+			fput(file);
+			return PTR_ERR(ctx);
+		}
+		eventfd_ctx_put(ctx);
+	}
+	vhostx_poll_stop(&vq->poll);
+	*old = vq->kick;
+	vq->kick = file;
+	if (file && vq->handle_kick)
+		return vhostx_poll_start(&vq->poll, file);
+	return 0;
+}
+
+static long vhostx_set_vring_ctx(struct eventfd_ctx **slot, int fd)
+{
+	struct eventfd_ctx *ctx = vhostx_ctx_from_fd(fd);
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	swap(ctx, *slot);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
+			    void __user *argp, struct file **old_kick)
+{
+	struct vhost_vring_state s;
+	struct vhost_vring_file f;
+
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		if (vq->private_data)
+			return -EBUSY;
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (!s.num || s.num > 0xffff || (s.num & (s.num - 1)))
+			return -EINVAL;
+		vq->num = s.num;
+		vq->meta_ready = false;
+		return 0;
+	case VHOST_SET_VRING_ADDR:
+		return vhostx_set_vring_addr(vq, argp);
+	case VHOST_SET_VRING_BASE:
+		if (vq->private_data)
+			return -EBUSY;
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (s.num > 0xffff)
+			return -EINVAL;
+		vq->last_avail_idx = s.num;
+		vq->avail_idx = s.num;
+		vq->broken = false;
+		vq->stopped = false;
+		return 0;
+	case VHOST_GET_VRING_BASE:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		s.num = vq->last_avail_idx;
+		/* Like vhost-user: the ring takes no more buffers. */
+		vq->stopped = true;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			return -EFAULT;
+		return 0;
+	case VHOST_SET_VRING_KICK:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return vhostx_set_vring_kick(vq, f.fd, old_kick);
+	case VHOST_SET_VRING_CALL:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return vhostx_set_vring_ctx(&vq->call_ctx, f.fd);
+	case VHOST_SET_VRING_ERR:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		return vhostx_set_vring_ctx(&vq->error_ctx, f.fd);
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		vq->busyloop_timeout = s.num;
+		return 0;
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		s.num = vq->busyloop_timeout;
+		if (copy_to_user(argp, &s, sizeof(s)))
+			return -EFAULT;
+		return 0;
+	default:
+		/* Includes VHOST_SET/GET_VRING_ENDIAN: no cross-endian. */
+		return -ENOIOCTLCMD;
+	}
+}
+
+/**
+ * vhostx_vring_ioctl() - the per-virtqueue ioctls
+ * @dev: the device; dev->mutex held, caller is the owner
+ * @cmd: ioctl number
+ * @argp: user argument, starting with the vq index
+ *
+ * Return: 0 or an errno; -ENOBUFS for an index out of range;
+ * -ENOIOCTLCMD for an unknown ioctl.
+ */
+long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+			void __user *argp)
+{
+	struct file *old_kick = NULL;
+	struct vhostx_vq *vq;
+	u32 idx;
+	long ret;
+
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= dev->nvqs)
+		return -ENOBUFS;
+	vq = dev->vqs[array_index_nospec(idx, dev->nvqs)];
+
+	mutex_lock(&vq->mutex);
+	ret = vhostx_vq_ioctl(vq, cmd, argp, &old_kick);
+	mutex_unlock(&vq->mutex);
+
+	if (old_kick) {
+		/* Work from the old kick file may still be queued. */
+		vhostx_vq_flush(vq);
+		fput(old_kick);
+	}
+	return ret;
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vhostx core API: what a backend (net, test, ...) uses.
+ *
+ * The core owns the device file's generic ioctls, the guest memory map and
+ * IOTLB, the ring engines, the workers and the dirty log.  A backend embeds
+ * a struct vhostx_dev in its own device structure, fills a
+ * struct vhostx_backend_ops, and handles its virtqueues' kicks with
+ * vhostx_get_buf() / vhostx_add_used() and friends.  It never touches ring
+ * memory itself, so ring formats (split today, packed later) stay behind
+ * struct vhostx_ring_ops.
+ */
+#ifndef _VHOSTX_VHOSTX_H
+#define _VHOSTX_VHOSTX_H
+
+#include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <uapi/linux/vhost.h>
+#include <uapi/linux/vhostx.h>
+
+struct vhostx_dev;
+struct vhostx_vq;
+struct vhostx_work;
+
+typedef void (*vhostx_work_fn_t)(struct vhostx_work *work);
+
+#define VHOSTX_WORK_QUEUED	0
+
+/**
+ * struct vhostx_work - a unit of work run by a device worker
+ * @node: link in the worker's lock-free list
+ * @fn: function to run
+ * @flags: VHOSTX_WORK_QUEUED while on a list
+ */
+struct vhostx_work {
+	struct llist_node node;
+	vhostx_work_fn_t fn;
+	unsigned long flags;
+};
+
+/**
+ * struct vhostx_poll - turns wakeups on a file into work on a vq's worker
+ * @table: poll table given to vfs_poll()
+ * @wqh: wait queue we are on, NULL when stopped
+ * @wait: our wait queue entry
+ * @work: work queued on each matching wakeup
+ * @mask: events that queue the work
+ * @vq: virtqueue whose worker runs the work
+ */
+struct vhostx_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	struct vhostx_work work;
+	__poll_t mask;
+	struct vhostx_vq *vq;
+};
+
+/**
+ * struct vhostx_buf - one buffer (descriptor chain) taken from a ring
+ * @id: buffer id to hand back to vhostx_add_used()
+ * @ndesc: descriptors the buffer used (for ring formats that need it)
+ * @out: number of device-readable iovecs (they come first)
+ * @in: number of device-writable iovecs (they follow the out ones)
+ * @out_len: bytes in the out iovecs
+ * @in_len: bytes in the in iovecs
+ * @nlog: dirty-log entries filled (only when logging)
+ */
+struct vhostx_buf {
+	u32 id;
+	u16 ndesc;
+	unsigned int out;
+	unsigned int in;
+	u32 out_len;
+	u32 in_len;
+	unsigned int nlog;
+};
+
+/**
+ * struct vhostx_used - one completed buffer for vhostx_add_used_n()
+ * @id: buffer id from struct vhostx_buf
+ * @len: bytes the device wrote into the buffer
+ * @ndesc: descriptors of the buffer (from struct vhostx_buf)
+ */
+struct vhostx_used {
+	u32 id;
+	u32 len;
+	u16 ndesc;
+};
+
+/**
+ * struct vhostx_log - a guest range the device wrote, for dirty logging
+ * @addr: guest address (guest-physical, or IOVA with an IOTLB)
+ * @len: length in bytes
+ */
+struct vhostx_log {
+	u64 addr;
+	u64 len;
+};
+
+/**
+ * struct vhostx_vq_stats - per-virtqueue counters (monotonic, u64)
+ *
+ * Written by the worker under the vq mutex, read locklessly by debugfs.
+ */
+struct vhostx_vq_stats {
+	u64 kicks;		/* wakeups from the kick eventfd */
+	u64 runs;		/* handler runs */
+	u64 bufs;		/* buffers completed (used entries) */
+	u64 bytes;		/* payload bytes moved */
+	u64 calls;		/* call eventfd signalled */
+	u64 calls_suppressed;	/* signal not needed (driver said so) */
+	u64 batches;		/* used-ring updates (one per batch) */
+	u64 yields;		/* handler runs cut by the weight budget */
+	u64 errors;		/* guest errors that stopped the queue */
+	u64 iotlb_misses;	/* IOTLB misses sent to userspace */
+	u64 drops;		/* packets dropped by the backend */
+};
+
+/**
+ * struct vhostx_ring_ops - one ring format
+ *
+ * All are called with the vq mutex held, from the worker (or an ioctl
+ * that stopped the backend).  Backends use the vhostx_*() wrappers.
+ */
+struct vhostx_ring_ops {
+	const char *name;
+	u64 (*area_size)(struct vhostx_vq *vq, int area);
+	int (*start)(struct vhostx_vq *vq);
+	int (*get_buf)(struct vhostx_vq *vq, struct vhostx_buf *buf,
+		       struct iovec *iov, unsigned int iov_max,
+		       struct vhostx_log *log, unsigned int log_max);
+	void (*unget)(struct vhostx_vq *vq, unsigned int nbufs);
+	int (*add_used_n)(struct vhostx_vq *vq, const struct vhostx_used *used,
+			  unsigned int count);
+	bool (*need_signal)(struct vhostx_vq *vq);
+	bool (*enable_notify)(struct vhostx_vq *vq);
+	void (*disable_notify)(struct vhostx_vq *vq);
+	bool (*avail_empty)(struct vhostx_vq *vq);
+};
+
+/* A ring's three areas, in ring order. */
+enum vhostx_ring_area {
+	VHOSTX_AREA_DESC,
+	VHOSTX_AREA_AVAIL,
+	VHOSTX_AREA_USED,
+	VHOSTX_NR_AREAS,
+};
+
+#define VHOSTX_IOV_MAX		UIO_MAXIOV
+#define VHOSTX_INDIRECT_MAX	1024	/* entries in one indirect table */
+#define VHOSTX_RING_MAX		32768	/* largest ring size (power of 2) */
+
+/**
+ * struct vhostx_vq - one virtqueue
+ *
+ * Fields below @mutex are protected by it.  Ioctls take it to change
+ * state; the worker holds it while running the backend's handler.
+ */
+struct vhostx_vq {
+	struct vhostx_dev *dev;
+	unsigned int index;
+	struct mutex mutex;
+
+	/* Set by the backend before vhostx_dev_init(). */
+	vhostx_work_fn_t handle_kick;
+
+	unsigned int num;
+	u64 area_addr[VHOSTX_NR_AREAS];	/* as given (uaddr or IOVA) */
+	void __user *area_uaddr[VHOSTX_NR_AREAS]; /* translated, checked */
+	bool meta_ready;		/* area_uaddr valid */
+	bool ring_started;		/* ring->start() ran since vq start */
+	const struct vhostx_ring_ops *ring;
+
+	struct file *kick;
+	struct eventfd_ctx *call_ctx;
+	struct eventfd_ctx *error_ctx;
+	struct eventfd_ctx *log_ctx;
+	struct vhostx_poll poll;
+
+	u16 last_avail_idx;	/* next avail entry to take */
+	u16 avail_idx;		/* last avail->idx read from the guest */
+	u16 last_used_idx;	/* next used entry to write */
+	u16 used_flags;
+	u16 signalled_used;
+	bool signalled_used_valid;
+	bool broken;		/* guest error: stopped until reset */
+	bool stopped;		/* GET_VRING_BASE was called */
+	bool is_le;
+
+	bool log_used;
+	u64 log_addr;
+	void __user *log_base;
+
+	struct vhost_iotlb *umem;
+	struct vhost_iotlb *iotlb;
+
+	u64 acked_features;
+	u64 acked_backend_features;
+	u32 busyloop_timeout;
+
+	void *private_data;	/* backend state; NULL when stopped */
+	struct vhostx_worker __rcu *worker;
+	struct vhostx_vq_stats stats;
+
+	/* Scratch for the ring engine. */
+	struct iovec indirect_iov[8];
+};
+
+/**
+ * struct vhostx_backend_ops - what a backend tells the core
+ * @name: short name, used for worker threads and debugfs ("net", "test")
+ * @features: virtio feature bits the device offers
+ * @backend_features: VHOST_BACKEND_F_* bits the device offers
+ * @weight: most buffers one handler run may process before yielding
+ * @byte_weight: most bytes one handler run may move before yielding
+ * @ioctl: backend-specific ioctls, called with the dev mutex NOT held,
+ *	after the owner check; return -ENOIOCTLCMD for unknown ones
+ * @features_changed: called with the dev mutex held after a
+ *	VHOST_SET_FEATURES was accepted and copied into every vq
+ * @stop: detach every vq's backend and stop all I/O (before
+ *	VHOST_RESET_OWNER and release); called with no lock held
+ */
+struct vhostx_backend_ops {
+	const char *name;
+	u64 features;
+	u64 backend_features;
+	int weight;
+	int byte_weight;
+	long (*ioctl)(struct vhostx_dev *dev, unsigned int cmd,
+		      void __user *argp);
+	int (*features_changed)(struct vhostx_dev *dev, u64 features);
+	void (*stop)(struct vhostx_dev *dev);
+};
+
+/**
+ * struct vhostx_dev - one open device file
+ */
+struct vhostx_dev {
+	struct mutex mutex;
+	const struct vhostx_backend_ops *ops;
+	struct mm_struct *mm;		/* owner's mm, NULL without owner */
+	struct vhostx_vq **vqs;
+	int nvqs;
+
+	struct vhost_iotlb *umem;	/* memory table */
+	struct vhost_iotlb *iotlb;	/* device IOTLB (ACCESS_PLATFORM) */
+	spinlock_t iotlb_lock;
+	struct list_head read_list;	/* IOTLB messages for userspace */
+	struct list_head pending_list;	/* misses waiting for an update */
+	wait_queue_head_t wait;
+
+	struct eventfd_ctx *log_ctx;
+	struct xarray worker_xa;
+	u32 index;			/* unique per open, for debugfs */
+	struct dentry *debugfs;
+};
+
+/* vhostx_dev_*: lifecycle, called by the backend's open/release. */
+int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
+		    int nvqs, const struct vhostx_backend_ops *ops);
+void vhostx_dev_cleanup(struct vhostx_dev *dev);
+void vhostx_dev_flush(struct vhostx_dev *dev);
+bool vhostx_dev_has_owner(struct vhostx_dev *dev);
+int vhostx_dev_check_owner(struct vhostx_dev *dev);
+
+/* File operations a backend plugs into its struct file_operations. */
+long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
+ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to);
+ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from);
+__poll_t vhostx_fops_poll(struct file *f, poll_table *wait);
+
+/* Virtqueue state. */
+static inline bool vhostx_has_feature(struct vhostx_vq *vq, int bit)
+{
+	return vq->acked_features & BIT_ULL(bit);
+}
+
+static inline bool vhostx_has_backend_feature(struct vhostx_vq *vq, int bit)
+{
+	return vq->acked_backend_features & BIT_ULL(bit);
+}
+
+static inline void *vhostx_vq_get_backend(struct vhostx_vq *vq)
+{
+	return vq->private_data;
+}
+
+int vhostx_vq_start(struct vhostx_vq *vq, void *private_data);
+void vhostx_vq_stop(struct vhostx_vq *vq);
+bool vhostx_vq_access_ok(struct vhostx_vq *vq);
+void vhostx_vq_err(struct vhostx_vq *vq, const char *fmt, ...) __printf(2, 3);
+
+/* Rings: get buffers, return them, notifications. */
+int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
+		   struct iovec *iov, unsigned int iov_max,
+		   struct vhostx_log *log, unsigned int log_max);
+void vhostx_unget(struct vhostx_vq *vq, unsigned int nbufs);
+int vhostx_add_used(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc);
+int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
+		      unsigned int count);
+void vhostx_signal(struct vhostx_vq *vq);
+void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
+				  const struct vhostx_used *used,
+				  unsigned int count);
+bool vhostx_enable_notify(struct vhostx_vq *vq);
+void vhostx_disable_notify(struct vhostx_vq *vq);
+bool vhostx_avail_empty(struct vhostx_vq *vq);
+bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, int bytes);
+
+/* Dirty logging. */
+static inline bool vhostx_logging(struct vhostx_vq *vq)
+{
+	return vhostx_has_feature(vq, VHOST_F_LOG_ALL);
+}
+
+int vhostx_log_write(struct vhostx_vq *vq, const struct vhostx_log *log,
+		     unsigned int nlog, u64 len);
+
+/* Work and polling. */
+void vhostx_work_init(struct vhostx_work *work, vhostx_work_fn_t fn);
+bool vhostx_vq_work_queue(struct vhostx_vq *vq, struct vhostx_work *work);
+bool vhostx_vq_has_work(struct vhostx_vq *vq);
+void vhostx_vq_flush(struct vhostx_vq *vq);
+void vhostx_poll_init(struct vhostx_poll *poll, vhostx_work_fn_t fn,
+		      __poll_t mask, struct vhostx_vq *vq);
+int vhostx_poll_start(struct vhostx_poll *poll, struct file *file);
+void vhostx_poll_stop(struct vhostx_poll *poll);
+void vhostx_poll_queue(struct vhostx_poll *poll);
+
+/* Endianness of the ring and headers (virtio 1.0 is little-endian). */
+static inline u16 vhostx16_to_cpu(struct vhostx_vq *vq, __virtio16 val)
+{
+	return __virtio16_to_cpu(vq->is_le, val);
+}
+
+static inline __virtio16 cpu_to_vhostx16(struct vhostx_vq *vq, u16 val)
+{
+	return __cpu_to_virtio16(vq->is_le, val);
+}
+
+static inline u32 vhostx32_to_cpu(struct vhostx_vq *vq, __virtio32 val)
+{
+	return __virtio32_to_cpu(vq->is_le, val);
+}
+
+static inline __virtio32 cpu_to_vhostx32(struct vhostx_vq *vq, u32 val)
+{
+	return __cpu_to_virtio32(vq->is_le, val);
+}
+
+static inline u64 vhostx64_to_cpu(struct vhostx_vq *vq, __virtio64 val)
+{
+	return __virtio64_to_cpu(vq->is_le, val);
+}
+
+/* Features every vhostx device offers, whatever the backend. */
+#define VHOSTX_CORE_FEATURES (BIT_ULL(VIRTIO_F_NOTIFY_ON_EMPTY) |	\
+			      BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |	\
+			      BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |	\
+			      BIT_ULL(VHOST_F_LOG_ALL) |		\
+			      BIT_ULL(VIRTIO_F_ANY_LAYOUT) |		\
+			      BIT_ULL(VIRTIO_F_VERSION_1))
+
+#endif /* _VHOSTX_VHOSTX_H */
