@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostile_test: a guest that writes malformed rings into /dev/vhostx-test.
+ *
+ * Defined outcome for every case (upstream vhost semantics): the device
+ * completes nothing from the bad chain, signals the vring's error eventfd,
+ * stays stalled on it (a good buffer queued behind it is not consumed), and
+ * works again after the ring is reset (backend stopped, SET_VRING_BASE,
+ * rings re-initialised, backend restarted).  The VM runner separately
+ * fails the run on any oops/WARN/KASAN report in the kernel log.
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+
+#define NUM		16
+#define F(b)		(1ULL << (b))
+#define NEXT		VRING_DESC_F_NEXT
+#define WR		VRING_DESC_F_WRITE
+#define INDIR		VRING_DESC_F_INDIRECT
+
+FIXTURE(hostile) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint8_t *buf;		/* 4 KiB of valid guest memory */
+	uint64_t end;		/* first gpa past guest memory */
+};
+
+FIXTURE_SETUP(hostile)
+{
+	int r;
+
+	self->d.fd = -1;
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	r = vx_test_setup(&self->d, &self->vq, F(VIRTIO_F_VERSION_1) |
+			  F(VIRTIO_RING_F_INDIRECT_DESC), NUM, 0);
+	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
+	self->buf = vg_alloc(&self->d, 4096, 4096);
+	ASSERT_NE(NULL, self->buf);
+	self->end = vg_gpa(self->d.arena) + self->d.arena_size;
+	/* Sanity: the device works before we attack it. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 1));
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	if (self->d.fd >= 0)
+		vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	vg_close(&self->d);
+}
+
+/*
+ * Publish what the builder queued, kick, and require: error eventfd
+ * signalled, nothing used; and after another kick still nothing used (the
+ * queue stays stalled on the bad chain rather than skipping it).
+ */
+static void expect_rejected(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(hostile) *self)
+{
+	uint16_t used = vg_vq_used_idx(&self->vq);
+
+	vg_read_eventfd(self->vq.err_fd);
+	vg_vq_publish(&self->vq);
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS))
+		TH_LOG("error eventfd not signalled");
+	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
+		TH_LOG("device completed a hostile chain");
+
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
+		TH_LOG("device moved past the hostile chain");
+}
+
+/* Reset the ring and require a byte-exact echo again. */
+static void recover(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(hostile) *self)
+{
+	/* Best effort: upstream refuses even to stop a queue whose ring
+	 * addresses fail access_ok (EFAULT), and then it is not running. */
+	vg_test_stop(&self->d);
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	vg_read_eventfd(self->vq.err_fd);
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 2));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 4000, 3));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
+/* Builders get the fixture and write a hostile ring (not yet published). */
+#define HOSTILE(name)							\
+	static void build_##name(FIXTURE_DATA(hostile) *self);		\
+	TEST_F(hostile, name)						\
+	{								\
+		VX_SETUP_SKIPPED();					\
+		build_##name(self);					\
+		expect_rejected(_metadata, self);			\
+		recover(_metadata, self);				\
+	}								\
+	static void build_##name(FIXTURE_DATA(hostile) *self)
+
+#define B(self)		vg_gpa((self)->buf)
+#define DESC(self, i, a, l, f, n) vg_vq_raw_desc(&(self)->vq, i, a, l, f, n)
+#define PUSH(self, h)	vg_vq_raw_push(&(self)->vq, h)
+
+/* An indirect table in guest memory. */
+static struct vring_desc *table(FIXTURE_DATA(hostile) *self, size_t n)
+{
+	return vg_alloc(&self->d, n * sizeof(struct vring_desc), 16);
+}
+
+HOSTILE(desc_self_loop)
+{
+	DESC(self, 0, B(self), 16, NEXT, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(desc_loop_two)
+{
+	DESC(self, 0, B(self), 16, NEXT, 1);
+	DESC(self, 1, B(self) + 16, 16, NEXT, 0);
+	PUSH(self, 0);
+}
+
+/* Visits every descriptor, then comes back: longer than the ring. */
+HOSTILE(chain_longer_than_ring)
+{
+	unsigned int i;
+
+	for (i = 0; i < NUM; i++)
+		DESC(self, i, B(self) + i * 8, 8, NEXT, (i + 1) % NUM);
+	PUSH(self, 0);
+}
+
+HOSTILE(next_out_of_range)
+{
+	DESC(self, 0, B(self), 16, NEXT, NUM);
+	PUSH(self, 0);
+}
+
+HOSTILE(head_out_of_range)
+{
+	PUSH(self, NUM);
+}
+
+HOSTILE(head_0xffff)
+{
+	PUSH(self, 0xffff);
+}
+
+/* avail->idx moves by more than the ring size. */
+HOSTILE(avail_idx_jump)
+{
+	DESC(self, 0, B(self), 16, 0, 0);
+	self->vq.avail_idx += NUM + 1;
+}
+
+HOSTILE(avail_idx_backwards)
+{
+	self->vq.avail_idx -= 1;
+}
+
+HOSTILE(nested_indirect)
+{
+	struct vring_desc *t = table(self, 2), *inner = table(self, 1);
+
+	inner[0] = (struct vring_desc){ B(self), 16, 0, 0 };
+	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
+	t[1] = (struct vring_desc){ vg_gpa(inner), 16, INDIR, 0 };
+	DESC(self, 0, vg_gpa(t), 32, INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(indirect_len_not_multiple_of_16)
+{
+	struct vring_desc *t = table(self, 2);
+
+	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
+	t[1] = (struct vring_desc){ B(self) + 16, 16, 0, 0 };
+	DESC(self, 0, vg_gpa(t), 24, INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(indirect_len_zero)
+{
+	struct vring_desc *t = table(self, 1);
+
+	t[0] = (struct vring_desc){ B(self), 16, 0, 0 };
+	DESC(self, 0, vg_gpa(t), 0, INDIR, 0);
+	PUSH(self, 0);
+}
+
+/* More than 65536 entries: a 16-bit next cannot address them. */
+HOSTILE(indirect_table_too_big)
+{
+	size_t n = 65536 + 1;
+	struct vring_desc *t = table(self, n);
+	size_t i;
+
+	for (i = 0; t && i < n; i++)
+		t[i] = (struct vring_desc){ B(self), 1, NEXT, (uint16_t)(i + 1) };
+	DESC(self, 0, t ? vg_gpa(t) : B(self), (uint32_t)(n * 16), INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(indirect_loop)
+{
+	struct vring_desc *t = table(self, 2);
+
+	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
+	t[1] = (struct vring_desc){ B(self) + 16, 16, NEXT, 0 };
+	DESC(self, 0, vg_gpa(t), 32, INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(indirect_table_outside_memory)
+{
+	DESC(self, 0, self->end + (1 << 20), 32, INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(out_after_in)
+{
+	DESC(self, 0, B(self), 16, NEXT, 1);		/* out */
+	DESC(self, 1, B(self) + 16, 16, WR | NEXT, 2);	/* in */
+	DESC(self, 2, B(self) + 32, 16, 0, 0);		/* out again */
+	PUSH(self, 0);
+}
+
+HOSTILE(out_after_in_indirect)
+{
+	struct vring_desc *t = table(self, 2);
+
+	t[0] = (struct vring_desc){ B(self), 16, WR | NEXT, 1 };
+	t[1] = (struct vring_desc){ B(self) + 16, 16, 0, 0 };
+	DESC(self, 0, vg_gpa(t), 32, INDIR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(out_addr_outside_memory)
+{
+	DESC(self, 0, self->end + (1 << 20), 64, 0, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(in_addr_outside_memory)
+{
+	DESC(self, 0, B(self), 64, NEXT, 1);
+	DESC(self, 1, self->end + (1 << 20), 64, WR, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(addr_below_memory)
+{
+	DESC(self, 0, 4096, 64, 0, 0);
+	PUSH(self, 0);
+}
+
+/* addr + len wraps around 2^64. */
+HOSTILE(addr_len_overflow)
+{
+	DESC(self, 0, ~0ULL - 10, 100, 0, 0);
+	PUSH(self, 0);
+}
+
+/* Starts inside guest memory, ends outside it. */
+HOSTILE(buffer_straddles_memory_end)
+{
+	DESC(self, 0, self->end - 32, 64, 0, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(len_4g_minus_1)
+{
+	DESC(self, 0, B(self), 0xffffffffu, 0, 0);
+	PUSH(self, 0);
+}
+
+HOSTILE(in_addr_len_overflow_indirect)
+{
+	struct vring_desc *t = table(self, 2);
+
+	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
+	t[1] = (struct vring_desc){ ~0ULL - 10, 100, WR, 0 };
+	DESC(self, 0, vg_gpa(t), 32, INDIR, 0);
+	PUSH(self, 0);
+}
+
+/*
+ * Zero-length descriptors are not an error upstream: they translate to no
+ * iovec at all, whatever their address.  The chain echoes normally.
+ */
+TEST_F(hostile, zero_len_desc_ignored)
+{
+	uint8_t *out, *in;
+	uint32_t len;
+
+	VX_SETUP_SKIPPED();
+	out = self->buf;
+	in = self->buf + 512;
+	vx_fill(out, 32, 7);
+	DESC(self, 0, vg_gpa(out), 32, NEXT, 1);
+	DESC(self, 1, self->end + (1 << 20), 0, WR | NEXT, 2);
+	DESC(self, 2, vg_gpa(in), 32, WR, 0);
+	PUSH(self, 0);
+	vg_vq_publish(&self->vq);
+	vg_vq_notify(&self->vq);
+	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+	len = self->vq.used->ring[(uint16_t)(vg_vq_used_idx(&self->vq) - 1) % NUM].len;
+	ASSERT_EQ(32, len);
+	ASSERT_EQ(-1, vx_check(in, 32, 7, 0));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+	recover(_metadata, self);
+}
+
+/* Misaligned ring addresses are refused at SET_VRING_ADDR. */
+TEST_F(hostile, ring_addr_misaligned)
+{
+	struct vhost_vring_addr a = {
+		.index = 0,
+		.desc_user_addr = vg_gpa(self->vq.desc),
+		.avail_user_addr = vg_gpa(self->vq.avail) + 1,
+		.used_user_addr = vg_gpa(self->vq.used),
+	};
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	a.avail_user_addr -= 1;
+	a.used_user_addr += 2;
+	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	recover(_metadata, self);
+}
+
+/* A kernel address is refused while running (access_ok fails). */
+TEST_F(hostile, ring_addr_kernel_while_running)
+{
+	struct vhost_vring_addr a = {
+		.index = 0,
+		.desc_user_addr = 0xffff888000000000ULL,
+		.avail_user_addr = vg_gpa(self->vq.avail),
+		.used_user_addr = vg_gpa(self->vq.used),
+	};
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 4));
+	/* Stopped, it is accepted, but starting must then fail. */
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
+	recover(_metadata, self);
+}
+
+/* An unmapped page in the process: returns its address. */
+static uint64_t unmapped_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	munmap(p, 4096);
+	return vg_gpa(p);
+}
+
+static int set_ring(FIXTURE_DATA(hostile) *self, uint64_t desc,
+		    uint64_t avail, uint64_t used)
+{
+	struct vhost_vring_addr a = {
+		.index = 0, .desc_user_addr = desc,
+		.avail_user_addr = avail, .used_user_addr = used,
+	};
+
+	return vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a);
+}
+
+/* The used ring is written at start: starting must fail with EFAULT. */
+TEST_F(hostile, used_ring_unmapped)
+{
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, set_ring(self, vg_gpa(self->vq.desc),
+			      vg_gpa(self->vq.avail), unmapped_page()));
+	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
+	recover(_metadata, self);
+}
+
+/*
+ * Desc/avail rings are only read on a kick upstream: start may succeed,
+ * the kick then signals the error eventfd.  (A device that validates them
+ * at start must fail that with EFAULT instead.)
+ */
+static void unmapped_ring_read(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(hostile) *self, bool desc)
+{
+	int r;
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, set_ring(self,
+			      desc ? unmapped_page() : vg_gpa(self->vq.desc),
+			      desc ? vg_gpa(self->vq.avail) : unmapped_page(),
+			      vg_gpa(self->vq.used)));
+	r = vg_test_start(&self->d);
+	if (r) {
+		ASSERT_EQ(-EFAULT, r);
+	} else {
+		vg_read_eventfd(self->vq.err_fd);
+		ASSERT_EQ(0, vg_vq_notify(&self->vq));
+		ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS));
+		ASSERT_EQ(1, vg_vq_used_idx(&self->vq));
+	}
+	recover(_metadata, self);
+}
+
+TEST_F(hostile, desc_ring_unmapped)
+{
+	VX_SETUP_SKIPPED();
+	/* Queue something so the device reaches the descriptor table. */
+	DESC(self, 0, B(self), 16, 0, 0);
+	PUSH(self, 0);
+	vg_vq_publish(&self->vq);
+	unmapped_ring_read(_metadata, self, true);
+}
+
+TEST_F(hostile, avail_ring_unmapped)
+{
+	VX_SETUP_SKIPPED();
+	unmapped_ring_read(_metadata, self, false);
+}
+
+/* After all that, a brand-new open of the device works too. */
+TEST_F(hostile, fresh_fd_after_abuse)
+{
+	struct vg_dev d2;
+	struct vg_vq vq2;
+
+	VX_SETUP_SKIPPED();
+	DESC(self, 0, B(self), 16, NEXT, 0);
+	PUSH(self, 0);
+	expect_rejected(_metadata, self);
+	ASSERT_EQ(0, vx_test_setup(&d2, &vq2, F(VIRTIO_F_VERSION_1), 64, 0));
+	ASSERT_EQ(0, vx_echo_once(&vq2, 1000, 9));
+	vg_test_stop(&d2);
+	vg_vq_free(&vq2);
+	vg_close(&d2);
+}
+
+TEST_HARNESS_MAIN
