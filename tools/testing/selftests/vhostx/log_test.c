@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * log_test: dirty page logging (VHOST_F_LOG_ALL) through /dev/vhostx-test.
+ *
+ * With LOG_ALL negotiated, a log bitmap registered by SET_LOG_BASE and the
+ * vring flagged VHOST_VRING_F_LOG (log_guest_addr = used ring gpa), every
+ * guest page the device writes - in buffers, up to the bytes actually
+ * written, and the used ring - gets its bit set, and the log eventfd is
+ * signalled.  Pages it only reads (out buffers, descriptors, avail ring)
+ * must stay clean.  Rings and buffers sit on pages of their own, so the
+ * expected bitmap is exact.
+ */
+#include "kselftest_harness.h"
+#include "vx_common.h"
+
+#define F(b)	(1ULL << (b))
+#define PG	4096
+
+FIXTURE(dlog) {
+	struct vg_dev d;
+	struct vg_vq vq;
+};
+
+FIXTURE_SETUP(dlog)
+{
+	self->d.fd = -1;
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+}
+
+FIXTURE_TEARDOWN(dlog)
+{
+	if (self->d.fd >= 0)
+		vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	vg_close(&self->d);
+}
+
+/* QEMU's order: features, log base + fd, vring address with the log flag. */
+static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
+{
+	uint64_t f = F(VIRTIO_F_VERSION_1) | (log_all ? F(VHOST_F_LOG_ALL) : 0);
+	int r;
+
+	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, 64, 0);
+	if (!r)
+		r = vg_log_setup(&self->d);
+	if (!r && vring_log)
+		r = vg_vq_set_addr(&self->vq, 1 << VHOST_VRING_F_LOG,
+				   vg_gpa(self->vq.used));
+	if (!r)
+		r = vg_test_start(&self->d);
+	/* Starting writes used->flags (logged): begin from a clean log. */
+	usleep(20 * 1000);
+	vg_log_clear(&self->d);
+	vg_read_eventfd(self->d.log_fd);
+	return r;
+}
+
+/* Queue sg, kick, wait for completion; returns used len or -1. */
+static int64_t run_chain(FIXTURE_DATA(dlog) *self, struct iovec *sg,
+			 unsigned int nout, unsigned int nin)
+{
+	uint32_t len;
+
+	if (vg_vq_add(&self->vq, sg, nout, nin, sg, 0) < 0)
+		return -1;
+	vg_vq_kick(&self->vq);
+	if (!vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS))
+		return -1;
+	if (vg_vq_get_used(&self->vq, &len, NULL) < 0)
+		return -1;
+	return len;
+}
+
+static void expect_clean_rings(struct __test_metadata *_metadata,
+			       struct vg_dev *d, struct vg_vq *vq)
+{
+	EXPECT_FALSE(vg_log_test(d, vg_gpa(vq->desc)));
+	EXPECT_FALSE(vg_log_test(d, vg_gpa(vq->avail)));
+}
+
+TEST_F(dlog, in_page_and_used_ring)
+{
+	uint8_t *out, *in;
+	struct iovec sg[2];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, true));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, PG, PG);
+	vx_fill(out, 100, 1);
+	sg[0] = (struct iovec){ out, 100 };
+	sg[1] = (struct iovec){ in, 100 };
+	ASSERT_EQ(100, run_chain(self, sg, 1, 1));
+	ASSERT_EQ(-1, vx_check(in, 100, 1, 0));
+
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in)));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(self->vq.used)));
+	EXPECT_FALSE(vg_log_test(&self->d, vg_gpa(out)));
+	expect_clean_rings(_metadata, &self->d, &self->vq);
+	EXPECT_EQ(2, vg_log_count(&self->d));
+	EXPECT_LE(1, vg_wait_eventfd(self->d.log_fd, VX_TIMEOUT_MS));
+}
+
+/* An in buffer over three pages, fully written: three dirty pages. */
+TEST_F(dlog, multi_page_in_buffer)
+{
+	uint8_t *out, *in;
+	struct iovec sg[2];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, true));
+	out = vg_alloc(&self->d, 3 * PG, PG);
+	in = vg_alloc(&self->d, 3 * PG, PG);
+	vx_fill(out, 3 * PG, 2);
+	sg[0] = (struct iovec){ out, 3 * PG };
+	sg[1] = (struct iovec){ in, 3 * PG };
+	ASSERT_EQ(3 * PG, run_chain(self, sg, 1, 1));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in)));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + PG));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + 2 * PG));
+	EXPECT_EQ(4, vg_log_count(&self->d));	/* + used ring page */
+}
+
+/* Only the bytes written count: a big in buffer, 100 bytes used. */
+TEST_F(dlog, only_written_bytes_logged)
+{
+	uint8_t *out, *in;
+	struct iovec sg[2];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, true));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, 3 * PG, PG);
+	sg[0] = (struct iovec){ out, 100 };
+	sg[1] = (struct iovec){ in + PG - 50, 2 * PG };	/* straddles */
+	ASSERT_EQ(100, run_chain(self, sg, 1, 1));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in)));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + PG));
+	EXPECT_FALSE(vg_log_test(&self->d, vg_gpa(in) + 2 * PG));
+	EXPECT_EQ(3, vg_log_count(&self->d));
+}
+
+/* Scattered in segments on distant pages; the last only partly used. */
+TEST_F(dlog, scattered_in_segments)
+{
+	uint8_t *out, *in;
+	struct iovec sg[4];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, true));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, 8 * PG, PG);
+	vx_fill(out, 150, 3);
+	sg[0] = (struct iovec){ out, 150 };
+	sg[1] = (struct iovec){ in + 1 * PG, 100 };
+	sg[2] = (struct iovec){ in + 5 * PG, 100 };
+	sg[3] = (struct iovec){ in + 7 * PG, 100 };	/* never reached */
+	ASSERT_EQ(150, run_chain(self, sg, 1, 3));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + 1 * PG));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + 5 * PG));
+	EXPECT_FALSE(vg_log_test(&self->d, vg_gpa(in) + 7 * PG));
+	EXPECT_FALSE(vg_log_test(&self->d, vg_gpa(in)));
+	EXPECT_EQ(3, vg_log_count(&self->d));
+}
+
+/* Without VHOST_VRING_F_LOG the used ring is not logged, buffers are. */
+TEST_F(dlog, used_ring_needs_vring_flag)
+{
+	uint8_t *out, *in;
+	struct iovec sg[2];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, false));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, PG, PG);
+	sg[0] = (struct iovec){ out, 64 };
+	sg[1] = (struct iovec){ in, 64 };
+	ASSERT_EQ(64, run_chain(self, sg, 1, 1));
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in)));
+	EXPECT_FALSE(vg_log_test(&self->d, vg_gpa(self->vq.used)));
+	EXPECT_EQ(1, vg_log_count(&self->d));
+}
+
+/* Without LOG_ALL nothing is logged, even with a log base set. */
+TEST_F(dlog, nothing_without_log_all)
+{
+	uint8_t *out, *in;
+	struct iovec sg[2];
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, false, false));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, PG, PG);
+	sg[0] = (struct iovec){ out, 64 };
+	sg[1] = (struct iovec){ in, 64 };
+	ASSERT_EQ(64, run_chain(self, sg, 1, 1));
+	EXPECT_EQ(0, vg_log_count(&self->d));
+	EXPECT_EQ(0, vg_wait_eventfd(self->d.log_fd, VX_QUIET_MS));
+}
+
+/* Many completions: every in page of every buffer is logged. */
+TEST_F(dlog, many_buffers_all_logged)
+{
+	const unsigned int n = 40;
+	uint8_t *out, *in;
+	unsigned int i;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, log_setup(self, true, true));
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, n * PG, PG);
+	ASSERT_NE(NULL, in);
+	for (i = 0; i < n; i++)
+		ASSERT_LE(0, vg_vq_add_buf(&self->vq, out, 8, in + i * PG + 8,
+					   8, in + i * PG));
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(n, (unsigned int)vg_vq_wait_used(&self->vq, n, VX_TIMEOUT_MS));
+	for (i = 0; i < n; i++)
+		EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in) + i * PG))
+			TH_LOG("in page %u not logged", i);
+	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(self->vq.used)));
+	EXPECT_EQ(n + 1, vg_log_count(&self->d));
+}
+
+TEST_HARNESS_MAIN
