@@ -85,6 +85,7 @@ struct vg_vq {
 	uint16_t free_head;
 	unsigned int num_free;
 	struct vg_slot *slots;	/* num entries, indexed by head */
+	uint64_t calls;		/* call signals consumed by vg_vq_wait_used */
 };
 
 /* ---- device ---- */
@@ -107,7 +108,7 @@ int vg_set_mem_regions(struct vg_dev *d,
 int vg_test_run(struct vg_dev *d, int run);
 int vg_test_set_backend(struct vg_dev *d, unsigned int index, int fd);
 int vg_test_start(struct vg_dev *d);	/* SET_BACKEND(0, d->fd) + RUN(1) */
-int vg_test_stop(struct vg_dev *d);	/* RUN(0) + SET_BACKEND(0, -1) */
+int vg_test_stop(struct vg_dev *d);	/* RUN(0) */
 int vg_net_set_backend(struct vg_dev *d, unsigned int index, int fd);
 
 /* ---- virtqueue set-up ---- */
@@ -138,6 +139,7 @@ int vg_vq_get_used(struct vg_vq *vq, uint32_t *len, void **cookie);
 bool vg_vq_enable_cb(struct vg_vq *vq);
 void vg_vq_disable_cb(struct vg_vq *vq);
 int vg_vq_wait_used(struct vg_vq *vq, unsigned int count, int timeout_ms);
+uint64_t vg_vq_calls(struct vg_vq *vq, int timeout_ms);
 
 /* ---- raw ring access for hostile tests ---- */
 void vg_vq_raw_desc(struct vg_vq *vq, unsigned int i, uint64_t addr,

@@ -108,7 +108,7 @@ TEST_F(ring, single_echo)
 	ASSERT_EQ(64, reap_one(&self->vq, head, out));
 	ASSERT_EQ(-1, vx_check(in, 64, 1, 0));
 	/* The first used buffer after start is always signalled. */
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
@@ -331,7 +331,7 @@ TEST_F(ring, call_suppression)
 	buf = vg_alloc(&self->d, 64 * 16, 64);
 	/* Prime: the first completion after start is always signalled. */
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 1));
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 
 	vg_vq_disable_cb(&self->vq);
 	for (k = 0; k < 4 && self->vq.num_free >= 2; k++)
@@ -340,7 +340,7 @@ TEST_F(ring, call_suppression)
 	vg_vq_kick(&self->vq);
 	ASSERT_EQ(k, (unsigned int)vg_vq_wait_used(&self->vq, k, VX_TIMEOUT_MS));
 	usleep(VX_QUIET_MS * 1000);
-	ASSERT_EQ(0, vg_read_eventfd(self->vq.call_fd))
+	ASSERT_EQ(0, vg_vq_calls(&self->vq, 0))
 		TH_LOG("device called with calls suppressed");
 	while (vg_vq_get_used(&self->vq, NULL, NULL) >= 0)
 		;
@@ -350,7 +350,7 @@ TEST_F(ring, call_suppression)
 	ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf, 32, buf + 32, 32,
 			      buf));
 	vg_vq_kick(&self->vq);
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 	ASSERT_EQ(1, vg_vq_used_pending(&self->vq));
 }
 
@@ -370,7 +370,7 @@ TEST_F(ring, used_event_threshold)
 		n = self->vq.num / 2;
 	buf = vg_alloc(&self->d, 64 * n, 64);
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 1));
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 
 	/* Ask for a call only once the (n)th next buffer is used. */
 	vg_vq_set_used_event(&self->vq, (uint16_t)(self->vq.last_used + n - 1));
@@ -382,12 +382,12 @@ TEST_F(ring, used_event_threshold)
 							       VX_TIMEOUT_MS));
 	}
 	usleep(VX_QUIET_MS * 1000);
-	ASSERT_EQ(0, vg_read_eventfd(self->vq.call_fd))
+	ASSERT_EQ(0, vg_vq_calls(&self->vq, 0))
 		TH_LOG("called before used_event was crossed");
 	ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64, 32,
 			      buf + k * 64 + 32, 32, buf + k * 64));
 	vg_vq_kick(&self->vq);
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.call_fd, VX_TIMEOUT_MS));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 	ASSERT_EQ(n, vg_vq_used_pending(&self->vq));
 }
 
