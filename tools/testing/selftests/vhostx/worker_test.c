@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * worker_test: the worker ioctls (upstream since 6.5) on /dev/vhostx-test.
+ *
+ * Semantics follow upstream drivers/vhost/vhost.c: NEW_WORKER returns a
+ * fresh id; ATTACH_VRING_WORKER moves a vq to it (ENODEV for an unknown
+ * id, ENOBUFS for a bad vq index); GET_VRING_WORKER reports the vq's
+ * worker; FREE_WORKER fails with EBUSY while any vq is attached and ENODEV
+ * for an unknown id.  Attaching is done before SET_VRING_KICK, as the uapi
+ * header asks.  Traffic must flow on whatever worker the vq ends up on.
+ */
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+
+#ifndef VHOST_NEW_WORKER
+struct vhost_worker_state {
+	unsigned int worker_id;
+};
+
+struct vhost_vring_worker {
+	unsigned int index;
+	unsigned int worker_id;
+};
+
+#define VHOST_NEW_WORKER _IOR(VHOST_VIRTIO, 0x8, struct vhost_worker_state)
+#define VHOST_FREE_WORKER _IOW(VHOST_VIRTIO, 0x9, struct vhost_worker_state)
+#define VHOST_ATTACH_VRING_WORKER _IOW(VHOST_VIRTIO, 0x15,		\
+				       struct vhost_vring_worker)
+#define VHOST_GET_VRING_WORKER _IOWR(VHOST_VIRTIO, 0x16,		\
+				     struct vhost_vring_worker)
+#endif
+
+#define F(b)	(1ULL << (b))
+
+FIXTURE(worker) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	bool vq_ready;
+};
+
+FIXTURE_SETUP(worker)
+{
+	self->d.fd = -1;
+	self->vq_ready = false;
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	ASSERT_EQ(0, vg_open(&self->d, VX_TEST_DEV, 0));
+	ASSERT_EQ(0, vg_set_owner(&self->d));
+	ASSERT_EQ(0, vg_set_features(&self->d, F(VIRTIO_F_VERSION_1)));
+	ASSERT_EQ(0, vg_set_mem_table(&self->d));
+}
+
+FIXTURE_TEARDOWN(worker)
+{
+	if (self->vq_ready) {
+		vg_test_stop(&self->d);
+		vg_vq_free(&self->vq);
+	}
+	vg_close(&self->d);
+}
+
+static int new_worker(int fd, unsigned int *id)
+{
+	struct vhost_worker_state s = { .worker_id = 0xdeadbeef };
+	int r = vx_ioctl(fd, VHOST_NEW_WORKER, &s);
+
+	*id = s.worker_id;
+	return r;
+}
+
+static int free_worker(int fd, unsigned int id)
+{
+	struct vhost_worker_state s = { .worker_id = id };
+
+	return vx_ioctl(fd, VHOST_FREE_WORKER, &s);
+}
+
+static int attach(int fd, unsigned int index, unsigned int id)
+{
+	struct vhost_vring_worker w = { .index = index, .worker_id = id };
+
+	return vx_ioctl(fd, VHOST_ATTACH_VRING_WORKER, &w);
+}
+
+static int get_worker(int fd, unsigned int index, unsigned int *id)
+{
+	struct vhost_vring_worker w = { .index = index, .worker_id = 0xdeadbeef };
+	int r = vx_ioctl(fd, VHOST_GET_VRING_WORKER, &w);
+
+	*id = w.worker_id;
+	return r;
+}
+
+/* Set the vq up (after any attach), start, and push @n echo buffers. */
+static void traffic(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(worker) *self, unsigned int n)
+{
+	unsigned int i;
+
+	if (!self->vq_ready) {
+		ASSERT_EQ(0, vg_vq_setup(&self->d, &self->vq, 0, 64, 0));
+		self->vq_ready = true;
+		ASSERT_EQ(0, vg_test_start(&self->d));
+	}
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, vx_echo_once(&self->vq, 64 + i, i));
+}
+
+/* The ABI numbers are upstream's (include/uapi/linux/vhost.h, 6.5+). */
+TEST(ioctl_numbers_match_upstream)
+{
+	ASSERT_EQ(_IOR(0xAF, 0x8, struct vhost_worker_state), VHOST_NEW_WORKER);
+	ASSERT_EQ(_IOW(0xAF, 0x9, struct vhost_worker_state), VHOST_FREE_WORKER);
+	ASSERT_EQ(_IOW(0xAF, 0x15, struct vhost_vring_worker),
+		  VHOST_ATTACH_VRING_WORKER);
+	ASSERT_EQ(_IOWR(0xAF, 0x16, struct vhost_vring_worker),
+		  VHOST_GET_VRING_WORKER);
+	ASSERT_EQ(4, sizeof(struct vhost_worker_state));
+	ASSERT_EQ(8, sizeof(struct vhost_vring_worker));
+}
+
+TEST_F(worker, default_worker_reported)
+{
+	unsigned int def = 0xdeadbeef;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
+	ASSERT_NE(0xdeadbeef, def);
+	traffic(_metadata, self, 3);
+}
+
+TEST_F(worker, new_workers_have_distinct_ids)
+{
+	unsigned int def, a, b;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
+	ASSERT_EQ(0, new_worker(self->d.fd, &a));
+	ASSERT_EQ(0, new_worker(self->d.fd, &b));
+	ASSERT_NE(a, b);
+	ASSERT_NE(def, a);
+	ASSERT_NE(def, b);
+}
+
+TEST_F(worker, attach_get_and_traffic)
+{
+	unsigned int w, got;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &got));
+	ASSERT_EQ(w, got);
+	traffic(_metadata, self, 50);
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &got));
+	ASSERT_EQ(w, got);
+}
+
+TEST_F(worker, free_attached_is_ebusy)
+{
+	unsigned int w;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, w));
+	traffic(_metadata, self, 5);	/* still fine after the refusal */
+}
+
+TEST_F(worker, free_after_detach)
+{
+	unsigned int def, w, got;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, def));
+	ASSERT_EQ(0, free_worker(self->d.fd, w));
+	ASSERT_EQ(-ENODEV, free_worker(self->d.fd, w));
+	ASSERT_EQ(-ENODEV, attach(self->d.fd, 0, w));
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &got));
+	ASSERT_EQ(def, got);
+	traffic(_metadata, self, 5);
+}
+
+/* The default worker is an ordinary worker once nothing uses it. */
+TEST_F(worker, free_default_worker)
+{
+	unsigned int def, w;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, def));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(0, free_worker(self->d.fd, def));
+	traffic(_metadata, self, 5);
+}
+
+TEST_F(worker, unknown_ids_and_indexes)
+{
+	unsigned int got;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(-ENODEV, free_worker(self->d.fd, 0xdead));
+	ASSERT_EQ(-ENODEV, attach(self->d.fd, 0, 0xdead));
+	ASSERT_EQ(-ENOBUFS, attach(self->d.fd, 5, 0));
+	ASSERT_EQ(-ENOBUFS, get_worker(self->d.fd, 5, &got));
+	ASSERT_EQ(-ENOBUFS, get_worker(self->d.fd, 0xffffffff, &got));
+}
+
+/* Another process may not create or free workers. */
+TEST_F(worker, non_owner_eperm)
+{
+	unsigned int w;
+	int status;
+	pid_t pid;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		unsigned int x;
+
+		if (new_worker(self->d.fd, &x) != -EPERM)
+			_exit(1);
+		if (free_worker(self->d.fd, w) != -EPERM)
+			_exit(2);
+		if (attach(self->d.fd, 0, w) != -EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed",
+						 WEXITSTATUS(status));
+	ASSERT_EQ(0, free_worker(self->d.fd, w));
+}
+
+/* Workers nobody freed go away with the device; reopening works. */
+TEST_F(worker, close_with_workers)
+{
+	unsigned int w, i;
+
+	VX_SETUP_SKIPPED();
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	traffic(_metadata, self, 3);
+	vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	self->vq_ready = false;
+	vg_close(&self->d);
+
+	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, F(VIRTIO_F_VERSION_1),
+				   64, 0));
+	self->vq_ready = true;
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+}
+
+TEST_HARNESS_MAIN
