@@ -26,6 +26,7 @@ FIXTURE(iotlb) {
 	struct vg_vq vq;
 	int tap;
 	bool net;
+	uint8_t *last_buf;	/* buffer queued last by queue_one() */
 };
 
 FIXTURE_VARIANT(iotlb) {
@@ -64,6 +65,18 @@ static int open_dev(FIXTURE_DATA(iotlb) *self, const char *path,
 	return r;
 }
 
+/* Each ring sits on its own page (vg_vq_init): map those pages 1:1. */
+static int map_rings(FIXTURE_DATA(iotlb) *self)
+{
+	void *ring[3] = { self->vq.desc, self->vq.avail, self->vq.used };
+	int i, r = 0;
+
+	for (i = 0; i < 3 && !r; i++)
+		r = vg_iotlb_update(&self->d, vg_gpa(ring[i]), 4096,
+				    vg_gpa(ring[i]), VHOST_ACCESS_RW);
+	return r;
+}
+
 FIXTURE_SETUP(iotlb)
 {
 	unsigned int idx = variant->net ? 1 : 0;
@@ -83,6 +96,9 @@ FIXTURE_SETUP(iotlb)
 		     variant->path, (unsigned long long)offered);
 	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 	ASSERT_EQ(0, vg_vq_setup(&self->d, &self->vq, idx, 64, 0));
+	/* As QEMU does before starting: map the rings, so that starting the
+	 * queue (which writes used->flags) succeeds; buffers stay unmapped. */
+	ASSERT_EQ(0, map_rings(self));
 	if (variant->net) {
 		char name[IFNAMSIZ] = "";
 
@@ -114,6 +130,7 @@ static int queue_one(FIXTURE_DATA(iotlb) *self, unsigned int seed)
 	uint8_t *b = vg_alloc(&self->d, 256, 64);
 	int r;
 
+	self->last_buf = b;
 	if (!b)
 		return -ENOMEM;
 	if (self->net) {
@@ -160,8 +177,11 @@ static void expect_miss(struct __test_metadata *_metadata,
 	ASSERT_NE(0, msg->iotlb.perm & VHOST_ACCESS_RW);
 	ASSERT_EQ(0, msg->iotlb.size);
 	ASSERT_EQ(0, msg->iotlb.uaddr);
-	/* Nothing mapped yet: the first miss is on the rings. */
-	ASSERT_TRUE(in_ring(self, msg->iotlb.iova))
+	/* The miss is on the buffer just queued (or on a ring, for a device
+	 * that does not keep ring translations across an invalidate). */
+	ASSERT_TRUE(in_ring(self, msg->iotlb.iova) ||
+		    (msg->iotlb.iova >= vg_gpa(self->last_buf) &&
+		     msg->iotlb.iova < vg_gpa(self->last_buf) + 256))
 		TH_LOG("miss at %#llx", (unsigned long long)msg->iotlb.iova);
 	/* Struct padding after iotlb.type and the union tail: zero. */
 	fields_end = offsetof(struct vhost_msg_v2, iotlb) +
@@ -194,9 +214,10 @@ TEST_F(iotlb, miss_update_invalidate)
 	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
 	ASSERT_LE(0, vg_vq_get_used(&self->vq, NULL, NULL));
 
-	/* Invalidate: the next kick misses again. */
+	/* Invalidate the buffers (not the rings): the next kick misses. */
 	ASSERT_EQ(0, vg_iotlb_invalidate(&self->d, vg_gpa(self->d.arena),
 					 self->d.arena_size));
+	ASSERT_EQ(0, map_rings(self));
 	ASSERT_LE(0, queue_one(self, 3));
 	expect_miss(_metadata, self, &msg);
 	ASSERT_EQ(0, vg_vq_used_pending(&self->vq));
@@ -234,14 +255,21 @@ TEST_F(iotlb, bad_messages)
 	ASSERT_EQ(EINVAL, errno);
 }
 
-/* Reads: nothing queued and O_NONBLOCK -> EAGAIN; short buffer -> 0. */
+/*
+ * Reads: nothing queued and O_NONBLOCK -> EAGAIN; a buffer shorter than a
+ * message -> 0.  Uses a second open with no queue started, since a running
+ * queue may already have produced a miss.
+ */
 TEST_F(iotlb, read_semantics)
 {
+	struct vg_dev keep = self->d;
 	struct vhost_msg_v2 msg;
 	struct pollfd p;
+	uint64_t offered;
 	int fl;
 
 	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, open_dev(self, variant->path, true, &offered));
 	p = (struct pollfd){ .fd = self->d.fd, .events = POLLIN };
 	ASSERT_EQ(0, poll(&p, 1, 0));
 	fl = fcntl(self->d.fd, F_GETFL);
@@ -249,6 +277,8 @@ TEST_F(iotlb, read_semantics)
 	ASSERT_EQ(-1, read(self->d.fd, &msg, sizeof(msg)));
 	ASSERT_EQ(EAGAIN, errno);
 	ASSERT_EQ(0, read(self->d.fd, &msg, 16));
+	vg_close(&self->d);
+	self->d = keep;
 }
 
 /* Without ACCESS_PLATFORM there is no IOTLB to update. */
