@@ -127,7 +127,8 @@ FIXTURE_TEARDOWN(iotlb)
 /* Queue one buffer the device will complete once it can translate. */
 static int queue_one(FIXTURE_DATA(iotlb) *self, unsigned int seed)
 {
-	uint8_t *b = vg_alloc(&self->d, 256, 64);
+	/* Page aligned: never on a (mapped) ring page. */
+	uint8_t *b = vg_alloc(&self->d, 256, 4096);
 	int r;
 
 	self->last_buf = b;
