@@ -106,7 +106,7 @@ static struct vhostx_backend_ops vhostx_net_ops = {
 
 static int vhostx_net_open(struct inode *inode, struct file *f)
 {
-	struct vhostx_vq *vqs[VHOSTX_NET_VQ_MAX];
+	struct vhostx_vq **vqs;
 	struct vhostx_net *n;
 	int r;
 
@@ -114,6 +114,7 @@ static int vhostx_net_open(struct inode *inode, struct file *f)
 	if (!n)
 		return -ENOMEM;
 
+	vqs = n->vq_ptrs;
 	n->vqs[VHOSTX_NET_VQ_RX].vq.handle_kick = vhostx_net_handle_rx_kick;
 	n->vqs[VHOSTX_NET_VQ_TX].vq.handle_kick = vhostx_net_handle_tx_kick;
 	vqs[VHOSTX_NET_VQ_RX] = &n->vqs[VHOSTX_NET_VQ_RX].vq;

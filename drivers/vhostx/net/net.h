@@ -55,10 +55,12 @@ struct vhostx_net_vq {
  * struct vhostx_net - one open /dev/vhostx-net
  * @dev: the core device
  * @vqs: RX and TX virtqueues, indexed by VHOSTX_NET_VQ_*
+ * @vq_ptrs: the core's view of @vqs (it keeps the array)
  */
 struct vhostx_net {
 	struct vhostx_dev dev;
 	struct vhostx_net_vq vqs[VHOSTX_NET_VQ_MAX];
+	struct vhostx_vq *vq_ptrs[VHOSTX_NET_VQ_MAX];
 };
 
 static inline struct vhostx_net_vq *to_net_vq(struct vhostx_vq *vq)

@@ -42,13 +42,19 @@ static int vhostx_net_rx_peek_len(struct socket *sock)
 	return len;
 }
 
-/* Throw away the next packet on the socket without writing guest memory. */
+/*
+ * Throw away the next packet on the socket without writing guest memory.
+ * The kernel buffer must not be empty: tun and tap return early, without
+ * dequeuing anything, for a zero-length read.
+ */
 static void vhostx_net_rx_discard(struct socket *sock)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	u8 byte;
+	struct kvec kv = { .iov_base = &byte, .iov_len = sizeof(byte) };
 
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, NULL, 0, 0);
-	sock->ops->recvmsg(sock, &msg, 0, MSG_DONTWAIT | MSG_TRUNC);
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, sizeof(byte));
+	sock->ops->recvmsg(sock, &msg, sizeof(byte), MSG_DONTWAIT | MSG_TRUNC);
 }
 
 /*

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_gso_test: virtio-net GSO headers pass through the device untouched.
+ * A TCPv4 GSO packet from the guest reaches the tap's interface as one GSO
+ * skb (seen by a capture socket with PACKET_VNET_HDR), and a GSO packet
+ * sent to a tap with TSO offloads reaches the guest as one buffer with its
+ * GSO header.
+ */
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+#include "net_common.h"
+
+#define RING	64
+#define HLEN	12
+#define MSS	1000
+#define PAYLOAD	3000
+#define L2L3L4	(14 + 20 + 20)
+#define FRAME	(L2L3L4 + PAYLOAD)
+
+FIXTURE(gso) {
+	struct vg_dev d;
+	struct vg_vq rx, tx;
+	int tap, cap;
+	char ifname[IFNAMSIZ];
+};
+
+static int gso_capture_socket(const char *ifname)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = (int)if_nametoindex(ifname),
+	};
+	int one = 1, s;
+
+	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IP));
+	if (s < 0)
+		return -errno;
+	if (setsockopt(s, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&sll, sizeof(sll))) {
+		close(s);
+		return -errno;
+	}
+	return s;
+}
+
+FIXTURE_SETUP(gso)
+{
+	unsigned int off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+
+	self->tap = self->cap = -1;
+	self->d.fd = -1;
+	NET_REQUIRE_DEV();
+	self->ifname[0] = 0;
+	self->tap = net_tap_open(self->ifname, HLEN, 0);
+	ASSERT_LE(0, self->tap);
+	ASSERT_EQ(0, ioctl(self->tap, TUNSETOFFLOAD, off));
+	self->cap = gso_capture_socket(self->ifname);
+	ASSERT_LE(0, self->cap);
+	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx,
+				   NET_F(VIRTIO_F_VERSION_1), RING));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+}
+
+FIXTURE_TEARDOWN(gso)
+{
+	vg_close(&self->d);
+	if (self->cap >= 0)
+		close(self->cap);
+	if (self->tap >= 0)
+		close(self->tap);
+}
+
+static uint16_t gso_csum(const void *p, size_t len)
+{
+	const uint16_t *w = p;
+	uint32_t sum = 0;
+
+	while (len > 1) {
+		sum += *w++;
+		len -= 2;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A TCPv4 frame of FRAME bytes: eth + ip + tcp + patterned payload. */
+static void gso_make_tcp(uint8_t *f, unsigned int seed)
+{
+	struct iphdr *ip = (void *)(f + 14);
+	struct tcphdr *th = (void *)(f + 34);
+
+	memset(f, 0, L2L3L4);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02", 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons(FRAME - 14);
+	ip->saddr = htonl(0x0a000001);
+	ip->daddr = htonl(0x0a000002);
+	ip->check = gso_csum(ip, 20);
+	th->source = htons(1234);
+	th->dest = htons(5678);
+	th->seq = htonl(1);
+	th->doff = 5;
+	th->ack = 1;
+	th->window = htons(65535);
+	vx_fill(f + L2L3L4, PAYLOAD, seed);
+}
+
+static void gso_make_hdr(struct virtio_net_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h->hdr_len = L2L3L4;
+	h->gso_size = MSS;
+	h->csum_start = 34;
+	h->csum_offset = 16;
+}
+
+/* Guest GSO packet -> one GSO skb on the tap's interface. */
+TEST_F(gso, tx_tcpv4)
+{
+	uint8_t *b = vg_alloc(&self->d, HLEN + FRAME, 64);
+	uint8_t *cap = malloc(65536);
+	struct virtio_net_hdr *vh = (void *)cap;
+	int tries;
+
+	ASSERT_NE(NULL, cap);
+	memset(b, 0, HLEN);
+	gso_make_hdr((void *)b);
+	gso_make_tcp(b + HLEN, 5);
+	ASSERT_LE(0, vg_vq_add_buf(&self->tx, b, HLEN + FRAME, NULL, 0, b));
+	vg_vq_kick(&self->tx);
+	ASSERT_LE(0, net_wait_used(&self->tx, NULL, NULL, VX_TIMEOUT_MS));
+
+	for (tries = 0; tries < 16; tries++) {
+		ssize_t n = net_capture(self->cap, cap, 65536, VX_TIMEOUT_MS);
+
+		ASSERT_LT(0, n) TH_LOG("GSO frame not seen on the tap");
+		if (n != (ssize_t)(sizeof(*vh) + FRAME))
+			continue;
+		ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, vh->gso_type);
+		ASSERT_EQ(MSS, vh->gso_size);
+		ASSERT_EQ(0, memcmp(cap + sizeof(*vh), b + HLEN, L2L3L4));
+		ASSERT_EQ(-1, vx_check(cap + sizeof(*vh) + L2L3L4, PAYLOAD,
+				       5, 0));
+		break;
+	}
+	ASSERT_GT(16, tries);
+	free(cap);
+}
+
+/* A GSO packet sent to a TSO-capable tap reaches the guest unsegmented. */
+TEST_F(gso, rx_tcpv4)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IP),
+		.sll_ifindex = (int)if_nametoindex(self->ifname),
+		.sll_halen = 6,
+	};
+	uint8_t *msg = malloc(sizeof(struct virtio_net_hdr) + FRAME);
+	const struct virtio_net_hdr_mrg_rxbuf *h;
+	uint8_t *b = vg_alloc(&self->d, 65536, 64);
+	uint32_t len;
+	void *c;
+
+	ASSERT_NE(NULL, msg);
+	ASSERT_LE(0, vg_vq_add_buf(&self->rx, NULL, 0, b, 65536, b));
+	vg_vq_kick(&self->rx);
+	gso_make_hdr((void *)msg);
+	gso_make_tcp(msg + sizeof(struct virtio_net_hdr), 6);
+	ASSERT_EQ((ssize_t)(sizeof(struct virtio_net_hdr) + FRAME),
+		  sendto(self->cap, msg, sizeof(struct virtio_net_hdr) + FRAME,
+			 0, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_LE(0, net_wait_used(&self->rx, &len, &c, VX_TIMEOUT_MS));
+	h = c;
+	ASSERT_EQ(HLEN + FRAME, len)
+		TH_LOG("got %u bytes, gso_type %u", len, h->hdr.gso_type);
+	ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, h->hdr.gso_type & 0x7f);
+	ASSERT_EQ(MSS, h->hdr.gso_size);
+	if (!net_dev_is_upstream())
+		ASSERT_EQ(1, h->num_buffers);
+	ASSERT_EQ(-1, vx_check(b + HLEN + L2L3L4, PAYLOAD, 6, 0));
+	free(msg);
+}
+
+TEST_HARNESS_MAIN
