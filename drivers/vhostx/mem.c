@@ -467,8 +467,12 @@ ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (!copy_from_iter_full(&msg, sizeof(msg), from))
 		return -EINVAL;
 
+	/* As with the kernel's vhost: an empty update is malformed ... */
+	if (msg.type == VHOST_IOTLB_UPDATE && !msg.size)
+		return -EINVAL;
+	/* ... and any message the handler rejects is -EFAULT. */
 	ret = vhostx_iotlb_process(dev, &msg);
-	return ret ? ret : len;
+	return ret ? -EFAULT : len;
 }
 EXPORT_SYMBOL_GPL(vhostx_fops_write_iter);
 
@@ -480,8 +484,8 @@ EXPORT_SYMBOL_GPL(vhostx_fops_write_iter);
  * The message format follows VHOST_BACKEND_F_IOTLB_MSG_V2.  Every byte
  * returned is initialised.
  *
- * Return: bytes read, or -EAGAIN, -EINVAL (buffer too small),
- * -EBADFD (no IOTLB), -ERESTARTSYS.
+ * Return: bytes read; 0 if the buffer cannot hold a message (as the
+ * kernel's vhost does); -EAGAIN, -EBADFD (no IOTLB), -ERESTARTSYS.
  */
 ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
@@ -501,7 +505,7 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 					VHOST_BACKEND_F_IOTLB_MSG_V2);
 	size = v2 ? sizeof(out.v2) : sizeof(out.v1);
 	if (iov_iter_count(to) < size)
-		return -EINVAL;
+		return 0;
 
 	for (;;) {
 		if (!nonblock)

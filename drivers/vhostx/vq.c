@@ -378,11 +378,12 @@ static long vhostx_set_vring_addr(struct vhostx_vq *vq, void __user *argp)
 		return -EFAULT;
 	if (a.flags & ~(1U << VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
-	/* Virtio alignments; the descriptor table one is stricter than
-	 * the kernel's vhost, which does not check it.
+	/*
+	 * The alignments the kernel's vhost checks.  Like it, we accept a
+	 * descriptor table that is not 16-byte aligned: descriptors are
+	 * copied, never accessed in place, so it is safe.
 	 */
-	if ((a.desc_user_addr & (VRING_DESC_ALIGN_SIZE - 1)) ||
-	    (a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
+	if ((a.avail_user_addr & (VRING_AVAIL_ALIGN_SIZE - 1)) ||
 	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
 	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1)))
 		return -EINVAL;

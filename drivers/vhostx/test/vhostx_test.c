@@ -107,6 +107,7 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
+/* Start or stop the ring; like vhost_test, both need valid rings. */
 static long vhostx_test_run(struct vhostx_test *t, bool run)
 {
 	struct vhostx_vq *vq = &t->vq;
@@ -114,13 +115,12 @@ static long vhostx_test_run(struct vhostx_test *t, bool run)
 
 	mutex_lock(&t->dev.mutex);
 	mutex_lock(&vq->mutex);
-	if (!run) {
-		vhostx_vq_stop(vq);
-	} else if (!vhostx_vq_access_ok(vq)) {
+	if (!vhostx_vq_access_ok(vq))
 		ret = -EFAULT;
-	} else {
+	else if (!run)
+		vhostx_vq_stop(vq);
+	else
 		ret = vhostx_vq_start(vq, t);
-	}
 	mutex_unlock(&vq->mutex);
 	if (!ret && run)
 		vhostx_poll_queue(&vq->poll);	/* buffers already there */
@@ -134,6 +134,7 @@ static long vhostx_test_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			      void __user *argp)
 {
 	struct vhostx_test *t = container_of(dev, struct vhostx_test, dev);
+	struct vhost_vring_file backend;
 	int val;
 
 	switch (cmd) {
@@ -144,9 +145,12 @@ static long vhostx_test_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			return -EINVAL;
 		return vhostx_test_run(t, val);
 	case VHOST_TEST_SET_BACKEND:
-		if (get_user(val, (int __user *)argp))
+		/* The number says int; vhost_test reads a vring file. */
+		if (copy_from_user(&backend, argp, sizeof(backend)))
 			return -EFAULT;
-		return vhostx_test_run(t, val != -1);
+		if (backend.index >= 1)
+			return -ENOBUFS;
+		return vhostx_test_run(t, backend.fd != -1);
 	default:
 		return -ENOIOCTLCMD;
 	}
