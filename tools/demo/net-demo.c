@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net-demo: move packets through a vhost-net style device and a tap, the
+ * way a VMM's guest would, and check every byte.
+ *
+ *   TX: frames queued on the guest TX ring leave through the tap (the
+ *       device writes them into the tap; they are captured on the tap's
+ *       interface with an AF_PACKET socket and compared byte for byte).
+ *   RX: frames sent to the tap's interface are read by the device from the
+ *       tap and land in guest RX buffers (compared byte for byte).
+ *
+ * The guest side is the vguest library (tools/lib/vguest).  Several
+ * devices can be given (e.g. /dev/vhostx-net and the kernel's
+ * /dev/vhost-net) to compare them in the same run.
+ *
+ * usage: net-demo [-n packets] [-s frame size] [device...]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+#include "vguest.h"
+
+#define ETH_P_DEMO	0x88b5
+#define HLEN		12	/* virtio_net_hdr_mrg_rxbuf (VERSION_1) */
+#define RING		256
+#define WINDOW		128	/* frames in flight before we wait */
+#define TIMEOUT_MS	5000
+
+struct result {
+	unsigned long sent, ok, bad, lost;
+	double secs;
+};
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Frame: broadcast, our EtherType, 4-byte sequence, pattern from it. */
+static void make_frame(uint8_t *f, size_t len, uint32_t seq)
+{
+	size_t i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = ETH_P_DEMO >> 8;
+	f[13] = ETH_P_DEMO & 0xff;
+	memcpy(f + 14, &seq, 4);
+	for (i = 18; i < len; i++)
+		f[i] = (uint8_t)(seq * 13 + i);
+}
+
+/* 1: frame @seq intact, 0: one of ours but damaged, -1: not ours. */
+static int check_frame(const uint8_t *f, size_t len, size_t want,
+		       uint32_t *seq)
+{
+	size_t i;
+
+	if (len < 18 || f[12] != (ETH_P_DEMO >> 8) ||
+	    f[13] != (ETH_P_DEMO & 0xff))
+		return -1;
+	memcpy(seq, f + 14, 4);
+	if (len != want)
+		return 0;
+	for (i = 18; i < len; i++)
+		if (f[i] != (uint8_t)(*seq * 13 + i))
+			return 0;
+	return 1;
+}
+
+static int tap_open(char *name)
+{
+	struct ifreq ifr;
+	int fd, sk, hdr = HLEN;
+	char path[128];
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		close(fd);
+		return -1;
+	}
+	strcpy(name, ifr.ifr_name);
+	/* Keep the host's IPv6 chatter off the tap. */
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	sk = open(path, O_WRONLY);
+	if (sk >= 0) {
+		if (write(sk, "1", 1) < 0)
+			perror("disable_ipv6");
+		close(sk);
+	}
+	sk = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(sk, SIOCSIFFLAGS, &ifr);
+	}
+	if (sk >= 0)
+		close(sk);
+	return fd;
+}
+
+static int packet_socket(const char *ifname)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_DEMO),
+		.sll_ifindex = (int)if_nametoindex(ifname),
+	};
+	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_DEMO));
+	int sz = 16 << 20;
+
+	if (s < 0)
+		return -1;
+	setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+struct demo {
+	const char *path;
+	struct vg_dev d;
+	struct vg_vq rx, tx;
+	int tap, pkt;
+	char ifname[IFNAMSIZ];
+};
+
+static int demo_open(struct demo *m)
+{
+	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_RING_F_EVENT_IDX), have;
+	int r;
+
+	m->tap = tap_open(m->ifname);
+	if (m->tap < 0) {
+		perror("tap");
+		return -1;
+	}
+	m->pkt = packet_socket(m->ifname);
+	if (m->pkt < 0) {
+		perror("packet socket");
+		return -1;
+	}
+	r = vg_open(&m->d, m->path, 64 << 20);
+	if (!r)
+		r = vg_set_owner(&m->d);
+	if (!r)
+		r = vg_get_features(&m->d, &have);
+	if (!r)
+		r = vg_set_features(&m->d, want & have);
+	if (!r)
+		r = vg_set_mem_table(&m->d);
+	if (!r)
+		r = vg_vq_setup(&m->d, &m->rx, 0, RING, 0);
+	if (!r)
+		r = vg_vq_setup(&m->d, &m->tx, 1, RING, 0);
+	if (!r)
+		r = vg_net_set_backend(&m->d, 0, m->tap);
+	if (!r)
+		r = vg_net_set_backend(&m->d, 1, m->tap);
+	if (r) {
+		fprintf(stderr, "%s: set-up failed: %s\n", m->path,
+			strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Print the device's per-queue counters if it is a vhostx device with
+ * debugfs mounted: the newest /sys/kernel/debug/vhostx/net-N is ours.
+ */
+static void print_stats(void)
+{
+	char path[128], line[512];
+	int i, best = -1;
+	FILE *f;
+
+	for (i = 0; i < 4096; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/vhostx/net-%d/stats", i);
+		if (!access(path, R_OK))
+			best = i;
+	}
+	if (best < 0)
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhostx/net-%d/stats",
+		 best);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	printf("  counters (%s; vq 0 = RX, 1 = TX):\n", path);
+	while (fgets(line, sizeof(line), f))
+		printf("    %s", line);
+	fclose(f);
+}
+
+static void demo_close(struct demo *m)
+{
+	if (strstr(m->path, "vhostx"))
+		print_stats();
+	vg_net_set_backend(&m->d, 0, -1);
+	vg_net_set_backend(&m->d, 1, -1);
+	vg_vq_free(&m->rx);
+	vg_vq_free(&m->tx);
+	vg_close(&m->d);
+	close(m->pkt);
+	close(m->tap);
+}
+
+/* Drain the capture socket, checking frames; returns frames seen. */
+static unsigned long drain_capture(struct demo *m, uint8_t *buf, size_t flen,
+				   struct result *res, int wait_ms)
+{
+	struct pollfd p = { .fd = m->pkt, .events = POLLIN };
+	unsigned long seen = 0;
+
+	while (poll(&p, 1, seen ? 0 : wait_ms) > 0) {
+		ssize_t n = recv(m->pkt, buf, 65536, MSG_TRUNC | MSG_DONTWAIT);
+		uint32_t seq;
+		int c;
+
+		if (n < 0)
+			break;
+		c = check_frame(buf, (size_t)n, flen, &seq);
+		if (c < 0)
+			continue;
+		if (c)
+			res->ok++;
+		else
+			res->bad++;
+		seen++;
+	}
+	return seen;
+}
+
+static void run_tx(struct demo *m, unsigned long n, size_t flen,
+		   struct result *res)
+{
+	uint8_t *bufs[RING], *cap = malloc(65536);
+	unsigned long captured = 0;
+	unsigned int i, slot = 0;
+	double t0, last;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < RING; i++) {
+		bufs[i] = vg_alloc(&m->d, HLEN + flen, 64);
+		memset(bufs[i], 0, HLEN);
+	}
+	t0 = now();
+	last = t0;
+	while (captured < n) {
+		unsigned long seen;
+		void *c;
+
+		while (res->sent < n && m->tx.num_free &&
+		       res->sent - captured < WINDOW) {
+			uint8_t *b = bufs[slot++ % RING];
+
+			make_frame(b + HLEN, flen, (uint32_t)res->sent);
+			vg_vq_add_buf(&m->tx, b, (uint32_t)(HLEN + flen),
+				      NULL, 0, b);
+			res->sent++;
+		}
+		vg_vq_kick(&m->tx);
+		while (vg_vq_get_used(&m->tx, NULL, &c) >= 0)
+			;
+		seen = drain_capture(m, cap, flen, res, 100);
+		captured += seen;
+		if (seen) {
+			last = now();
+		} else if ((now() - last) * 1000 > TIMEOUT_MS) {
+			/* Nothing came out for a while: the rest is lost. */
+			res->lost = res->sent - captured;
+			break;
+		}
+	}
+	res->secs = now() - t0;
+	free(cap);
+}
+
+static void run_rx(struct demo *m, unsigned long n, size_t flen,
+		   struct result *res)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = (int)if_nametoindex(m->ifname),
+		.sll_halen = 6,
+	};
+	uint8_t *frame = malloc(flen);
+	unsigned long got = 0;
+	unsigned int i;
+	double t0;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < RING; i++) {
+		uint8_t *b = vg_alloc(&m->d, 2048, 64);
+
+		vg_vq_add_buf(&m->rx, NULL, 0, b, 2048, b);
+	}
+	vg_vq_kick(&m->rx);
+	t0 = now();
+	while (got < n) {
+		uint32_t len, seq;
+		void *c;
+
+		while (res->sent < n && res->sent - got < WINDOW) {
+			make_frame(frame, flen, (uint32_t)res->sent);
+			if (sendto(m->pkt, frame, flen, 0,
+				   (struct sockaddr *)&to, sizeof(to)) < 0)
+				break;
+			res->sent++;
+		}
+		if (!vg_vq_wait_used(&m->rx, 1, TIMEOUT_MS)) {
+			res->lost = res->sent - got;
+			break;
+		}
+		while (vg_vq_get_used(&m->rx, &len, &c) >= 0) {
+			int r = len >= HLEN ?
+				check_frame((uint8_t *)c + HLEN, len - HLEN,
+					    flen, &seq) : 0;
+
+			if (r > 0)
+				res->ok++;
+			else if (r == 0)
+				res->bad++;
+			if (r >= 0)
+				got++;
+			vg_vq_add_buf(&m->rx, NULL, 0, c, 2048, c);
+		}
+		vg_vq_kick(&m->rx);
+	}
+	res->secs = now() - t0;
+	free(frame);
+}
+
+static void report(const char *dir, const char *path, size_t flen,
+		   const struct result *r)
+{
+	double pps = r->secs > 0 ? r->ok / r->secs : 0;
+
+	printf("  %-2s %-16s %7lu sent %7lu verified %4lu bad %4lu lost"
+	       "  %6.2f s %9.0f pps %8.1f Mbit/s\n",
+	       dir, path, r->sent, r->ok, r->bad, r->lost, r->secs, pps,
+	       pps * flen * 8 / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = 20000;
+	size_t flen = 256;
+	struct result tx[8], rx[8];
+	const char *paths[8];
+	int ndev = 0, i, opt, fail = 0;
+
+	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			flen = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-n packets] [-s frame size] [device...]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (flen < 60 || flen > 1514) {
+		fprintf(stderr, "frame size must be 60..1514\n");
+		return 2;
+	}
+	for (i = optind; i < argc && ndev < 8; i++)
+		paths[ndev++] = argv[i];
+	if (!ndev)
+		paths[ndev++] = "/dev/vhostx-net";
+
+	for (i = 0; i < ndev; i++) {
+		struct demo m = { .path = paths[i] };
+
+		if (access(m.path, F_OK)) {
+			printf("%s: not present, skipped\n", m.path);
+			tx[i].secs = -1;
+			continue;
+		}
+		if (demo_open(&m))
+			return 1;
+		printf("%s: tap %s, %lu frames of %zu bytes each way\n",
+		       m.path, m.ifname, n, flen);
+		run_tx(&m, n, flen, &tx[i]);
+		report("TX", m.path, flen, &tx[i]);
+		run_rx(&m, n, flen, &rx[i]);
+		report("RX", m.path, flen, &rx[i]);
+		if (tx[i].ok != n || rx[i].ok != n || tx[i].bad || rx[i].bad)
+			fail = 1;
+		demo_close(&m);
+	}
+
+	if (ndev > 1 && tx[0].secs > 0 && tx[1].secs > 0) {
+		printf("\n%s vs %s (same run, emulated CPU: ratios only):\n",
+		       paths[0], paths[1]);
+		printf("  TX %.2fx   RX %.2fx\n",
+		       (tx[0].ok / tx[0].secs) / (tx[1].ok / tx[1].secs),
+		       (rx[0].ok / rx[0].secs) / (rx[1].ok / rx[1].secs));
+	}
+	printf("\n%s\n", fail ? "FAIL: some frames were lost or damaged" :
+	       "OK: every frame arrived intact, in both directions");
+	return fail;
+}
