@@ -26,6 +26,7 @@ FIXTURE(iotlb) {
 	struct vg_vq vq;
 	int tap;
 	bool net;
+	bool ref;		/* the kernel's own vhost-net */
 	uint8_t *last_buf;	/* buffer queued last by queue_one() */
 };
 
@@ -86,6 +87,7 @@ FIXTURE_SETUP(iotlb)
 	self->d.fd = -1;
 	self->tap = -1;
 	self->net = variant->net;
+	self->ref = !strcmp(variant->path, VHOST_NET_DEV);
 	VX_REQUIRE_DEV(variant->path);
 	if (variant->net && access("/dev/net/tun", F_OK))
 		SKIP(return, "/dev/net/tun not present");
@@ -180,10 +182,22 @@ static void expect_miss(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, msg->iotlb.uaddr);
 	/* The miss is on the buffer just queued (or on a ring, for a device
 	 * that does not keep ring translations across an invalidate). */
-	ASSERT_TRUE(in_ring(self, msg->iotlb.iova) ||
-		    (msg->iotlb.iova >= vg_gpa(self->last_buf) &&
-		     msg->iotlb.iova < vg_gpa(self->last_buf) + 256))
-		TH_LOG("miss at %#llx", (unsigned long long)msg->iotlb.iova);
+	/*
+	 * vhostx misses exactly there.  The kernel's vhost-net is only held
+	 * to missing somewhere in guest memory: it also looks up pages we
+	 * do not predict (seen: a page outside the rings and the buffer).
+	 */
+	if (self->ref) {
+		ASSERT_TRUE(msg->iotlb.iova >= vg_gpa(self->d.arena) &&
+			    msg->iotlb.iova < vg_gpa(self->d.arena) +
+					      self->d.arena_size)
+			TH_LOG("miss at %#llx", (unsigned long long)msg->iotlb.iova);
+	} else {
+		ASSERT_TRUE(in_ring(self, msg->iotlb.iova) ||
+			    (msg->iotlb.iova >= vg_gpa(self->last_buf) &&
+			     msg->iotlb.iova < vg_gpa(self->last_buf) + 256))
+			TH_LOG("miss at %#llx", (unsigned long long)msg->iotlb.iova);
+	}
 	/* Struct padding after iotlb.type and the union tail: zero. */
 	fields_end = offsetof(struct vhost_msg_v2, iotlb) +
 		     offsetof(struct vhost_iotlb_msg, type) + 1;
