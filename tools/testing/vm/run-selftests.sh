@@ -34,6 +34,8 @@ for t in $(find "$dir" -maxdepth 1 -type f -perm -u+x | sort); do
 	fi
 done
 rm -f "$log"
+# An empty run (nothing built, wrong directory) is a failure, not a pass.
+[ $((pass + fail + skip)) -gt 0 ] || bad+=("$dir: no selftest ran")
 for b in ${bad[@]+"${bad[@]}"}; do echo "# run-selftests: FAIL $b"; done
 fail=$((fail + ${#bad[@]}))
 echo "$pass passed, $fail failed, $skip skipped"
