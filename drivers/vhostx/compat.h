@@ -13,13 +13,16 @@
 #include <linux/uio.h>
 #include <linux/version.h>
 
-/* 6.8 dropped the count argument of eventfd_signal(). */
+/*
+ * 6.8 dropped the count argument of eventfd_signal().  The top-level
+ * Kbuild probes <linux/eventfd.h> and defines the macro below.
+ */
 static inline void vhostx_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
-	eventfd_signal(ctx);
-#else
+#ifdef VHOSTX_HAVE_EVENTFD_SIGNAL_COUNT
 	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
 #endif
 }
 
