@@ -70,6 +70,7 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 	struct vhostx_vq *vq = &nvq->vq;
 	bool logging = vhostx_logging(vq);
 	unsigned int seg = 0, logged = 0;
+	struct vhostx_used *used = nvq->used + nvq->done;
 	struct vhostx_buf buf;
 	int heads = 0;
 	size_t left = len;
@@ -80,7 +81,8 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 			r = -ENOSPC;
 			goto err;
 		}
-		if (seg >= VHOSTX_NET_IOV_MAX) {
+		if (seg >= VHOSTX_NET_IOV_MAX ||
+		    nvq->done + heads >= VHOSTX_NET_IOV_MAX) {
 			r = -ENOSPC;
 			goto err;
 		}
@@ -99,10 +101,10 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 			r = -EINVAL;
 			goto err;
 		}
-		nvq->used[heads - 1].id = buf.id;
-		nvq->used[heads - 1].ndesc = buf.ndesc;
-		nvq->used[heads - 1].len = min_t(size_t, buf.in_len, left);
-		left -= nvq->used[heads - 1].len;
+		used[heads - 1].id = buf.id;
+		used[heads - 1].ndesc = buf.ndesc;
+		used[heads - 1].len = min_t(size_t, buf.in_len, left);
+		left -= used[heads - 1].len;
 		seg += buf.in;
 		if (logging)
 			logged += buf.nlog;
@@ -144,6 +146,15 @@ static int vhostx_net_rx_fix_header(struct vhostx_net_vq *nvq,
 	return 0;
 }
 
+/* Publish the used entries collected so far and notify the guest. */
+static void vhostx_net_rx_flush_used(struct vhostx_net_vq *nvq)
+{
+	if (!nvq->done)
+		return;
+	vhostx_add_used_and_signal_n(&nvq->vq, nvq->used, nvq->done);
+	nvq->done = 0;
+}
+
 static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 {
 	struct vhostx_vq *vq = &nvq->vq;
@@ -165,8 +176,17 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		sock_len = r + nvq->sock_hlen;
 		vhost_len = sock_len + nvq->vhost_hlen;
 
+		/* A jumbo mergeable packet may need the whole used array. */
+		if (nvq->done >= VHOSTX_NET_BATCH)
+			vhostx_net_rx_flush_used(nvq);
 		heads = vhostx_net_rx_get_bufs(nvq, vhost_len, mergeable,
 					       &niov, &nlog);
+		if (heads == -ENOSPC && nvq->done) {
+			/* Maybe only our batch was in the way: retry empty. */
+			vhostx_net_rx_flush_used(nvq);
+			heads = vhostx_net_rx_get_bufs(nvq, vhost_len,
+						       mergeable, &niov, &nlog);
+		}
 		if (heads == -ENOSPC) {
 			/* Larger than any buffer chain the guest gave us. */
 			vhostx_net_rx_discard(sock);
@@ -211,11 +231,13 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 		if (unlikely(vhostx_logging(vq)))
 			vhostx_log_write(vq, nvq->log, nlog, vhost_len);
-		vhostx_add_used_and_signal_n(vq, nvq->used, heads);
+		nvq->done += heads;
 
 		vq->stats.bytes += sock_len - nvq->sock_hlen;
 		total += vhost_len;
 	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
+
+	vhostx_net_rx_flush_used(nvq);
 }
 
 static void vhostx_net_handle_rx(struct vhostx_net_vq *nvq)
