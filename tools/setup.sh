@@ -10,6 +10,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pkgs=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1  # kernel, headers, kselftest sources
 	gcc make bc kmod                  # module builds, depmod/modprobe
+	gcc-multilib                      # 32-bit selftests (compat_ioctl)
 	sparse                            # make sparse
 	dkms                              # dkms.conf, make dkms-*
 	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
