@@ -7,6 +7,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
+# One DKMS check at a time on this machine (DKMS state is global).
+exec 9>/run/lock/vhostx-dkms-check.lock
+flock 9
 base=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 export DKMS_VERSION=$base-check
 
@@ -26,7 +29,7 @@ tools/dkms.sh install
 kver=$(dkms status -m vhostx -v "$DKMS_VERSION" | sed -n 's/^[^,]*, \([^,]*\),.*installed.*/\1/p' | head -n1)
 echo "dkms-check: installed for $kver; booting it"
 tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout 600 \
-	--results "$repo/build/vm/dkms-check" -- bash -c '
+	-- bash -c '
 	set -eux
 	modprobe -a vhostx_net vhostx_test
 	for m in vhostx vhostx_net vhostx_test vhost_iotlb tun tap; do
