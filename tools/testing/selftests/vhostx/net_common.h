@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -220,6 +221,57 @@ static inline int net_wait_used(struct vg_vq *vq, uint32_t *len, void **cookie,
 	if (!vg_vq_wait_used(vq, 1, ms))
 		return -ETIMEDOUT;
 	return vg_vq_get_used(vq, len, cookie);
+}
+
+/*
+ * A per-queue counter of the newest vhostx net device (the core's debugfs
+ * file /sys/kernel/debug/vhostx/net-N/stats: a header line naming the
+ * columns, then one line per vq).  Returns -1 when unavailable (upstream
+ * device, no debugfs).  Tests open one device at a time, so the newest
+ * is theirs.
+ */
+static inline long long net_stat(unsigned int vq, const char *field)
+{
+	char path[96], line[512], *tok, *save;
+	int i, best = -1, col = -1, c;
+	long long val = -1;
+	FILE *f;
+
+	if (net_dev_is_upstream())
+		return -1;
+	if (access("/sys/kernel/debug/vhostx", F_OK))
+		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
+	for (i = 0; i < 4096; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/vhostx/net-%d/stats", i);
+		if (!access(path, R_OK))
+			best = i;
+	}
+	if (best < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhostx/net-%d/stats",
+		 best);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f))
+		for (c = 0, tok = strtok_r(line, " \n", &save); tok;
+		     c++, tok = strtok_r(NULL, " \n", &save))
+			if (!strcmp(tok, field))
+				col = c;
+	while (col >= 0 && fgets(line, sizeof(line), f)) {
+		tok = strtok_r(line, " \n", &save);
+		if (!tok || strtoul(tok, NULL, 10) != vq)
+			continue;
+		for (c = 1; c <= col && (tok = strtok_r(NULL, " \n", &save));
+		     c++)
+			;
+		if (tok)
+			val = strtoll(tok, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return val;
 }
 
 #endif /* NET_COMMON_H */

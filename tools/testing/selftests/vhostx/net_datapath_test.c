@@ -171,6 +171,17 @@ TEST_F(dp, tx_exact)
 		}
 	}
 	ASSERT_EQ(RING, self->tx.num_free);
+	/* vhostx counts frame bytes (without virtio-net headers). */
+	if (net_stat(1, "bytes") >= 0) {
+		long long want = 0;
+
+		for (i = 0; i < batches * per; i++)
+			want += dp_sizes[i % NSIZES];
+		ASSERT_TRUE(want == net_stat(1, "bytes"))
+			TH_LOG("bytes %lld, expected %lld",
+			       net_stat(1, "bytes"), want);
+		ASSERT_TRUE(net_stat(1, "drops") == 0);
+	}
 	/* Nothing else came out. */
 	ASSERT_EQ(-ETIMEDOUT, net_capture(self->pkt, cap, 65536, VX_QUIET_MS));
 	free(cap);
@@ -322,6 +333,7 @@ TEST_F(dp, rx_too_small_dropped)
 {
 	const size_t bsz = 100;
 	uint8_t frame[1000], *bufs[4];
+	long long drops;
 	uint32_t len = 0;
 	void *c = NULL;
 	unsigned int i;
@@ -339,6 +351,10 @@ TEST_F(dp, rx_too_small_dropped)
 	ASSERT_EQ(bufs[0], c);
 	ASSERT_TRUE(net_frame_ok((uint8_t *)c + self->hlen, 60, 2));
 	ASSERT_EQ(0, vg_vq_wait_used(&self->rx, 1, VX_QUIET_MS));
+	/* vhostx counts the drop (-1: no counters, e.g. upstream). */
+	drops = net_stat(0, "drops");
+	if (drops >= 0)
+		ASSERT_TRUE(drops == 1) TH_LOG("drops %lld", drops);
 	/* The other buffers were never written. */
 	for (i = 1; i < 4; i++) {
 		uint8_t *b = bufs[i];
