@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: build the modules and vhostx-bench on the host, boot one
+# QEMU guest, load vhost_net and this tree's vhostx modules in it, run
+# vhostx-bench against /dev/vhost-net and /dev/vhostx-net (alternating,
+# several rounds), then print the tables and draw the chart here.
+#
+# Output in build/bench/: results.json (every cell), env.txt (guest
+# kernel, CPU, module parameters), table.rst, summary.json, bench.png,
+# console.log.  See Documentation/vhostx/performance.rst.
+#
+# Environment (passed into the guest):
+#   BENCH_ROUNDS (5)  BENCH_DURATION (2, seconds per cell)  BENCH_WARMUP (0.3)
+#   BENCH_RING (256)  BENCH_BUSYLOOP_US (200)  BENCH_TESTS (all)
+#   BENCH_BACKENDS (vhost-net,vhostx,vhostx-zc)  BENCH_RX_SOURCE (pktgen)
+#   BENCH_PIN (1)
+#   BENCH_TIMEOUT (1800, seconds for the whole guest run)
+#   BENCH_NO_BUILD=1  skip the builds (use what is in the tree)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+out=$PWD/build/bench
+
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+	make all
+	make bench-build
+fi
+[ -x build/bench/vhostx-bench ] || { echo "run.sh: build/bench/vhostx-bench missing" >&2; exit 1; }
+
+mkdir -p "$out"
+rm -f "$out"/results.json "$out"/env.txt "$out"/table.rst "$out"/summary.json \
+	"$out"/bench.png "$out"/chart*.dat "$out"/bench.gp
+envs=()
+for v in $(compgen -e | grep '^BENCH_' || true); do
+	envs+=(--env "$v=${!v}")
+done
+
+start=$(date +%s)
+tools/testing/vm/vm-run --timeout "${BENCH_TIMEOUT:-1800}" --results "$out" \
+	${envs[@]+"${envs[@]}"} -- tools/bench/guest.sh
+echo "run.sh: guest run took $(( $(date +%s) - start )) s"
+python3 tools/bench/report.py "$out"
