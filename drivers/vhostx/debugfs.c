@@ -13,18 +13,19 @@
 
 static struct dentry *vhostx_debugfs_root;
 
-static int vhostx_stats_show(struct seq_file *m, void *unused)
+static void vhostx_stats_print(struct seq_file *m, struct vhostx_dev *dev,
+			       const char *prefix)
 {
-	struct vhostx_dev *dev = m->private;
 	int i;
 
-	seq_puts(m, "vq num last_avail last_used broken kicks runs bufs bytes calls calls_suppressed batches yields errors iotlb_misses drops\n");
+	seq_printf(m, "%svq num last_avail last_used broken kicks runs bufs bytes calls calls_suppressed batches yields errors iotlb_misses drops\n",
+		   prefix);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
 		struct vhostx_vq_stats *s = &vq->stats;
 
-		seq_printf(m, "%d %u %u %u %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-			   i, READ_ONCE(vq->num), READ_ONCE(vq->last_avail_idx),
+		seq_printf(m, "%s%d %u %u %u %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+			   prefix, i, READ_ONCE(vq->num), READ_ONCE(vq->last_avail_idx),
 			   READ_ONCE(vq->last_used_idx), READ_ONCE(vq->broken),
 			   READ_ONCE(s->kicks), READ_ONCE(s->runs),
 			   READ_ONCE(s->bufs), READ_ONCE(s->bytes),
@@ -33,9 +34,32 @@ static int vhostx_stats_show(struct seq_file *m, void *unused)
 			   READ_ONCE(s->errors), READ_ONCE(s->iotlb_misses),
 			   READ_ONCE(s->drops));
 	}
+}
+
+static int vhostx_stats_show(struct seq_file *m, void *unused)
+{
+	vhostx_stats_print(m, m->private, "");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vhostx_stats);
+
+/**
+ * vhostx_fops_show_fdinfo() - /proc/<pid>/fdinfo/<fd> of a vhostx device
+ * @m: the fdinfo file
+ * @f: the device file
+ *
+ * Names the device's debugfs directory and prints the same per-queue
+ * statistics, each line prefixed with "vhostx-", so a VMM or a test can
+ * read the counters of the descriptor it holds.
+ */
+void vhostx_fops_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	struct vhostx_dev *dev = f->private_data;
+
+	seq_printf(m, "vhostx-dev:\t%s-%u\n", dev->ops->name, dev->index);
+	vhostx_stats_print(m, dev, "vhostx-");
+}
+EXPORT_SYMBOL_GPL(vhostx_fops_show_fdinfo);
 
 /**
  * vhostx_debugfs_add_dev() - create a device's debugfs directory

@@ -19,7 +19,8 @@ static atomic_t vhostx_dev_count = ATOMIC_INIT(0);
 /**
  * vhostx_dev_init() - set up a device at open
  * @dev: the device, embedded in the backend's state
- * @vqs: its virtqueues, with handle_kick set
+ * @vqs: array of pointers to its virtqueues, with handle_kick set; the
+ *	array itself must live as long as @dev (put it in the backend's state)
  * @nvqs: number of virtqueues
  * @ops: the backend's operations
  *
@@ -144,17 +145,16 @@ static long vhostx_reset_owner(struct vhostx_dev *dev)
 {
 	long ret;
 
+	/* One critical section: no SET_BACKEND may slip in between. */
 	mutex_lock(&dev->mutex);
 	ret = vhostx_dev_check_owner(dev);
+	if (!ret) {
+		if (dev->ops->stop)
+			dev->ops->stop(dev);
+		vhostx_dev_reset(dev);
+	}
 	mutex_unlock(&dev->mutex);
-	if (ret)
-		return ret;
-	if (dev->ops->stop)
-		dev->ops->stop(dev);
-	mutex_lock(&dev->mutex);
-	vhostx_dev_reset(dev);
-	mutex_unlock(&dev->mutex);
-	return 0;
+	return ret;
 }
 
 /* Are every started vq's rings and log usable with @log_base? */

@@ -18,6 +18,7 @@
 #include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uio.h>
@@ -229,8 +230,10 @@ struct vhostx_vq {
  *	after the owner check; return -ENOIOCTLCMD for unknown ones
  * @features_changed: called with the dev mutex held after a
  *	VHOST_SET_FEATURES was accepted and copied into every vq
- * @stop: detach every vq's backend and stop all I/O (before
- *	VHOST_RESET_OWNER and release); called with no lock held
+ * @stop: detach every vq's backend and stop all I/O.  The core calls it
+ *	for VHOST_RESET_OWNER with dev->mutex held (so it may take vq
+ *	mutexes and flush, but not dev->mutex); backends call it themselves
+ *	in release, before vhostx_dev_cleanup()
  */
 struct vhostx_backend_ops {
 	const char *name;
@@ -280,6 +283,7 @@ long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg);
 ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to);
 ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from);
 __poll_t vhostx_fops_poll(struct file *f, poll_table *wait);
+void vhostx_fops_show_fdinfo(struct seq_file *m, struct file *f);
 
 /* Virtqueue state. */
 static inline bool vhostx_has_feature(struct vhostx_vq *vq, int bit)

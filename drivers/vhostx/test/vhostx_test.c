@@ -211,6 +211,7 @@ static const struct file_operations vhostx_test_fops = {
 	.read_iter	= vhostx_fops_read_iter,
 	.write_iter	= vhostx_fops_write_iter,
 	.poll		= vhostx_fops_poll,
+	.show_fdinfo	= vhostx_fops_show_fdinfo,
 	.llseek		= noop_llseek,
 };
 
