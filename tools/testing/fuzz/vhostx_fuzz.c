@@ -1,0 +1,1117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx_fuzz: a hostile guest and a careless VMM, at random, against
+ * /dev/vhostx-test and /dev/vhostx-net (tap backend).
+ *
+ * Each "slot" (--threads of them) runs rounds.  A round opens a device,
+ * negotiates a random feature set (maybe ACCESS_PLATFORM with IOTLB
+ * messages, maybe LOG_ALL with a dirty log), sets up real queues, starts
+ * the backend, and then two threads work on it at once for a random number
+ * of operations:
+ *   - the driver thread writes descriptor tables, indirect tables, avail
+ *     entries and indices (good and bad: loops, long chains, heads out of
+ *     range, index jumps, lengths, addresses inside/across/outside the
+ *     memory regions, wrapping), queues well-formed traffic, kicks, injects
+ *     frames into the tap, sends IOTLB updates/invalidations and answers
+ *     misses, and issues vring/device ioctls with good and bad arguments;
+ *   - the chaos thread scribbles over the rings and issues ioctls, IOTLB
+ *     messages and backend swaps in the middle of all that.
+ * After the round the device must work again with a well-formed ring, either
+ * in place (backend stopped, memory table, rings and base reprogrammed,
+ * backend restarted) or, if the round's ioctls left it unusable (e.g. an
+ * owner reset), after a fresh open; and the module must still answer.
+ * Kernel-side problems (oops, KASAN, lockdep, kmemleak) are caught by the
+ * VM runner from the kernel log.
+ *
+ * Everything random comes from --seed: slot k, round r uses a generator
+ * seeded from (seed, k, r), so `--replay k:r` reruns one round alone.  The
+ * interleaving of the two threads of a round is up to the scheduler.
+ *
+ * Addresses the device may *write* (memory regions, IOTLB entries, ring
+ * addresses, log base) are only ever inside the guest arena, in unmapped
+ * user space, or in kernel space, so the fuzzer cannot corrupt itself.
+ *
+ * usage: vhostx_fuzz [--seed N] [--seconds S] [--threads T] [--dev test|net|both]
+ *                    [--rounds N] [--replay SLOT:ROUND] [--timeout-ms MS] [-v]
+ * exit status: 0 (prints "vhostx_fuzz: ... iterations"), 1 a device did not
+ * recover or the module stopped answering, 3 stuck (the watchdog fired long
+ * after the time budget: blocked tasks are dumped to the kernel log),
+ * 4 no device (skip), 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+
+/* vx_common.h/net_common.h only use the harness inside macros we don't use. */
+#include "vx_common.h"
+#include "net_common.h"
+
+#define F(b)		(1ULL << (b))
+#define ARENA		(8UL << 20)
+#define DATA_OFF	0			/* offsets in the scratch area */
+#define DATA_LEN	(512UL << 10)
+#define TABLE_OFF	DATA_LEN
+#define TABLE_LEN	((65537UL * 16 + 4095) & ~4095UL)
+#define GOOD_OFF	(TABLE_OFF + TABLE_LEN)
+#define GOOD_LEN	(64UL << 10)
+#define SCRATCH_LEN	(GOOD_OFF + GOOD_LEN)
+#define KERNEL_ADDR	0xffff888000000000ULL
+#define UNMAPPED_BASE	0x100000000000ULL	/* 16 TiB: nothing maps there */
+
+/* ---- options and global state ---- */
+static uint64_t opt_seed = 1;
+static unsigned int opt_seconds = 60, opt_threads = 2, opt_timeout_ms = 20000;
+static long opt_rounds = -1;
+static int opt_replay_slot = -1;
+static long opt_replay_round = -1;
+static int opt_verbose;
+static bool opt_test = true, opt_net = true;
+static struct timespec t_start;
+static atomic_bool stop_all;
+static atomic_ulong n_rounds, n_ops, n_inplace, n_reopen, n_skipped_net;
+static atomic_int failed;
+
+/* ---- random numbers: splitmix64 ---- */
+struct rng { uint64_t s; };
+
+static uint64_t rnd(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t below(struct rng *r, uint32_t n)
+{
+	return n ? (uint32_t)(rnd(r) % n) : 0;
+}
+
+static bool one_in(struct rng *r, uint32_t n)
+{
+	return below(r, n) == 0;
+}
+
+static double elapsed(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t_start.tv_sec) +
+	       (t.tv_nsec - t_start.tv_nsec) / 1e9;
+}
+
+static bool time_up(void)
+{
+	return atomic_load(&stop_all) || elapsed() >= opt_seconds;
+}
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vhostx_fuzz: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- one device under attack ---- */
+struct slot {
+	unsigned int id;
+	long round;
+	bool net;
+	struct rng r, cr;	/* driver and chaos thread generators */
+	struct vg_dev d;
+	struct vg_vq vq[2];
+	unsigned int nvq;
+	uint64_t features;	/* negotiated at round start */
+	bool iotlb, logging;
+	uint8_t *scratch;	/* SCRATCH_LEN bytes in the arena */
+	uint8_t *guard;		/* PROT_NONE page */
+	int tap, pkt;
+	char ifname[IFNAMSIZ];
+	size_t hlen;		/* virtio-net header bytes in guest buffers */
+	atomic_bool chaos_stop;
+	unsigned long ops;
+};
+
+static uint64_t arena_lo(struct slot *s) { return vg_gpa(s->d.arena); }
+static uint64_t arena_hi(struct slot *s) { return arena_lo(s) + s->d.arena_size; }
+
+/* A guest address: mostly valid, often on an edge, sometimes absurd. */
+static uint64_t pick_gpa(struct slot *s, struct rng *r, uint32_t len)
+{
+	uint64_t lo = arena_lo(s), hi = arena_hi(s);
+
+	switch (below(r, 16)) {
+	case 0: return hi - below(r, 2 * (len + 1));		/* across the end */
+	case 1: return lo - below(r, 64);			/* across the start */
+	case 2: return hi + (rnd(r) & 0xffff);			/* just outside */
+	case 3: return ~0ULL - below(r, 4096);			/* wraps */
+	case 4: return below(r, 2) ? 0 : 4096;
+	case 5: return rnd(r);
+	case 6: return KERNEL_ADDR + (rnd(r) & 0xfffff);
+	default:
+		return vg_gpa(s->scratch) + (rnd(r) % DATA_LEN);
+	}
+}
+
+static uint32_t pick_len(struct rng *r)
+{
+	switch (below(r, 12)) {
+	case 0: return 0;
+	case 1: return 0xffffffffu - below(r, 16);
+	case 2: return 1u << below(r, 32);
+	case 3: return (uint32_t)rnd(r);
+	case 4: return 65536 + below(r, 1024);
+	default: return 1 + below(r, 4096);
+	}
+}
+
+/*
+ * A user address the device might read or write through: inside the arena,
+ * unmapped, the guard page, or kernel space.  Never other process memory.
+ */
+static uint64_t pick_uaddr(struct slot *s, struct rng *r)
+{
+	switch (below(r, 8)) {
+	case 0: return vg_gpa(s->guard);
+	case 1: return UNMAPPED_BASE + ((rnd(r) % (1ULL << 40)) & ~4095ULL);
+	case 2: return KERNEL_ADDR + ((rnd(r) & 0xfffffff) & ~4095ULL);
+	case 3: return 0;
+	default:
+		return arena_lo(s) + ((rnd(r) % s->d.arena_size) &
+				      (one_in(r, 4) ? ~0ULL : ~4095ULL));
+	}
+}
+
+static uint16_t pick_idx(struct rng *r, unsigned int num)
+{
+	switch (below(r, 8)) {
+	case 0: return (uint16_t)(num + below(r, 4));
+	case 1: return 0xffff;
+	case 2: return (uint16_t)rnd(r);
+	default: return (uint16_t)below(r, num);
+	}
+}
+
+static uint16_t pick_flags(struct rng *r)
+{
+	static const uint16_t f[] = {
+		0, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE,
+		VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
+		VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT,
+		VRING_DESC_F_INDIRECT | VRING_DESC_F_WRITE,
+	};
+
+	return one_in(r, 16) ? (uint16_t)rnd(r) : f[below(r, 7)];
+}
+
+/* ---- ops: hostile guest side ---- */
+static struct vg_vq *pick_vq(struct slot *s, struct rng *r)
+{
+	return &s->vq[below(r, s->nvq)];
+}
+
+static void op_desc(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	uint32_t len = pick_len(r);
+
+	vg_vq_raw_desc(vq, below(r, vq->num), pick_gpa(s, r, len), len,
+		       pick_flags(r), pick_idx(r, vq->num));
+}
+
+/* A chain of plausible descriptors, maybe looping or overlong. */
+static void op_chain(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	unsigned int n = 1 + below(r, vq->num + 2), i, start = below(r, vq->num);
+	bool wr_from = below(r, n + 1);
+
+	for (i = 0; i < n; i++) {
+		unsigned int idx = (start + i) % vq->num;
+		uint16_t fl = (i + 1 < n || one_in(r, 8)) ? VRING_DESC_F_NEXT : 0;
+		uint32_t len = one_in(r, 8) ? pick_len(r) : 1 + below(r, 2048);
+
+		if (i >= wr_from || (s->net && vq->index == 0))
+			fl |= VRING_DESC_F_WRITE;
+		if (one_in(r, 16))
+			fl ^= VRING_DESC_F_WRITE;	/* out after in */
+		vg_vq_raw_desc(vq, idx,
+			       one_in(r, 8) ? pick_gpa(s, r, len) :
+			       vg_gpa(s->scratch) + below(r, DATA_LEN - 4096),
+			       len, fl,
+			       one_in(r, 8) ? pick_idx(r, vq->num) :
+			       (uint16_t)((idx + 1) % vq->num));
+	}
+	vg_vq_raw_push(vq, (uint16_t)start);
+	vg_vq_publish(vq);
+}
+
+static void op_indirect(struct slot *s, struct rng *r)
+{
+	static const uint32_t sizes[] = { 1, 2, 3, 16, 64, 1024, 1025, 65536, 65537 };
+	struct vg_vq *vq = pick_vq(s, r);
+	struct vring_desc *t = (struct vring_desc *)(s->scratch + TABLE_OFF);
+	uint32_t n = one_in(r, 2) ? 1 + below(r, 8) : sizes[below(r, 9)];
+	uint32_t i, tlen;
+	unsigned int head = below(r, vq->num);
+
+	for (i = 0; i < n; i++) {
+		uint32_t len = one_in(r, 8) ? pick_len(r) : 1 + below(r, 2048);
+		uint16_t fl = (i + 1 < n) ? VRING_DESC_F_NEXT : 0;
+
+		if (s->net && vq->index == 0)
+			fl |= VRING_DESC_F_WRITE;
+		if (one_in(r, 12))
+			fl = pick_flags(r);
+		t[i].addr = one_in(r, 8) ? pick_gpa(s, r, len) :
+			    vg_gpa(s->scratch) + below(r, DATA_LEN - 4096);
+		t[i].len = len;
+		t[i].flags = fl;
+		t[i].next = one_in(r, 8) ? pick_idx(r, n) : (uint16_t)(i + 1);
+	}
+	tlen = n * 16;
+	switch (below(r, 8)) {
+	case 0: tlen += 1 + below(r, 15); break;	/* not a multiple of 16 */
+	case 1: tlen = 0; break;
+	case 2: tlen = pick_len(r); break;
+	}
+	vg_vq_raw_desc(vq, head, one_in(r, 10) ? pick_gpa(s, r, tlen) : vg_gpa(t),
+		       tlen, VRING_DESC_F_INDIRECT |
+		       (one_in(r, 10) ? VRING_DESC_F_NEXT : 0), 0);
+	vg_vq_raw_push(vq, (uint16_t)head);
+	vg_vq_publish(vq);
+}
+
+static void op_avail(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+
+	switch (below(r, 6)) {
+	case 0:		/* jump by more than the ring */
+		vq->avail_idx += vq->num + 1 + below(r, 100);
+		break;
+	case 1:
+		vq->avail_idx -= 1 + below(r, 3);
+		break;
+	case 2:
+		vq->avail_idx = (uint16_t)rnd(r);
+		break;
+	default:
+		vg_vq_raw_push(vq, pick_idx(r, vq->num));
+	}
+	vg_vq_publish(vq);
+}
+
+/* Well-formed traffic: fill free-looking descriptors with good buffers. */
+static void op_traffic(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	unsigned int n = 1 + below(r, vq->num), i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int h = below(r, vq->num);
+		uint8_t *b = s->scratch + (below(r, 64) * 4096);
+		uint32_t len = 60 + below(r, 1500);
+
+		if (s->net && vq->index == 1) {		/* TX frame */
+			memset(b, 0, s->hlen);
+			net_make_frame(b + s->hlen, len, h);
+			vg_vq_raw_desc(vq, h, vg_gpa(b), s->hlen + len, 0, 0);
+		} else if (s->net) {			/* RX buffer */
+			vg_vq_raw_desc(vq, h, vg_gpa(b), 4096,
+				       VRING_DESC_F_WRITE, 0);
+		} else if (h + 1 < vq->num) {		/* echo out + in */
+			vg_vq_raw_desc(vq, h, vg_gpa(b), len,
+				       VRING_DESC_F_NEXT, h + 1);
+			vg_vq_raw_desc(vq, h + 1, vg_gpa(b) + 2048, len,
+				       VRING_DESC_F_WRITE, 0);
+		}
+		vg_vq_raw_push(vq, (uint16_t)h);
+	}
+	vg_vq_publish(vq);
+	vg_vq_notify(vq);
+}
+
+static void op_inject(struct slot *s, struct rng *r)
+{
+	static __thread uint8_t f[9018];
+	size_t len;
+	unsigned int i, n = 1 + below(r, 16);
+
+	if (!s->net || s->pkt < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		len = one_in(r, 4) ? 1500 + below(r, 9000 - 1500) :
+		      NET_ETH_HLEN + below(r, 1500);
+		net_make_frame(f, len, (unsigned int)len);
+		net_inject(s->pkt, s->ifname, f, len);
+	}
+}
+
+/* Random bytes over the rings themselves (the guest owns that memory). */
+static void op_scribble(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	unsigned int n = 1 + below(r, 8), i;
+
+	for (i = 0; i < n; i++) {
+		switch (below(r, 5)) {
+		case 0:
+			((uint8_t *)vq->desc)[below(r, 16 * vq->num)] = (uint8_t)rnd(r);
+			break;
+		case 1:
+			vq->avail->idx = (uint16_t)(vq->avail->idx + below(r, 3));
+			break;
+		case 2:
+			vq->avail->ring[below(r, vq->num)] = pick_idx(r, vq->num);
+			break;
+		case 3:
+			vq->avail->flags = (uint16_t)below(r, 2);
+			vq->avail->ring[vq->num] = (uint16_t)rnd(r); /* used_event */
+			break;
+		case 4:
+			((uint8_t *)vq->used)[below(r, 6 + 8 * vq->num)] = (uint8_t)rnd(r);
+			break;
+		}
+	}
+}
+
+static void op_kick(struct slot *s, struct rng *r)
+{
+	vg_vq_notify(pick_vq(s, r));
+}
+
+/* Reap completions (driver thread only: vguest's shadow state). */
+static void op_reap(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+
+	vq->last_used = vg_vq_used_idx(vq);
+	vg_read_eventfd(vq->call_fd);
+	vg_read_eventfd(vq->err_fd);
+	if (s->d.log && one_in(r, 4))
+		vg_log_clear(&s->d);
+}
+
+/* ---- ops: VMM side ---- */
+static void op_iotlb(struct slot *s, struct rng *r)
+{
+	struct vhost_msg_v2 m;
+	uint64_t iova, size;
+
+	switch (below(r, 6)) {
+	case 0:		/* answer pending misses with the identity map */
+		while (vg_iotlb_read(&s->d, &m, 0) > 0 &&
+		       m.iotlb.type == VHOST_IOTLB_MISS)
+			vg_iotlb_update(&s->d, arena_lo(s), s->d.arena_size,
+					arena_lo(s), VHOST_ACCESS_RW);
+		break;
+	case 1:		/* invalidate part of guest memory, maybe the rings */
+		iova = arena_lo(s) + ((rnd(r) % s->d.arena_size) & ~4095ULL);
+		vg_iotlb_invalidate(&s->d, iova, 4096ULL << below(r, 12));
+		break;
+	case 2:		/* map something odd */
+		size = one_in(r, 4) ? rnd(r) : 4096ULL << below(r, 12);
+		vg_iotlb_update(&s->d, pick_gpa(s, r, 4096), size,
+				pick_uaddr(s, r), (uint8_t)below(r, 5));
+		break;
+	case 3: {	/* malformed writes */
+		uint8_t junk[80];
+		size_t i;
+
+		for (i = 0; i < sizeof(junk); i++)
+			junk[i] = (uint8_t)rnd(r);
+		if (one_in(r, 2))
+			*(uint32_t *)junk = one_in(r, 2) ? VHOST_IOTLB_MSG_V2 :
+					    VHOST_IOTLB_MSG;
+		if (write(s->d.fd, junk, below(r, sizeof(junk) + 1)) < 0)
+			; /* errors expected */
+		break;
+	}
+	case 4:		/* invalidate everything */
+		vg_iotlb_invalidate(&s->d, 0, ~0ULL);
+		break;
+	default:	/* restore the identity map */
+		vg_iotlb_update(&s->d, arena_lo(s), s->d.arena_size,
+				arena_lo(s), VHOST_ACCESS_RW);
+	}
+}
+
+static int ring_ioctl(struct slot *s, unsigned long nr, unsigned int index,
+		      unsigned int num)
+{
+	struct vhost_vring_state st = { .index = index, .num = num };
+
+	return ioctl(s->d.fd, nr, &st);
+}
+
+static void op_mem_table(struct slot *s, struct rng *r)
+{
+	struct vhost_memory_region reg[8];
+	unsigned int n = below(r, 9), i;
+	uint64_t lo = arena_lo(s);
+
+	if (one_in(r, 3)) {		/* identity, split into pieces */
+		uint64_t cut = (rnd(r) % s->d.arena_size) & ~4095ULL;
+
+		if (!cut)
+			cut = 4096;
+		reg[0] = (struct vhost_memory_region){ lo, cut, lo, 0 };
+		reg[1] = (struct vhost_memory_region){ lo + cut,
+			s->d.arena_size - cut, lo + cut, 0 };
+		vg_set_mem_regions(&s->d, reg, one_in(r, 4) ? 1 : 2);
+		return;
+	}
+	if (one_in(r, 3)) {
+		vg_set_mem_table(&s->d);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		reg[i].guest_phys_addr = one_in(r, 2) ? lo + (rnd(r) % s->d.arena_size) :
+					 rnd(r);
+		reg[i].memory_size = one_in(r, 4) ? rnd(r) :
+				     4096ULL << below(r, 12);
+		reg[i].userspace_addr = pick_uaddr(s, r);
+		reg[i].flags_padding = one_in(r, 8) ? rnd(r) : 0;
+	}
+	vg_set_mem_regions(&s->d, reg, n);
+}
+
+static void op_vring_addr(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	struct vhost_vring_addr a = {
+		.index = one_in(r, 8) ? below(r, 300) : vq->index,
+		.flags = below(r, 2) ? VHOST_VRING_F_LOG : (uint32_t)below(r, 4),
+		.desc_user_addr = vg_gpa(vq->desc),
+		.avail_user_addr = vg_gpa(vq->avail),
+		.used_user_addr = vg_gpa(vq->used),
+		.log_guest_addr = one_in(r, 2) ? vg_gpa(vq->used) : pick_gpa(s, r, 64),
+	};
+
+	switch (below(r, 5)) {
+	case 0: a.desc_user_addr = pick_uaddr(s, r) + below(r, 2) * 2; break;
+	case 1: a.avail_user_addr = pick_uaddr(s, r) + below(r, 2); break;
+	case 2: a.used_user_addr = pick_uaddr(s, r) + below(r, 2) * 2; break;
+	}
+	ioctl(s->d.fd, VHOST_SET_VRING_ADDR, &a);
+}
+
+static void op_vring_file(struct slot *s, struct rng *r)
+{
+	static const unsigned long nrs[] = {
+		VHOST_SET_VRING_KICK, VHOST_SET_VRING_CALL, VHOST_SET_VRING_ERR,
+	};
+	struct vg_vq *vq = pick_vq(s, r);
+	struct vhost_vring_file f = { .index = vq->index };
+	int tmp = -1;
+
+	switch (below(r, 5)) {
+	case 0: f.fd = -1; break;
+	case 1: f.fd = s->d.fd; break;			/* not an eventfd */
+	case 2: f.fd = vx_closed_fd(); break;
+	case 3: f.fd = tmp = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); break;
+	default:					/* put ours back */
+		f.fd = below(r, 3) == 0 ? vq->kick_fd :
+		       below(r, 2) ? vq->call_fd : vq->err_fd;
+	}
+	if (one_in(r, 8))
+		f.index = below(r, 300);
+	ioctl(s->d.fd, nrs[below(r, 3)], &f);
+	if (tmp >= 0)
+		close(tmp);	/* the device keeps its own reference */
+}
+
+static void op_backend(struct slot *s, struct rng *r)
+{
+	int fd = -1, tmp = -1;
+
+	if (!s->net) {
+		int run = below(r, 3);
+
+		if (one_in(r, 3))
+			vg_test_set_backend(&s->d, below(r, 3),
+					    one_in(r, 2) ? s->d.fd : -1);
+		else
+			ioctl(s->d.fd, VHOST_TEST_RUN, &run);
+		return;
+	}
+	switch (below(r, 6)) {
+	case 0: fd = -1; break;
+	case 1: fd = tmp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); break;
+	case 2: fd = tmp = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); break;
+	case 3: fd = s->d.fd; break;
+	case 4: {	/* a second tap, closed right after the swap */
+		char name[IFNAMSIZ] = "";
+
+		fd = tmp = net_tap_open(name, 12, 0);
+		break;
+	}
+	default: fd = s->tap;
+	}
+	vg_net_set_backend(&s->d, one_in(r, 8) ? below(r, 4) : below(r, 2), fd);
+	if (tmp >= 0)
+		close(tmp);
+}
+
+static void op_ioctl(struct slot *s, struct rng *r)
+{
+	struct vg_vq *vq = pick_vq(s, r);
+	unsigned int idx = one_in(r, 8) ? below(r, 300) : vq->index;
+	uint64_t v;
+
+	switch (below(r, 16)) {
+	case 0: ring_ioctl(s, VHOST_SET_VRING_NUM, idx,
+			   one_in(r, 2) ? 1u << below(r, 17) : (uint32_t)rnd(r));
+		break;
+	case 1: ring_ioctl(s, VHOST_SET_VRING_BASE, idx,
+			   one_in(r, 2) ? below(r, 65536) : (uint32_t)rnd(r));
+		break;
+	case 2: ring_ioctl(s, VHOST_GET_VRING_BASE, idx, 0); break;
+	case 3: op_vring_addr(s, r); break;
+	case 4: op_vring_file(s, r); break;
+	case 5: op_mem_table(s, r); break;
+	case 6:
+		v = one_in(r, 3) ? rnd(r) : s->features ^
+		    (F(VHOST_F_LOG_ALL) * below(r, 2)) ^
+		    (F(VIRTIO_RING_F_EVENT_IDX) * below(r, 2));
+		ioctl(s->d.fd, VHOST_SET_FEATURES, &v);
+		break;
+	case 7:
+		v = one_in(r, 2) && s->d.log ? s->d.log_base : pick_uaddr(s, r);
+		ioctl(s->d.fd, VHOST_SET_LOG_BASE, &v);
+		break;
+	case 8:
+		ring_ioctl(s, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, idx,
+			   one_in(r, 4) ? (uint32_t)rnd(r) : below(r, 200));
+		break;
+	case 9: ring_ioctl(s, VHOST_SET_VRING_ENDIAN, idx, below(r, 3)); break;
+	case 10: {
+		struct vhost_worker_state w = { .worker_id = below(r, 4) };
+		struct vhost_vring_worker vw = { .index = idx,
+						 .worker_id = below(r, 4) };
+
+		switch (below(r, 4)) {
+		case 0: ioctl(s->d.fd, VHOST_NEW_WORKER, &w); break;
+		case 1: ioctl(s->d.fd, VHOST_FREE_WORKER, &w); break;
+		case 2: ioctl(s->d.fd, VHOST_ATTACH_VRING_WORKER, &vw); break;
+		default: ioctl(s->d.fd, VHOST_GET_VRING_WORKER, &vw);
+		}
+		break;
+	}
+	case 11: op_backend(s, r); break;
+	case 12:
+		v = one_in(r, 2) ? F(VHOST_BACKEND_F_IOTLB_MSG_V2) : rnd(r);
+		ioctl(s->d.fd, VHOST_SET_BACKEND_FEATURES, &v);
+		break;
+	case 13: {
+		struct vhost_msg_v2 m;
+		char small[8];
+
+		if (read(s->d.fd, one_in(r, 4) ? (void *)small : (void *)&m,
+			 one_in(r, 4) ? sizeof(small) : sizeof(m)) < 0)
+			; /* EAGAIN expected */
+		break;
+	}
+	case 14: {
+		int fd = one_in(r, 2) ? s->d.log_fd : -1;
+
+		ioctl(s->d.fd, VHOST_SET_LOG_FD, &fd);
+		break;
+	}
+	default:
+		ioctl(s->d.fd, VHOST_GET_FEATURES, &v);
+	}
+}
+
+typedef void (*op_fn)(struct slot *, struct rng *);
+
+/* Driver thread: everything, weighted towards the rings. */
+static const op_fn driver_ops[] = {
+	op_desc, op_desc, op_chain, op_chain, op_indirect, op_avail,
+	op_traffic, op_traffic, op_traffic, op_kick, op_kick, op_reap,
+	op_inject, op_inject, op_iotlb, op_ioctl, op_ioctl, op_scribble,
+};
+/* Chaos thread: no vguest shadow state, races with the driver. */
+static const op_fn chaos_ops[] = {
+	op_scribble, op_scribble, op_kick, op_iotlb, op_ioctl, op_ioctl,
+	op_inject, op_mem_table, op_backend, op_vring_file,
+};
+
+static void *chaos_thread(void *arg)
+{
+	struct slot *s = arg;
+
+	while (!atomic_load(&s->chaos_stop)) {
+		chaos_ops[below(&s->cr, sizeof(chaos_ops) / sizeof(chaos_ops[0]))](s, &s->cr);
+		if (one_in(&s->cr, 4))
+			usleep(below(&s->cr, 2000));
+	}
+	return NULL;
+}
+
+/* ---- set-up, health check ---- */
+static uint64_t round_seed(unsigned int slot, long round)
+{
+	struct rng r = { opt_seed ^ (0x51ed270b27ULL * (slot + 1)) };
+	uint64_t x = rnd(&r);
+
+	r.s = x ^ ((uint64_t)round * 0x2545f4914f6cdd1dULL);
+	return rnd(&r);
+}
+
+static void slot_close(struct slot *s)
+{
+	unsigned int i;
+
+	vg_close(&s->d);	/* the device first: it may be mid-traffic */
+	for (i = 0; i < 2; i++)
+		vg_vq_free(&s->vq[i]);
+	if (s->pkt >= 0)
+		close(s->pkt);
+	if (s->tap >= 0)
+		close(s->tap);
+	s->pkt = s->tap = -1;
+}
+
+static int start_backend(struct slot *s)
+{
+	int r;
+
+	if (!s->net)
+		return vg_test_start(&s->d);
+	r = vg_net_set_backend(&s->d, 0, s->tap);
+	return r ? r : vg_net_set_backend(&s->d, 1, s->tap);
+}
+
+static void stop_backend(struct slot *s)
+{
+	if (!s->net) {
+		vg_test_stop(&s->d);
+		return;
+	}
+	vg_net_set_backend(&s->d, 0, -1);
+	vg_net_set_backend(&s->d, 1, -1);
+}
+
+/*
+ * Open and configure the device for this round: @sane picks the plain
+ * configuration the health check uses (no IOTLB, no log).
+ */
+static int slot_open(struct slot *s, struct rng *r, bool sane)
+{
+	const char *path = s->net ? VX_NET_DEV : VX_TEST_DEV;
+	uint64_t offered = 0, want;
+	unsigned int i, num = sane ? 64 : 1u << below(r, 9);
+	int ret;
+
+	memset(&s->d, 0, sizeof(s->d));
+	memset(s->vq, 0, sizeof(s->vq));
+	for (i = 0; i < 2; i++)
+		s->vq[i].kick_fd = s->vq[i].call_fd = s->vq[i].err_fd = -1;
+	s->tap = s->pkt = -1;
+	s->iotlb = s->logging = false;
+	s->nvq = s->net ? 2 : 1;
+
+	ret = vg_open(&s->d, path, ARENA);
+	if (ret)
+		return ret;
+	/* read() of IOTLB messages must never block the fuzzer. */
+	fcntl(s->d.fd, F_SETFL, fcntl(s->d.fd, F_GETFL) | O_NONBLOCK);
+	ret = vg_set_owner(&s->d);
+	if (!ret)
+		ret = vg_get_features(&s->d, &offered);
+	if (ret)
+		return ret;
+	want = sane ? offered & (F(VIRTIO_F_VERSION_1) |
+				 F(VIRTIO_RING_F_INDIRECT_DESC))
+		    : offered & rnd(r);
+	if (!sane && one_in(r, 3))
+		want |= offered & F(VIRTIO_F_ACCESS_PLATFORM);
+	if (!sane && one_in(r, 3))
+		want |= offered & F(VHOST_F_LOG_ALL);
+	if (sane)
+		want &= ~(F(VIRTIO_F_ACCESS_PLATFORM) | F(VHOST_F_LOG_ALL));
+	s->iotlb = want & F(VIRTIO_F_ACCESS_PLATFORM);
+	if (s->iotlb) {
+		uint64_t bf = F(VHOST_BACKEND_F_IOTLB_MSG_V2);
+
+		vg_set_backend_features(&s->d, bf);
+	}
+	ret = vg_set_features(&s->d, want);
+	if (ret)
+		return ret;
+	s->features = want;
+	s->hlen = want & (F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_F_VERSION_1)) ? 12 : 10;
+	ret = vg_set_mem_table(&s->d);
+	for (i = 0; !ret && i < s->nvq; i++)
+		ret = vg_vq_setup(&s->d, &s->vq[i], i, num, 0);
+	if (ret)
+		return ret;
+	s->scratch = vg_alloc(&s->d, SCRATCH_LEN, 4096);
+	/* The last arena page becomes the guard: unmapped for the device. */
+	s->guard = s->d.arena + s->d.arena_size - 4096;
+	if (!s->scratch || s->scratch + SCRATCH_LEN > s->guard)
+		return -ENOMEM;
+	mprotect(s->guard, 4096, PROT_NONE);
+	if (s->iotlb) {
+		ret = vg_iotlb_update(&s->d, arena_lo(s), s->d.arena_size,
+				      arena_lo(s), VHOST_ACCESS_RW);
+		if (ret)
+			return ret;
+	}
+	if (want & F(VHOST_F_LOG_ALL)) {
+		s->logging = true;
+		ret = vg_log_setup(&s->d);
+		for (i = 0; !ret && i < s->nvq; i++)
+			ret = vg_vq_set_addr(&s->vq[i], VHOST_VRING_F_LOG,
+					     vg_gpa(s->vq[i].used));
+		if (ret)
+			return ret;
+	}
+	if (s->net) {
+		s->ifname[0] = 0;
+		s->tap = net_tap_open(s->ifname, 12, 0);
+		if (s->tap < 0)
+			return s->tap;
+		if (!sane && one_in(r, 2)) {	/* room for jumbo frames */
+			struct ifreq ifr = { 0 };
+			int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+			snprintf(ifr.ifr_name, IFNAMSIZ, "%s", s->ifname);
+			ifr.ifr_mtu = 9000;
+			if (sk >= 0) {
+				ioctl(sk, SIOCSIFMTU, &ifr);
+				close(sk);
+			}
+		}
+		s->pkt = net_packet_socket(s->ifname);
+		if (s->pkt < 0)
+			return s->pkt;
+	}
+	return start_backend(s);
+}
+
+/* One well-formed transfer on every queue, byte-exact for the echo device. */
+static int transfer_ok(struct slot *s, int ms)
+{
+	uint8_t *g = s->scratch + GOOD_OFF;
+	uint8_t *out = g, *in = g + 8192;
+	struct vg_vq *vq;
+	uint32_t len = 0;
+	void *cookie;
+	int h, i;
+
+	if (!s->net) {
+		vq = &s->vq[0];
+		vx_fill(out, 1000, 77);
+		memset(in, 0, 1000);
+		h = vg_vq_add_buf(vq, out, 1000, in, 1000, out);
+		if (h < 0)
+			return -100 + h;
+		vg_vq_kick(vq);
+		if (!vg_vq_wait_used(vq, 1, opt_timeout_ms))
+			return -ETIMEDOUT;
+		if (vg_vq_get_used(vq, &len, &cookie) != h || len != 1000)
+			return -EPROTO;
+		return vx_check(in, 1000, 77, 0) < 0 ? 0 : -EILSEQ;
+	}
+	/* TX: one frame must complete. */
+	vq = &s->vq[1];
+	memset(out, 0, s->hlen);
+	net_make_frame(out + s->hlen, 100, 5);
+	h = vg_vq_add_buf(vq, out, (uint32_t)s->hlen + 100, NULL, 0, out);
+	if (h < 0)
+		return -100 + h;
+	vg_vq_kick(vq);
+	if (!vg_vq_wait_used(vq, 1, ms))
+		return -ETIMEDOUT;
+	if (vg_vq_get_used(vq, NULL, NULL) != h)
+		return -EPROTO;
+	/* RX: a buffer, then a frame through the tap must land in it. */
+	vq = &s->vq[0];
+	for (i = 0; i < 4; i++) {	/* stale frames may take some */
+		h = vg_vq_add_buf(vq, NULL, 0, in + i * 8192, 8192, in);
+		if (h < 0 && !i)
+			return -100 + h;
+		if (h < 0)
+			break;
+	}
+	vg_vq_kick(vq);
+	net_make_frame(out, 200, 6);
+	if (net_inject(s->pkt, s->ifname, out, 200))
+		return -EIO;
+	if (!vg_vq_wait_used(vq, 1, ms))
+		return -ETIMEDOUT;
+	return vg_vq_get_used(vq, &len, &cookie) >= 0 && cookie == in ? 0 : -EPROTO;
+}
+
+/* Put the device back into a sane state in place; 0 if it then works. */
+static int recover_in_place(struct slot *s)
+{
+	unsigned int i;
+	uint64_t bf = 0;
+	int r;
+
+	vg_set_owner(&s->d);			/* in case of RESET_OWNER */
+	stop_backend(s);
+	vg_set_backend_features(&s->d, bf);
+	r = vg_set_features(&s->d, s->features & ~(F(VIRTIO_F_ACCESS_PLATFORM) |
+						   F(VHOST_F_LOG_ALL)));
+	if (!r)
+		r = vg_set_mem_table(&s->d);
+	for (i = 0; !r && i < s->nvq; i++)
+		r = vg_vq_program(&s->vq[i], 0);
+	if (!r)
+		r = start_backend(s);
+	return r ? r : transfer_ok(s, (int)opt_timeout_ms / 4);
+}
+
+/* The module still answers: a fresh open works end to end. */
+static int fresh_device_ok(struct slot *s, struct rng *r)
+{
+	int ret;
+
+	slot_close(s);
+	ret = slot_open(s, r, true);
+	if (!ret)
+		ret = transfer_ok(s, (int)opt_timeout_ms);
+	slot_close(s);
+	return ret;
+}
+
+static int run_round(struct slot *s, long round)
+{
+	struct rng r = { round_seed(s->id, round) };
+	unsigned int nops, i;
+	pthread_t chaos;
+	bool have_chaos;
+	int ret;
+
+	s->round = round;
+	s->net = opt_net && (!opt_test || one_in(&r, 2));
+	if (s->net && access(VX_NET_DEV, F_OK)) {
+		s->net = false;
+		atomic_fetch_add(&n_skipped_net, 1);
+	}
+	s->r = r;
+	s->cr.s = rnd(&r) ^ 0xc4a05;
+	ret = slot_open(s, &s->r, false);
+	if (ret) {
+		/* A random feature set may be refused; not a failure. */
+		if (opt_verbose)
+			say("slot %u round %ld: set-up refused (%s)", s->id,
+			    round, strerror(-ret));
+		slot_close(s);
+		ret = fresh_device_ok(s, &s->r);
+		goto check;
+	}
+	nops = 10 + below(&s->r, 300);
+	atomic_store(&s->chaos_stop, false);
+	have_chaos = !one_in(&s->r, 4) &&
+		     !pthread_create(&chaos, NULL, chaos_thread, s);
+	for (i = 0; i < nops && !time_up(); i++) {
+		driver_ops[below(&s->r, sizeof(driver_ops) / sizeof(driver_ops[0]))](s, &s->r);
+		if (one_in(&s->r, 64) && !s->net)
+			vg_reset_owner(&s->d);		/* rare: owner reset mid-round */
+		if (one_in(&s->r, 8))
+			usleep(below(&s->r, 1000));
+	}
+	s->ops += i;
+	atomic_fetch_add(&n_ops, i);
+	atomic_store(&s->chaos_stop, true);
+	if (have_chaos)
+		pthread_join(chaos, NULL);
+
+	if (!recover_in_place(s)) {
+		atomic_fetch_add(&n_inplace, 1);
+		slot_close(s);
+		if (!one_in(&s->r, 8))
+			return 0;
+		/* Now and then also prove the module answers a fresh open. */
+		ret = fresh_device_ok(s, &s->r);
+	} else {
+		atomic_fetch_add(&n_reopen, 1);
+		ret = fresh_device_ok(s, &s->r);
+	}
+check:
+	if (ret) {
+		say("FAIL: slot %u round %ld (%s): a fresh device does not work: %s"
+		    " (replay: --seed %" PRIu64 " --replay %u:%ld)", s->id, round,
+		    s->net ? "net" : "test", strerror(ret < -100 ? -(ret + 100) : -ret),
+		    opt_seed, s->id, round);
+		return -1;
+	}
+	return 0;
+}
+
+static void *slot_thread(void *arg)
+{
+	struct slot *s = arg;
+	long round;
+
+	for (round = opt_replay_round >= 0 ? opt_replay_round : 0; ; round++) {
+		if (opt_replay_round >= 0 && round > opt_replay_round)
+			break;
+		if (opt_rounds >= 0 && round >= opt_rounds)
+			break;
+		if (opt_replay_round < 0 && time_up())
+			break;
+		if (opt_verbose)
+			say("slot %u round %ld", s->id, round);
+		if (run_round(s, round)) {
+			atomic_store(&failed, 1);
+			atomic_store(&stop_all, true);
+			break;
+		}
+		atomic_fetch_add(&n_rounds, 1);
+	}
+	return NULL;
+}
+
+/*
+ * If the run overstays its budget by far, something is stuck (in the kernel
+ * or here): say where every slot is, have the kernel dump blocked tasks,
+ * and fail.
+ */
+static struct slot *wd_slots;
+static unsigned int wd_nslots;
+
+static void *watchdog_thread(void *arg)
+{
+	unsigned int grace = 60 + 6 * opt_timeout_ms / 1000, i;
+	int fd;
+
+	(void)arg;
+	while (elapsed() < opt_seconds + grace)
+		sleep(1);
+	for (i = 0; i < wd_nslots; i++)
+		say("STUCK: slot %u in round %ld (%s), %lu ops done; replay: --seed %"
+		    PRIu64 " --replay %u:%ld", wd_slots[i].id, wd_slots[i].round,
+		    wd_slots[i].net ? "net" : "test", wd_slots[i].ops, opt_seed,
+		    wd_slots[i].id, wd_slots[i].round);
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "w", 1) < 0)
+			;
+		close(fd);
+	}
+	fflush(NULL);
+	_exit(3);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: vhostx_fuzz [--seed N] [--seconds S] [--threads T] [--dev test|net|both]\n"
+		"                   [--rounds N] [--replay SLOT:ROUND] [--timeout-ms MS] [-v]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct slot *slots;
+	pthread_t *th, wd;
+	unsigned int i, nslots;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
+
+		if (!strcmp(argv[a], "-v")) {
+			opt_verbose = 1;
+			continue;
+		}
+		if (!v)
+			usage();
+		if (!strcmp(argv[a], "--seed"))
+			opt_seed = strtoull(v, NULL, 0);
+		else if (!strcmp(argv[a], "--seconds"))
+			opt_seconds = (unsigned int)strtoul(v, NULL, 0);
+		else if (!strcmp(argv[a], "--threads"))
+			opt_threads = (unsigned int)strtoul(v, NULL, 0);
+		else if (!strcmp(argv[a], "--rounds"))
+			opt_rounds = strtol(v, NULL, 0);
+		else if (!strcmp(argv[a], "--timeout-ms"))
+			opt_timeout_ms = (unsigned int)strtoul(v, NULL, 0);
+		else if (!strcmp(argv[a], "--replay")) {
+			if (sscanf(v, "%d:%ld", &opt_replay_slot, &opt_replay_round) != 2)
+				usage();
+		} else if (!strcmp(argv[a], "--dev")) {
+			opt_test = !strcmp(v, "test") || !strcmp(v, "both");
+			opt_net = !strcmp(v, "net") || !strcmp(v, "both");
+			if (!opt_test && !opt_net)
+				usage();
+		} else
+			usage();
+		a++;
+	}
+	if (!opt_threads || opt_threads > 64)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	if (opt_test && access(VX_TEST_DEV, F_OK)) {
+		say("%s not present: skipping", VX_TEST_DEV);
+		return 4;
+	}
+	if (!opt_test && access(VX_NET_DEV, F_OK)) {
+		say("%s not present: skipping", VX_NET_DEV);
+		return 4;
+	}
+	if (opt_net && access("/dev/net/tun", F_OK))
+		opt_net = false;
+
+	nslots = opt_replay_slot >= 0 ? 1 : opt_threads;
+	slots = calloc(nslots, sizeof(*slots));
+	th = calloc(nslots, sizeof(*th));
+	if (!slots || !th)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	say("seed %" PRIu64 ", %u s, %u slot(s) x 2 threads, devices:%s%s",
+	    opt_seed, opt_seconds, nslots, opt_test ? " test" : "",
+	    opt_net ? " net" : "");
+	wd_slots = slots;
+	wd_nslots = nslots;
+	if (opt_replay_round < 0 && pthread_create(&wd, NULL, watchdog_thread, NULL))
+		return 1;
+	for (i = 0; i < nslots; i++) {
+		slots[i].id = opt_replay_slot >= 0 ? (unsigned int)opt_replay_slot : i;
+		slots[i].tap = slots[i].pkt = -1;
+		if (pthread_create(&th[i], NULL, slot_thread, &slots[i])) {
+			say("cannot start a thread");
+			return 1;
+		}
+	}
+	for (i = 0; i < nslots; i++)
+		pthread_join(th[i], NULL);
+	say("seed %" PRIu64 ": %lu iterations (rounds), %lu operations in %.0f s; "
+	    "recovered in place %lu, needed a fresh open %lu%s; %s",
+	    opt_seed, atomic_load(&n_rounds), atomic_load(&n_ops), elapsed(),
+	    atomic_load(&n_inplace), atomic_load(&n_reopen),
+	    atomic_load(&n_skipped_net) ? " (net device absent: test only)" : "",
+	    atomic_load(&failed) ? "FAILED" : "ok");
+	printf("vhostx_fuzz: %lu iterations\n", atomic_load(&n_rounds));
+	return atomic_load(&failed) ? 1 : 0;
+}
