@@ -33,13 +33,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
-/* vhost_test / vhostx_test ioctls (drivers/vhost/test.h). */
-#ifndef VHOST_TEST_RUN
-#define VHOST_TEST_RUN _IOW(VHOST_VIRTIO, 0x31, int)
-#endif
-#ifndef VHOST_TEST_SET_BACKEND
-#define VHOST_TEST_SET_BACKEND _IOW(VHOST_VIRTIO, 0x32, int)
-#endif
+/* The test device's and the worker ioctls, as the modules define them. */
+#include "../../../include/uapi/linux/vhostx.h"
 
 #define VG_MAX_VQS		8
 #define VG_DEFAULT_ARENA	(16UL << 20)
