@@ -26,6 +26,11 @@ enum {
 /* Default budgets of one handler run (as vhost-net). */
 #define VHOSTX_NET_PKT_WEIGHT	256
 #define VHOSTX_NET_BYTE_WEIGHT	0x80000
+/*
+ * Longest busy-poll spin, whatever the VMM asked: the spin holds the vq
+ * mutex, so it also bounds how long an ioctl or a detach waits for it.
+ */
+#define VHOSTX_NET_BUSYLOOP_MAX_US	10000
 
 /**
  * struct vhostx_net_vq - a network virtqueue
@@ -78,6 +83,10 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd);
 void vhostx_net_stop(struct vhostx_net *n);
 int vhostx_net_enable_poll(struct vhostx_net_vq *nvq);
 void vhostx_net_disable_poll(struct vhostx_net_vq *nvq);
+
+/* busypoll.c */
+bool vhostx_net_sock_has_data(struct socket *sock);
+bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx);
 
 /* tx.c */
 void vhostx_net_handle_tx_kick(struct vhostx_work *work);

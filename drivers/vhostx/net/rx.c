@@ -168,6 +168,12 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 	do {
 		r = vhostx_net_rx_peek_len(sock);
+		if (r <= 0 && vq->busyloop_timeout) {
+			/* Hand over what we have, then wait a little. */
+			vhostx_net_rx_flush_used(nvq);
+			if (vhostx_net_busy_poll(nvq, true))
+				r = vhostx_net_rx_peek_len(sock);
+		}
 		if (r <= 0) {
 			/* Drained: sleep until the socket has more. */
 			vhostx_net_enable_poll(nvq);

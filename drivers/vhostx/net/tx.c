@@ -47,6 +47,12 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (unlikely(r < 0))
 			break;
 		if (!r) {
+			/* Give the guest its buffers before spinning. */
+			if (vq->busyloop_timeout) {
+				vhostx_net_tx_flush_used(nvq);
+				if (vhostx_net_busy_poll(nvq, false))
+					continue;
+			}
 			if (unlikely(vhostx_enable_notify(vq))) {
 				vhostx_disable_notify(vq);
 				continue;

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net_busypoll_test: VHOST_SET_VRING_BUSYLOOP_TIMEOUT.  A trickle of
+ * packets (one at a time, a short pause between them) goes through the
+ * device once without busy polling and once with it.  Traffic must stay
+ * byte-exact and in order both times; with busy polling the handler spins
+ * through the pauses with notifications off, so the guest needs far fewer
+ * kicks (TX) and the device far fewer handler runs (RX, TX).
+ */
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+#include "net_common.h"
+
+#define RING		256
+#define TRICKLE		32
+#define GAP_US		1000
+/* Longer than the pauses, within the backend's 10 ms cap. */
+#define BUSY_US		8000
+#define FLEN		200
+
+FIXTURE(bp) {
+	struct vg_dev d;
+	struct vg_vq rx, tx;
+	int tap, pkt;
+	char ifname[IFNAMSIZ];
+	size_t hlen;
+};
+
+FIXTURE_SETUP(bp)
+{
+	uint64_t f = NET_F(VIRTIO_F_VERSION_1);
+
+	self->tap = self->pkt = -1;
+	self->d.fd = -1;
+	NET_REQUIRE_DEV();
+	self->hlen = net_hdr_len(f);
+	self->ifname[0] = 0;
+	self->tap = net_tap_open(self->ifname, 12, 0);
+	ASSERT_LE(0, self->tap) TH_LOG("tap: %s", strerror(-self->tap));
+	self->pkt = net_packet_socket(self->ifname);
+	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx, f, RING));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+}
+
+FIXTURE_TEARDOWN(bp)
+{
+	if (self->d.fd >= 0) {
+		vg_net_set_backend(&self->d, 0, -1);
+		vg_net_set_backend(&self->d, 1, -1);
+	}
+	vg_close(&self->d);
+	if (self->pkt >= 0)
+		close(self->pkt);
+	if (self->tap >= 0)
+		close(self->tap);
+}
+
+static void bp_pause(void)
+{
+	struct timespec ts = { 0, GAP_US * 1000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Send TRICKLE packets one by one, each checked on the tap and completed
+ * before the next.  Returns how many kicks the guest had to send.
+ */
+static int trickle_tx(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bp) *self, unsigned int seed)
+{
+	uint8_t cap[2048];
+	int kicks = 0;
+	unsigned int i;
+
+	for (i = 0; i < TRICKLE; i++) {
+		uint8_t *b = vg_alloc(&self->d, self->hlen + FLEN, 64);
+		uint32_t len = 1;
+		ssize_t n;
+		int r;
+
+		if (!b)
+			return -1;
+		memset(b, 0, self->hlen);
+		net_make_frame(b + self->hlen, FLEN, seed + i);
+		if (vg_vq_add_buf(&self->tx, b, self->hlen + FLEN, NULL, 0,
+				  b) < 0)
+			return -1;
+		r = vg_vq_kick(&self->tx);
+		if (r < 0)
+			return -1;
+		kicks += r;
+		n = net_capture(self->pkt, cap, sizeof(cap), VX_TIMEOUT_MS);
+		EXPECT_EQ(FLEN, n) TH_LOG("packet %u: %zd bytes", i, n);
+		EXPECT_TRUE(net_frame_ok(cap, FLEN, seed + i))
+			TH_LOG("packet %u differs", i);
+		EXPECT_LE(0, net_wait_used(&self->tx, &len, NULL,
+					   VX_TIMEOUT_MS));
+		EXPECT_EQ(0, len);
+		if (_metadata->passed == 0)
+			return -1;
+		bp_pause();
+	}
+	return kicks;
+}
+
+/* Inject TRICKLE frames one by one, each checked in the guest's RX ring. */
+static int trickle_rx(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bp) *self, unsigned int seed)
+{
+	uint8_t frame[FLEN];
+	unsigned int i;
+
+	for (i = 0; i < TRICKLE; i++) {
+		uint8_t *b = vg_alloc(&self->d, 2048, 64);
+		uint32_t len = 0;
+		void *c = NULL;
+
+		if (!b)
+			return -1;
+		memset(b, 0xee, 2048);
+		if (vg_vq_add_buf(&self->rx, NULL, 0, b, 2048, b) < 0)
+			return -1;
+		vg_vq_kick(&self->rx);
+		net_make_frame(frame, FLEN, seed + i);
+		EXPECT_EQ(0, net_inject(self->pkt, self->ifname, frame, FLEN));
+		EXPECT_LE(0, net_wait_used(&self->rx, &len, &c,
+					   VX_TIMEOUT_MS))
+			TH_LOG("frame %u not received", i);
+		EXPECT_EQ(b, c) TH_LOG("frame %u out of order", i);
+		EXPECT_EQ(self->hlen + FLEN, len);
+		EXPECT_TRUE(c && net_frame_ok((uint8_t *)c + self->hlen, FLEN,
+					      seed + i))
+			TH_LOG("frame %u differs", i);
+		if (_metadata->passed == 0)
+			return -1;
+		bp_pause();
+	}
+	return 0;
+}
+
+TEST_F(bp, timeout_roundtrip)
+{
+	struct vhost_vring_state s = { .index = 1 };
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_vq_set_state(&self->tx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     BUSY_US));
+	ASSERT_EQ(0, ioctl(self->d.fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &s));
+	ASSERT_EQ(BUSY_US, s.num);
+}
+
+TEST_F(bp, tx_trickle)
+{
+	long long runs0, runs1, runs2;
+	int idle_kicks, busy_kicks;
+
+	VX_SETUP_SKIPPED();
+	runs0 = net_stat(1, "runs");
+	idle_kicks = trickle_tx(_metadata, self, 100);
+	ASSERT_LE(0, idle_kicks);
+	runs1 = net_stat(1, "runs");
+
+	ASSERT_EQ(0, vg_vq_set_state(&self->tx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     BUSY_US));
+	busy_kicks = trickle_tx(_metadata, self, 200);
+	ASSERT_LE(0, busy_kicks);
+	runs2 = net_stat(1, "runs");
+	ASSERT_EQ(0, vg_vq_set_state(&self->tx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     0));
+	TH_LOG("TX %d packets: kicks %d without busy polling, %d with; runs %lld, %lld",
+	       TRICKLE, idle_kicks, busy_kicks, runs1 - runs0, runs2 - runs1);
+	ASSERT_EQ(RING, self->tx.num_free);
+	if (net_dev_is_upstream())
+		return;
+	/* Without busy polling nearly every packet needs its own kick. */
+	ASSERT_LE(TRICKLE / 2, idle_kicks);
+	ASSERT_LE(busy_kicks * 2, idle_kicks);
+	ASSERT_LT(runs2 - runs1, runs1 - runs0);
+}
+
+TEST_F(bp, rx_trickle)
+{
+	long long runs0, runs1, runs2;
+
+	VX_SETUP_SKIPPED();
+	runs0 = net_stat(0, "runs");
+	ASSERT_EQ(0, trickle_rx(_metadata, self, 300));
+	runs1 = net_stat(0, "runs");
+	ASSERT_EQ(0, vg_vq_set_state(&self->rx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     BUSY_US));
+	ASSERT_EQ(0, trickle_rx(_metadata, self, 400));
+	runs2 = net_stat(0, "runs");
+	ASSERT_EQ(0, vg_vq_set_state(&self->rx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     0));
+	TH_LOG("RX %d packets: handler runs %lld without busy polling, %lld with",
+	       TRICKLE, runs1 - runs0, runs2 - runs1);
+	ASSERT_EQ(0, vg_vq_used_pending(&self->rx));
+	if (runs0 < 0)
+		return;
+	ASSERT_LE(TRICKLE / 2, runs1 - runs0);
+	ASSERT_LE((runs2 - runs1) * 2, runs1 - runs0);
+}
+
+/* Detaching while the handler spins waits at most the spin, then works. */
+TEST_F(bp, detach_while_spinning)
+{
+	struct timespec t0, t1;
+	long ms;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_vq_set_state(&self->tx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     1000000));
+	ASSERT_EQ(0, vg_vq_set_state(&self->rx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     1000000));
+	ASSERT_LE(0, trickle_tx(_metadata, self, 500));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, -1));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, -1));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("detach took %ld ms", ms);
+	ASSERT_GT(1000, ms);
+}
+
+TEST_HARNESS_MAIN
