@@ -99,10 +99,17 @@ def main():
             return None
         return (statistics.median(rs), min(rs), max(rs), len(rs))
 
-    def rfmt(r):
+    def rfmt(r, higher_better=True):
+        """median (min..max), then a verdict that holds in every round."""
         if not r:
             return "-"
-        return f"{r[0]:.2f} ({r[1]:.2f}..{r[2]:.2f})"
+        if r[1] > 1:
+            v = "+" if higher_better else "-"
+        elif r[2] < 1:
+            v = "-" if higher_better else "+"
+        else:
+            v = "~"
+        return f"{r[0]:.2f} ({r[1]:.2f}..{r[2]:.2f}) {v}"
 
     summary = {"meta": meta, "rows": []}
     out = []
@@ -135,7 +142,7 @@ def main():
             rows.append([LABEL[t] if be == BASE else "", be, fmt(pps, "pps"),
                          fmt(bps, "bps"), fmt(cpu, "ns"),
                          rfmt(rp) if be != BASE else "",
-                         rfmt(rc) if be != BASE else ""])
+                         rfmt(rc, False) if be != BASE else ""])
             summary["rows"].append({"test": t, "backend": be, "pps": pps,
                                     "bps": bps, "worker_ns_per_pkt": cpu,
                                     "pps_ratio": rp, "cpu_ratio": rc})
@@ -161,8 +168,8 @@ def main():
             rows.append([LABEL[t] if be == BASE else "", be,
                          fmt(m * 1e3 if m else None, "ns"),
                          fmt(p * 1e3 if p else None, "ns"), fmt(cpu, "ns"),
-                         rfmt(rm) if be != BASE else "",
-                         rfmt(rp) if be != BASE else ""])
+                         rfmt(rm, False) if be != BASE else "",
+                         rfmt(rp, False) if be != BASE else ""])
             summary["rows"].append({"test": t, "backend": be,
                                     "median_us": m, "p99_us": p,
                                     "worker_ns_per_rt": cpu,
@@ -303,9 +310,14 @@ def chart(d, meta, by, backends, ratio):
         "set style fill solid 0.8 border -1",
         "set boxwidth 0.9",
         "set grid ytics",
-        "set yrange [0:*]",
+        "set logscale y 2",
+        "set yrange [0.125:8]",
+        "set ytics ('1/8' 0.125, '1/4' 0.25, '1/2' 0.5, '1' 1, '2' 2, "
+        "'4' 4, '8' 8)",
+        "set bmargin 4",
+        "set xtics font ',10'",
         "set key top left",
-        "set ylabel 'vhostx / vhost-net'",
+        "set ylabel 'vhostx / vhost-net (log scale, clipped at 1/8..8)'",
         f"set multiplot layout 2,1 title \"{title}\" font ',12'",
     ]
     for (ptitle, _), (fn, n) in zip(panels, files):

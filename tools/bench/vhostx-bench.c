@@ -119,7 +119,7 @@ static struct {
 	const char *rx_source;	/* "pktgen" or "packet" */
 	int ncpu;
 } cfg = {
-	.rounds = 5, .dur = 2.0, .warm = 0.3, .ring = 256,
+	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256,
 	.busyloop_us = 200, .pin = true,
 	.test_mask = (1u << T_MAX) - 1, .backend_mask = 7,
 	.out = "results.json",
@@ -723,8 +723,10 @@ static int pg_write(const char *file, const char *fmt, ...)
 	int fd, n, r = 0;
 
 	va_start(ap, fmt);
-	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
 	va_end(ap);
+	/* pktgen's pgctrl drops the last byte, meant to be a newline. */
+	cmd[n++] = '\n';
 	snprintf(path, sizeof(path), PG_DIR "%s", file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -1065,6 +1067,8 @@ static void cell_report(struct cell *c, int err)
 		return;
 	}
 	json_kv_u64("frame_bytes", c->t->frame, true);
+	if (c->t->kind == 'r')
+		fprintf(json, "\"rx_source\": \"%s\", ", cfg.rx_source);
 	json_kv_dbl("seconds", secs, true);
 	json_kv_u64("packets", c->pkts, true);
 	json_kv_u64("bytes", c->bytes, true);
@@ -1225,8 +1229,8 @@ static unsigned int parse_list(const char *s, bool is_test)
 static void usage(void)
 {
 	printf("usage: vhostx-bench [options]\n"
-	       "  -r N      rounds (default 5; env BENCH_ROUNDS)\n"
-	       "  -d S      measured seconds per cell (2; BENCH_DURATION)\n"
+	       "  -r N      rounds (default 6; env BENCH_ROUNDS)\n"
+	       "  -d S      measured seconds per cell (1; BENCH_DURATION)\n"
 	       "  -w S      warm-up seconds per cell (0.3; BENCH_WARMUP)\n"
 	       "  -n N      ring size (256; BENCH_RING)\n"
 	       "  -B US     busy-loop timeout for lat_bp, us (200; BENCH_BUSYLOOP_US)\n"
