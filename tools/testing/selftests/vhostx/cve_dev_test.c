@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cve_dev_test: the device-level vulnerability classes of
+ * Documentation/vhostx/security.rst: what read() returns (CVE-2018-1118),
+ * IOTLB updates racing with traffic, and ioctls from a process that is not
+ * the owner.  Test names carry the class.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+#include "cve_common.h"
+
+#define F(b)	(1ULL << (b))
+#define NUM	64
+
+FIXTURE(cdev) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	int tap;
+};
+
+FIXTURE_SETUP(cdev)
+{
+	self->d.fd = -1;
+	self->tap = -1;
+	memset(&self->vq, 0, sizeof(self->vq));
+	self->vq.kick_fd = self->vq.call_fd = self->vq.err_fd = -1;
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+}
+
+FIXTURE_TEARDOWN(cdev)
+{
+	if (self->d.fd >= 0)
+		vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	vg_close(&self->d);
+	if (self->tap >= 0)
+		close(self->tap);
+}
+
+/*
+ * /dev/vhostx-test with ACCESS_PLATFORM (IOTLB message format v2 if @v2),
+ * rings mapped 1:1 in the IOTLB (as QEMU does before starting), running.
+ * Returns -EOPNOTSUPP if ACCESS_PLATFORM is not offered.
+ */
+static int iotlb_dev(FIXTURE_DATA(cdev) *self, bool v2)
+{
+	uint64_t offered = 0, want = F(VIRTIO_F_VERSION_1) |
+				     F(VIRTIO_F_ACCESS_PLATFORM);
+	void *ring[3];
+	int r, i;
+
+	r = vg_open(&self->d, VX_TEST_DEV, 0);
+	if (!r)
+		r = vg_set_owner(&self->d);
+	if (!r)
+		r = vg_get_features(&self->d, &offered);
+	if (r)
+		return r;
+	if (want & ~offered)
+		return -EOPNOTSUPP;
+	if (v2)
+		r = vg_set_backend_features(&self->d,
+					    F(VHOST_BACKEND_F_IOTLB_MSG_V2));
+	if (!r)
+		r = vg_set_features(&self->d, want);
+	if (!r)
+		r = vg_set_mem_table(&self->d);
+	if (!r)
+		r = vg_vq_setup(&self->d, &self->vq, 0, NUM, 0);
+	ring[0] = self->vq.desc;
+	ring[1] = self->vq.avail;
+	ring[2] = self->vq.used;
+	for (i = 0; i < 3 && !r; i++)
+		r = vg_iotlb_update(&self->d, vg_gpa(ring[i]), 4096,
+				    vg_gpa(ring[i]), VHOST_ACCESS_RW);
+	return r ? r : vg_test_start(&self->d);
+}
+
+/* Wait until the device fd has a message to read. */
+static bool readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * CVE-2018-1118 class: uninitialised bytes returned by read().  An IOTLB
+ * miss is read in both message formats into a buffer full of 0xaa: every
+ * byte of the message that is not a field must be zero, nothing past the
+ * message may be written, and a buffer too small for a message reads 0.
+ * (On the debug kernel, uninitialised stack bytes are 0xfe, not 0.)
+ */
+TEST_F(cdev, cve_2018_1118_read_uninitialised)
+{
+	int pass;
+
+	VX_SETUP_SKIPPED();
+	for (pass = 0; pass < 2; pass++) {
+		bool v2 = pass == 1;
+		/* Defined bytes: type (and asid for v2), then 26 of iotlb. */
+		size_t msize = v2 ? sizeof(struct vhost_msg_v2) : sizeof(struct vhost_msg);
+		size_t ioff = v2 ? offsetof(struct vhost_msg_v2, iotlb) :
+				   offsetof(struct vhost_msg, iotlb);
+		size_t fend = ioff + offsetof(struct vhost_iotlb_msg, type) + 1;
+		size_t hdr = v2 ? 8 : 4;
+		uint8_t m[256], small[16], *b;
+		struct vhost_iotlb_msg im;
+		uint32_t type;
+		ssize_t n;
+		size_t i;
+		int r;
+
+		r = iotlb_dev(self, v2);
+		if (r == -EOPNOTSUPP)
+			SKIP(return, "ACCESS_PLATFORM not offered");
+		ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
+		/* A buffer on an unmapped page: the device must ask for it. */
+		b = vg_alloc(&self->d, 4096, 4096);
+		ASSERT_NE(NULL, b);
+		vx_fill(b, 100, 1);
+		ASSERT_LE(0, vg_vq_add_buf(&self->vq, b, 100, b + 2048, 100, b));
+		vg_vq_kick(&self->vq);
+		ASSERT_TRUE(readable(self->d.fd, VX_TIMEOUT_MS)) TH_LOG("no IOTLB miss");
+
+		memset(small, 0xaa, sizeof(small));
+		ASSERT_EQ(0, read(self->d.fd, small, hdr + 4))
+			TH_LOG("a too-small read must return 0");
+		for (i = 0; i < sizeof(small); i++)
+			ASSERT_EQ(0xaa, small[i]) TH_LOG("short read wrote byte %zu", i);
+
+		memset(m, 0xaa, sizeof(m));
+		n = read(self->d.fd, m, sizeof(m));
+		ASSERT_EQ((ssize_t)msize, n);
+		memcpy(&type, m, sizeof(type));
+		ASSERT_EQ(v2 ? VHOST_IOTLB_MSG_V2 : VHOST_IOTLB_MSG, type);
+		memcpy(&im, m + ioff, sizeof(im));
+		ASSERT_EQ(VHOST_IOTLB_MISS, im.type);
+		for (i = 4; i < ioff; i++)	/* v1 padding, v2 asid */
+			ASSERT_EQ(0, m[i]) TH_LOG("byte %zu (before iotlb) is %#x", i, m[i]);
+		for (i = fend; i < msize; i++)
+			ASSERT_EQ(0, m[i]) TH_LOG("byte %zu (padding) is %#x", i, m[i]);
+		for (i = msize; i < sizeof(m); i++)
+			ASSERT_EQ(0xaa, m[i]) TH_LOG("byte %zu past the message written", i);
+
+		/* Answer the miss: the echo then completes. */
+		ASSERT_EQ(0, vg_iotlb_update(&self->d, vg_gpa(b), 4096, vg_gpa(b),
+					     VHOST_ACCESS_RW));
+		ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+		ASSERT_EQ(-1, vx_check(b + 2048, 100, 1, 0));
+		vg_test_stop(&self->d);
+		vg_vq_free(&self->vq);
+		vg_close(&self->d);
+	}
+}
+
+struct racer {
+	struct vg_dev *d;
+	uint64_t lo, size;	/* what to invalidate and map back */
+	volatile bool stop;
+	unsigned long invalidations, answers;
+};
+
+/* Invalidate and re-map guest memory, and answer misses, until stopped. */
+static void *racer_fn(void *arg)
+{
+	struct racer *r = arg;
+	struct vhost_msg_v2 m;
+	unsigned int i = 0;
+
+	while (!r->stop) {
+		uint64_t off = (i * 4096ULL * 7) % r->size;
+
+		if (i % 8 == 7)		/* now and then everything, rings too */
+			vg_iotlb_invalidate(r->d, r->lo, r->size);
+		else
+			vg_iotlb_invalidate(r->d, r->lo + off, 4096ULL << (i % 4));
+		r->invalidations++;
+		if (i % 2)
+			usleep(200);
+		vg_iotlb_update(r->d, r->lo, r->size, r->lo, VHOST_ACCESS_RW);
+		while (vg_iotlb_read(r->d, &m, 0) > 0) {
+			vg_iotlb_update(r->d, r->lo, r->size, r->lo, VHOST_ACCESS_RW);
+			r->answers++;
+		}
+		i++;
+	}
+	return NULL;
+}
+
+/*
+ * Class: IOTLB updates racing with traffic.  One thread echoes buffers
+ * through the device while another keeps invalidating and re-mapping
+ * guest memory (buffers and rings) and answering misses: every echo must
+ * still complete byte-exact, and the device must work afterwards.
+ */
+TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
+{
+	struct racer rc = { 0 };
+	pthread_t th;
+	uint8_t *b;
+	int i, r;
+
+	VX_SETUP_SKIPPED();
+	r = iotlb_dev(self, true);
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "ACCESS_PLATFORM not offered");
+	ASSERT_EQ(0, r);
+	rc.d = &self->d;
+	rc.lo = vg_gpa(self->d.arena);
+	rc.size = self->d.arena_size;
+	ASSERT_EQ(0, vg_iotlb_update(&self->d, rc.lo, rc.size, rc.lo,
+				     VHOST_ACCESS_RW));
+	b = vg_alloc(&self->d, 64 * 4096, 4096);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, pthread_create(&th, NULL, racer_fn, &rc));
+	for (i = 0; i < 200; i++) {
+		uint8_t *out = b + (i % 32) * 8192, *in = out + 4096;
+		size_t len = 64 + (i * 37) % 4000;
+		uint32_t ulen = 0;
+		void *c = NULL;
+		int h;
+
+		vx_fill(out, len, i);
+		memset(in, 0, len);
+		h = vg_vq_add_buf(&self->vq, out, (uint32_t)len, in,
+				  (uint32_t)len, out);
+		if (h < 0)
+			break;
+		vg_vq_kick(&self->vq);
+		r = vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS) ? 0 : -ETIMEDOUT;
+		if (!r && (vg_vq_get_used(&self->vq, &ulen, &c) != h ||
+			   ulen != len || vx_check(in, len, i, 0) >= 0))
+			r = -EILSEQ;
+		if (r) {
+			rc.stop = true;
+			pthread_join(th, NULL);
+			ASSERT_EQ(0, r) TH_LOG("echo %d failed while IOTLB raced", i);
+		}
+	}
+	rc.stop = true;
+	pthread_join(th, NULL);
+	ASSERT_EQ(200, i);
+	TH_LOG("%lu invalidations, %lu misses answered", rc.invalidations,
+	       rc.answers);
+	ASSERT_LT(0, rc.invalidations);
+	ASSERT_EQ(0, vg_iotlb_update(&self->d, rc.lo, rc.size, rc.lo,
+				     VHOST_ACCESS_RW));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 1500, 99));
+}
+
+/* Results of the ioctls a non-owner child tried, in order. */
+struct nonowner_case {
+	const char *name;
+	unsigned long nr;
+	int expect;
+};
+
+/*
+ * Class: ioctls from a process that is not the owner.  A forked child
+ * holding the owner's fd tries every state-changing ioctl: EPERM (EBUSY
+ * for SET_OWNER); the owner's device is untouched and keeps working.
+ * (GET/SET_FEATURES and the backend-feature ioctls are open to any holder
+ * of the fd, as in the kernel's vhost.)
+ */
+TEST_F(cdev, ioctls_from_non_owner)
+{
+	struct vhost_vring_state st = { 0, NUM };
+	struct vhost_vring_file vf = { 0, -1 };
+	struct vhost_vring_addr va = { 0 };
+	struct vhost_worker_state ws = { 0 };
+	struct vhost_vring_worker vw = { 0, 0 };
+	struct vhost_memory mem = { 0 };
+	uint64_t u64 = 0;
+	int one = 1, fd = -1;
+	const struct {
+		const char *name;
+		unsigned long nr;
+		void *arg;
+		int expect;
+	} c[] = {
+		{ "SET_OWNER", VHOST_SET_OWNER, NULL, EBUSY },
+		{ "RESET_OWNER", VHOST_RESET_OWNER, NULL, EPERM },
+		{ "SET_MEM_TABLE", VHOST_SET_MEM_TABLE, &mem, EPERM },
+		{ "SET_LOG_BASE", VHOST_SET_LOG_BASE, &u64, EPERM },
+		{ "SET_LOG_FD", VHOST_SET_LOG_FD, &fd, EPERM },
+		{ "SET_VRING_NUM", VHOST_SET_VRING_NUM, &st, EPERM },
+		{ "SET_VRING_BASE", VHOST_SET_VRING_BASE, &st, EPERM },
+		{ "GET_VRING_BASE", VHOST_GET_VRING_BASE, &st, EPERM },
+		{ "SET_VRING_ADDR", VHOST_SET_VRING_ADDR, &va, EPERM },
+		{ "SET_VRING_KICK", VHOST_SET_VRING_KICK, &vf, EPERM },
+		{ "SET_VRING_CALL", VHOST_SET_VRING_CALL, &vf, EPERM },
+		{ "SET_VRING_ERR", VHOST_SET_VRING_ERR, &vf, EPERM },
+		{ "SET_VRING_BUSYLOOP_TIMEOUT", VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st, EPERM },
+		{ "NEW_WORKER", VHOST_NEW_WORKER, &ws, EPERM },
+		{ "ATTACH_VRING_WORKER", VHOST_ATTACH_VRING_WORKER, &vw, EPERM },
+		{ "TEST_RUN", VHOST_TEST_RUN, &one, EPERM },
+		{ "TEST_SET_BACKEND", VHOST_TEST_SET_BACKEND, &vf, EPERM },
+	};
+	const size_t n = sizeof(c) / sizeof(c[0]);
+	int res[32], p[2], status;
+	unsigned int base = 0;
+	size_t i;
+	pid_t pid;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, F(VIRTIO_F_VERSION_1),
+				   NUM, 0));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		for (i = 0; i < n; i++)
+			res[i] = ioctl(self->d.fd, c[i].nr, c[i].arg) < 0 ? errno : 0;
+		_exit(write(p[1], res, n * sizeof(int)) == (ssize_t)(n * sizeof(int)) ? 0 : 1);
+	}
+	close(p[1]);
+	ASSERT_EQ((ssize_t)(n * sizeof(int)), read(p[0], res, n * sizeof(int)));
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	for (i = 0; i < n; i++) {
+		const char *name = c[i].name;
+		int expect = c[i].expect, got = res[i];
+
+		EXPECT_EQ(expect, got)
+			TH_LOG("non-owner %s: errno %d, expected %d", name, got,
+			       expect);
+	}
+	/* Still owned, still running with the owner's settings. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 2000, 2));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(2, base);
+}
+
+TEST_HARNESS_MAIN
