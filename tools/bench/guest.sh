@@ -9,8 +9,16 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 out=${VM_RESULTS:?VM_RESULTS not set: run through tools/bench/run.sh}
 
-tools/testing/vm/load-modules.sh
-modprobe vhost_net
+# The module snapshot tools/bench/run.sh took right after building: the
+# tree's .ko files may change while we run.
+mods=$out/modules
+export BENCH_MODDIR=$mods
+modprobe -a vhost_iotlb tun tap macvtap vhost_net
+for m in vhostx_test vhostx_net vhostx; do
+	[ ! -d /sys/module/$m ] || rmmod $m
+done
+insmod "$mods/vhostx.ko"
+insmod "$mods/vhostx_net.ko"
 # RX source (kernel packet generator); the bench falls back to AF_PACKET.
 modprobe pktgen 2>/dev/null || true
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
@@ -26,9 +34,8 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 		for p in $d/*; do printf ' %s=%s' "$(basename $p)" "$(cat $p)"; done
 		echo
 	done
-	if [ -f drivers/vhostx/net/vhostx_net.ko ]; then
-		echo "vhostx_net srcversion: $(modinfo -F srcversion drivers/vhostx/net/vhostx_net.ko)"
-	fi
+	echo "vhostx modules: $(cd "$mods" && sha1sum vhostx.ko vhostx_net.ko | awk '{printf "%s %.12s  ", $2, $1}')"
+	cat "$mods/tree.txt" 2>/dev/null || true
 } | tee "$out/env.txt"
 
 exec build/bench/vhostx-bench -o "$out/results.json" \

@@ -27,7 +27,14 @@ if [ -z "${BENCH_NO_BUILD:-}" ]; then
 fi
 [ -x build/bench/vhostx-bench ] || { echo "run.sh: build/bench/vhostx-bench missing" >&2; exit 1; }
 
-mkdir -p "$out"
+# Snapshot the modules: others may rebuild the tree while the guest runs,
+# and vhostx_net is reloaded mid-run (zero-copy cells).
+mkdir -p "$out/modules"
+cp drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko "$out/modules/"
+{
+	echo "tree: $(git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+	git status --porcelain drivers include 2>/dev/null | sed 's/^/tree: uncommitted: /'
+} > "$out/modules/tree.txt"
 rm -f "$out"/results.json "$out"/env.txt "$out"/table.rst "$out"/summary.json \
 	"$out"/bench.png "$out"/chart*.dat "$out"/bench.gp
 envs=()
