@@ -72,6 +72,12 @@ demo: deps all selftests
 bench: deps
 	tools/bench/run.sh
 
+# A real VMM end to end: QEMU inside the test VM boots a second guest whose
+# virtio-net NIC is backed by /dev/vhostx-net (tools/testing/e2e/run.sh).
+.PHONY: check-e2e
+check-e2e:
+	tools/testing/e2e/run.sh
+
 # Just the benchmark program, on the host (no VM): CI builds it this way.
 .PHONY: bench-build
 bench-build:
@@ -96,6 +102,7 @@ help:
 	@echo "  vm-test       run the selftests in a QEMU guest (VM_TIMEOUT=$(VM_TIMEOUT))"
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
+	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"

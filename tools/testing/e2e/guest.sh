@@ -1,0 +1,187 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end test, run inside the vm-run guest (L1) by tools/testing/e2e/run.sh:
+# QEMU, as a real VMM, boots a second-level guest (L2) whose virtio-net NIC
+# is backed by vhostx (-netdev tap,vhost=on,vhostfd=3 3<>/dev/vhostx-net).
+# L1 pings L2, pulls a stream from it (TX from L2's point of view), pushes
+# one to it (RX), checks every byte by sha256, then reads vhostx's counters
+# for QEMU's descriptor and checks that vhost-net was not used.
+#
+# Environment: E2E_TX_LINES (L2 -> L1: `seq 1 N`, default 600000 = 4.5 MB),
+# E2E_RX_LINES (L1 -> L2, default 150000 = 1 MB), E2E_L2_TIMEOUT (seconds
+# for L2 to come up, default 900), E2E_INITRD (L2's initramfs).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+
+tx_lines=${E2E_TX_LINES:-600000}
+rx_lines=${E2E_RX_LINES:-150000}
+l2_timeout=${E2E_L2_TIMEOUT:-900}
+initrd=${E2E_INITRD:-build/e2e/l2-initramfs.cpio.gz}
+kernel=/boot/vmlinuz-$(uname -r)
+work=$(mktemp -d)
+out=${VM_RESULTS:-$work}
+l2log=$out/l2-console.log
+l1=10.77.0.1 l2=10.77.0.2
+qpid=
+
+say() { echo "e2e: $*"; }
+fail() {
+	say "FAIL: $*"
+	if [ -f "$l2log" ]; then
+		echo "----- e2e: L2 console / QEMU output (tail) -----"
+		tail -n 40 "$l2log" | sed 's/^/| /'
+		echo "-----"
+	fi
+	exit 1
+}
+cleanup() {
+	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
+		kill "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+# Wait until the L2 console shows a line matching $1, at most $2 seconds.
+wait_for() {
+	local deadline=$((SECONDS + $2))
+	until grep -q "$1" "$l2log" 2>/dev/null; do
+		grep -q 'E2E-L2: FAIL' "$l2log" 2>/dev/null && fail "L2 reports a failure"
+		kill -0 "$qpid" 2>/dev/null || fail "QEMU exited while waiting for '$1'"
+		[ "$SECONDS" -lt "$deadline" ] || fail "no '$1' from L2 within $2 s"
+		sleep 1
+	done
+}
+sha() { sha256sum | cut -d' ' -f1; }
+# Prefix each line of L2's console with L1's seconds since QEMU started.
+stamp() { local l; while IFS= read -r l; do printf '[%4d] %s\n' $((SECONDS - t_start)) "${l%$'\r'}"; done; }
+
+[ -r "$kernel" ] || fail "no kernel image $kernel for L2"
+[ -r "$initrd" ] || fail "no L2 initramfs $initrd (tools/testing/e2e/run.sh builds it)"
+
+say "== loading modules"
+tools/testing/vm/load-modules.sh
+[ -c /dev/vhostx-net ] || fail "/dev/vhostx-net missing after load-modules.sh"
+
+say "== tap0 $l1/24 (a private network inside this guest)"
+ip tuntap add dev tap0 mode tap
+ip addr add $l1/24 dev tap0
+ip link set tap0 up
+
+say "== starting QEMU (nested TCG) with vhostfd=3 on /dev/vhostx-net"
+t_start=$SECONDS
+# exec: $! is QEMU itself, so /proc/$qpid/fdinfo is QEMU's.
+( exec qemu-system-x86_64 -accel tcg -cpu max -m 256 -smp 1 \
+	-nodefaults -display none -no-reboot -monitor none -serial stdio \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 mitigations=off e2e.tx=$tx_lines" \
+	-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=3 \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile= \
+	3<>/dev/vhostx-net </dev/null > >(stamp > "$l2log") 2>&1 ) &
+qpid=$!
+say "QEMU pid $qpid"
+
+wait_for 'E2E-L2: ready' "$l2_timeout"
+t_ready=$((SECONDS - t_start))
+say "L2 up after ${t_ready}s: $(grep 'E2E-L2: ready' "$l2log")"
+
+say "== ping $l2"
+t0=$SECONDS
+busybox ping -c 5 -W 30 $l2 > "$work/ping" || { cat "$work/ping"; fail "ping $l2"; }
+ping_sum=$(grep -E 'packets transmitted|round-trip' "$work/ping" | tr '\n' ' ')
+grep -q ' 5 packets received' "$work/ping" || { cat "$work/ping"; fail "ping $l2 lost packets"; }
+say "$ping_sum"
+
+say "== L2 -> L1: seq 1 $tx_lines over TCP (vhostx TX)"
+t0=$SECONDS
+timeout 600 busybox nc $l2 5000 > "$work/tx" || fail "receiving from L2 (nc status $?)"
+t_tx=$((SECONDS - t0))
+tx_bytes=$(stat -c %s "$work/tx")
+want=$(seq 1 "$tx_lines" | sha)
+got=$(sha < "$work/tx")
+[ "$got" = "$want" ] || fail "L2 -> L1 stream: $tx_bytes bytes, sha256 $got, want $want"
+say "received $tx_bytes bytes in ${t_tx}s, sha256 $got matches"
+
+say "== L1 -> L2: seq 1 $rx_lines over TCP (vhostx RX)"
+seq 1 "$rx_lines" > "$work/rx"
+rx_bytes=$(stat -c %s "$work/rx")
+want=$(sha < "$work/rx")
+t0=$SECONDS
+timeout 600 bash -c "exec 5<>/dev/tcp/$l2/5001 && cat '$work/rx' >&5 && exec 5>&-" ||
+	fail "sending to L2"
+wait_for 'E2E-L2: rx ' 600
+t_rx=$((SECONDS - t0))
+read -r got_bytes got < <(sed -n 's/.*E2E-L2: rx *\([0-9]*\) bytes sha256 \([0-9a-f]*\).*/\1 \2/p' "$l2log")
+[ "$got_bytes" = "$rx_bytes" ] && [ "$got" = "$want" ] ||
+	fail "L1 -> L2 stream: L2 got $got_bytes bytes sha256 $got, want $rx_bytes $want"
+say "L2 received $got_bytes bytes in ${t_rx}s, sha256 $got matches"
+
+say "== vhostx counters of QEMU's descriptor"
+fdinfo=
+for f in /proc/$qpid/fdinfo/*; do
+	grep -q '^vhostx-dev:' "$f" 2>/dev/null && { fdinfo=$f; break; }
+done
+[ -n "$fdinfo" ] || fail "no QEMU descriptor shows vhostx-dev in fdinfo"
+cp "$fdinfo" "$work/fdinfo"
+cat "$work/fdinfo"
+dev=$(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo")
+# vhostx-<vq> num last_avail last_used broken kicks runs bufs bytes ...
+vq() { awk -v q="vhostx-$1" -v c="$2" '$1 == q {print $c}' "$work/fdinfo"; }
+rx_bufs=$(vq 0 8) rx_vbytes=$(vq 0 9) tx_bufs=$(vq 1 8) tx_vbytes=$(vq 1 9)
+rx_broken=$(vq 0 5) tx_broken=$(vq 1 5)
+[ -n "$rx_bufs" ] && [ -n "$tx_bufs" ] || fail "no vq 0/1 lines in $fdinfo"
+[ "$rx_bufs" -gt 0 ] && [ "$rx_vbytes" -gt 0 ] || fail "RX vq: bufs $rx_bufs bytes $rx_vbytes"
+[ "$tx_bufs" -gt 0 ] && [ "$tx_vbytes" -gt 0 ] || fail "TX vq: bufs $tx_bufs bytes $tx_vbytes"
+[ "$tx_vbytes" -ge "$tx_bytes" ] || fail "TX vq moved $tx_vbytes bytes < the $tx_bytes sent by L2"
+[ "$rx_vbytes" -ge "$rx_bytes" ] || fail "RX vq moved $rx_vbytes bytes < the $rx_bytes sent to L2"
+[ "$rx_broken" = 0 ] && [ "$tx_broken" = 0 ] || fail "a vq is broken (rx $rx_broken tx $tx_broken)"
+stats=/sys/kernel/debug/vhostx/$dev/stats
+[ -d /sys/kernel/debug/vhostx ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+[ -r "$stats" ] || fail "no $stats"
+say "$stats:"
+cat "$stats"
+dbg_tx=$(awk '$1 == "1" {print $8}' "$stats")
+[ "${dbg_tx:-0}" -ge "$tx_vbytes" ] || fail "debugfs TX bytes $dbg_tx < fdinfo's $tx_vbytes"
+
+say "== which backend QEMU used"
+tids=$(ls /proc/$qpid/task)
+workers= vhost_threads=
+comms=$(for p in /proc/[0-9]*; do cat "$p/comm" 2>/dev/null || true; done)
+for t in $tids; do
+	grep -qx "vhostx-$t" <<<"$comms" && workers+=" vhostx-$t"
+	grep -qx "vhost-$t" <<<"$comms" && vhost_threads+=" vhost-$t"
+done
+[ -n "$workers" ] || fail "no vhostx-<tid> worker thread for QEMU (pid $qpid)"
+[ -z "$vhost_threads" ] || fail "vhost-net worker thread(s)$vhost_threads exist for QEMU"
+if ls -l /proc/$qpid/fd | grep -q '/dev/vhost-net'; then
+	fail "QEMU has /dev/vhost-net open"
+fi
+grep -qi 'vhost' "$l2log" && fail "QEMU complained about vhost: $(grep -i vhost "$l2log" | head -n3)"
+say "worker thread(s):$workers; no vhost-<tid> thread; /dev/vhost-net not open"
+
+say "== telling L2 to power off"
+bash -c "exec 5<>/dev/tcp/$l2/5002 && exec 5>&-" || fail "connecting to L2 port 5002"
+wait_for 'E2E-L2: done' 300
+deadline=$((SECONDS + 120))
+while kill -0 "$qpid" 2>/dev/null; do
+	[ "$SECONDS" -lt "$deadline" ] || fail "QEMU still running 120 s after L2 powered off"
+	sleep 1
+done
+set +e; wait "$qpid"; qrc=$?; set -e
+qpid=
+[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc"
+t_total=$((SECONDS - t_start))
+[ ! -e "/sys/kernel/debug/vhostx/$dev" ] || fail "$dev still in debugfs after QEMU exited"
+ip link del tap0
+tools/testing/vm/load-modules.sh -u
+
+cat <<SUMMARY
+e2e: ================= summary =================
+e2e: L2 booted (nested TCG) and reached "ready" in ${t_ready}s; whole L2 run ${t_total}s
+e2e: ping: $ping_sum
+e2e: L2 -> L1: $tx_bytes bytes in ${t_tx}s, sha256 ok   (vhostx TX vq 1: bufs $tx_bufs bytes $tx_vbytes)
+e2e: L1 -> L2: $rx_bytes bytes in ${t_rx}s, sha256 ok   (vhostx RX vq 0: bufs $rx_bufs bytes $rx_vbytes)
+e2e: device $dev, worker$workers; no vhost-net thread or fd; QEMU exit 0; modules unloaded
+e2e: PASS
+SUMMARY

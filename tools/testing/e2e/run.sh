@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-e2e: a real VMM end to end.  On the host, build the
+# second-level guest's initramfs (busybox + virtio-net modules +
+# tools/testing/e2e/l2-init) under build/e2e/, then boot the test VM with
+# vm-run and run tools/testing/e2e/guest.sh in it: QEMU inside the VM
+# boots that L2 guest with its NIC on /dev/vhostx-net, and the test checks
+# ping, a bulk transfer each way and vhostx's own counters.
+#
+# Environment: E2E_TIMEOUT (vm-run limit, default 1800 s), and the E2E_*
+# variables of guest.sh, which are passed through.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+cd "$repo"
+out=build/e2e
+
+for m in drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko; do
+	[ -f "$m" ] || { echo "e2e: $m is not built: run 'make all'" >&2; exit 1; }
+done
+
+# The kernel vm-run will boot (the one KDIR was built for, else the newest);
+# L2 boots the same image, so its modules come from the same version.
+rel=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	"${KDIR:-/nonexistent}/include/generated/utsrelease.h" 2>/dev/null || true)
+if [ -n "$rel" ] && [ -f "/boot/vmlinuz-$rel" ]; then
+	kver=$rel
+else
+	kver=$(ls -v /boot/vmlinuz-*-amd64 | tail -n1 | sed 's|.*/vmlinuz-||')
+fi
+busybox=$(command -v busybox) || { echo "e2e: busybox-static missing (make deps)" >&2; exit 1; }
+
+# virtio-net and what it needs, in dependency order (modinfo -F depends).
+order="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+mkdir -p "$out"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,mods,proc,sys,dev,tmp}
+cp "$busybox" "$stage/bin/busybox"
+cp "$here/l2-init" "$stage/init"
+chmod +x "$stage/init"
+for m in $order; do
+	f=$(modinfo -k "$kver" -n "$m") || { echo "e2e: no module $m for $kver" >&2; exit 1; }
+	case "$f" in
+	*.ko) cp "$f" "$stage/mods/" ;;
+	*.ko.xz) xz -dc "$f" > "$stage/mods/$m.ko" ;;
+	*) echo "e2e: $m is built into $kver, not supported here" >&2; exit 1 ;;
+	esac
+done
+echo "$order" > "$stage/mods/order"
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/l2-initramfs.cpio.gz.$$"
+mv "$out/l2-initramfs.cpio.gz.$$" "$out/l2-initramfs.cpio.gz"
+echo "e2e: L2 initramfs $out/l2-initramfs.cpio.gz ($(stat -c %s "$out/l2-initramfs.cpio.gz") bytes, kernel $kver)"
+
+envs=(--env "E2E_INITRD=$out/l2-initramfs.cpio.gz")
+for v in E2E_TX_LINES E2E_RX_LINES E2E_L2_TIMEOUT; do
+	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
+done
+start=$(date +%s)
+set +e
+tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-1800}" \
+	--results "$repo/$out/results" --log "$repo/$out/console.log" "${envs[@]}" \
+	-- tools/testing/e2e/guest.sh
+rc=$?
+set -e
+echo "e2e: vm-run status $rc after $(( $(date +%s) - start ))s (L2 console: $out/results/l2-console.log)"
+exit "$rc"
