@@ -93,6 +93,32 @@ clean:
 	@if [ -d "$(KDIR)" ]; then $(KMAKE) clean; fi
 	rm -rf build
 
+# --- debug kernel and fuzzer (Documentation/vhostx/security.rst) ----------
+# make debug-kernel: build (once; cached in /var/cache/vhostx/debug-kernel)
+#   a KASAN/lockdep/kmemleak/UBSAN kernel from linux-source-6.1.
+# make check-debug: vhostx built against it, the whole selftest suite, the
+#   fuzzer for VX_FUZZ_SECONDS (default 600) and module unload/reload,
+#   kmemleak-scanned after each step.
+# make fuzz: the fuzzer on the stock kernel for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_SEED    ?= 1
+.PHONY: debug-kernel check-debug fuzz fuzz-build
+
+debug-kernel:
+	tools/setup.sh --debug-kernel
+	tools/testing/vm/debug-kernel/build.sh
+
+check-debug:
+	tools/setup.sh --debug-kernel
+	tools/testing/vm/debug-kernel/check-debug.sh
+
+fuzz-build:
+	$(MAKE) -C tools/testing/fuzz OUTPUT=$(CURDIR)/build/fuzz
+
+fuzz: deps all fuzz-build
+	$(VM_RUN) --timeout $$(( $(FUZZ_SECONDS) + 600 )) -- sh -c \
+		'tools/testing/vm/load-modules.sh && build/fuzz/vhostx_fuzz --seed $(FUZZ_SEED) --seconds $(FUZZ_SECONDS)'
+
 help:
 	@echo "vhostx make targets (KDIR=$(KDIR)):"
 	@echo "  all           build vhostx.ko, vhostx_net.ko, vhostx_test.ko"
@@ -110,4 +136,7 @@ help:
 	@echo "  dkms-install  install this tree with DKMS for the Debian kernel"
 	@echo "  dkms-remove   remove that DKMS install"
 	@echo "  clean         remove build output and build/"
+	@echo "  debug-kernel  build the KASAN/lockdep/kmemleak kernel (cached in /var/cache/vhostx)"
+	@echo "  check-debug   selftests + fuzzer + module reload on that kernel (VX_FUZZ_SECONDS=600)"
+	@echo "  fuzz          run tools/testing/fuzz/vhostx_fuzz in a guest (FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED))"
 	@echo "VM runner: tools/testing/vm/vm-run --help"

@@ -17,6 +17,11 @@ pkgs=(
 	iproute2 procps python3           # used inside the guest by tests and tools
 	gnuplot-nox                       # benchmark plots
 )
+# --debug-kernel: also what building the debug kernel needs (make
+# debug-kernel, make check-debug); plain `make check` stays lean.
+if [ "${1:-}" = --debug-kernel ]; then
+	pkgs+=(flex bison bc libelf-dev libssl-dev dwarves)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

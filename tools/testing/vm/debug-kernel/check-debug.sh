@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check-debug: vhostx on a debug kernel (KASAN, lockdep, kmemleak,
+# UBSAN; see debug.config).  Steps:
+#   1. build (or reuse from the cache) the debug kernel (build.sh);
+#   2. build vhostx against it, from a copy of this tree in
+#      build/check-debug/tree (so the stock build in the tree is untouched);
+#   3. build the selftests and the fuzzer (userspace: kernel independent);
+#   4. boot the debug kernel with vm-run and run guest-check.sh there: the
+#      full selftest suite, the fuzzer, module unload/reload, with a
+#      kmemleak scan after each step.
+# Fails on any test failure and on any KASAN/UBSAN/lockdep/kmemleak/WARN
+# report (vm-run checks the kernel log).
+#
+# Environment: VX_FUZZ_SECONDS (default 600), VX_FUZZ_SEED (default: the
+# date, printed), VX_STRESS_SCALE (default 1), VX_DEBUG_TIMEOUT (VM limit,
+# default 5400 s), VX_DEBUG_SELFTESTS (space-separated test names to run
+# instead of all of build/selftests), JOBS (kernel build, default nproc).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../../../.." && pwd)
+cd "$repo"
+say() { echo "check-debug: $*" >&2; }
+t0=$(date +%s)
+
+# 1. the kernel
+cache=$("$here/build.sh" --jobs "${JOBS:-$(nproc)}" | tail -n1)
+[ -f "$cache/ok" ] || { say "debug kernel build failed"; exit 1; }
+t1=$(date +%s)
+kver=$(cat "$cache/obj/include/config/kernel.release")
+say "debug kernel $kver from $cache ($((t1 - t0))s)"
+
+# 2. vhostx against it, out of the tree
+out=$repo/build/check-debug
+tree=$out/tree
+rm -rf "$tree"
+mkdir -p "$tree"
+cp -a Kbuild drivers include "$tree/"
+[ ! -f Kconfig ] || cp -a Kconfig "$tree/"
+find "$tree" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+	-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \
+	-o -name '*.a' -o -name '.*.d' \) -delete
+say "building vhostx against $cache/obj"
+nice -n 5 make -s -C "$cache/obj" M="$tree" CONFIG_VHOSTX=m CONFIG_VHOSTX_NET=m \
+	CONFIG_VHOSTX_TEST=m -j"${JOBS:-$(nproc)}" modules
+for m in drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko \
+	 drivers/vhostx/test/vhostx_test.ko; do
+	[ -f "$tree/$m" ] || { say "$m was not built"; exit 1; }
+done
+
+# 3. userspace
+make -s selftests
+make -s -C tools/testing/fuzz OUTPUT="$repo/build/fuzz"
+
+# 4. the run
+seed=${VX_FUZZ_SEED:-$(date +%Y%m%d)}
+results=$out/results
+t2=$(date +%s)
+say "booting; fuzz ${VX_FUZZ_SECONDS:-600}s with seed $seed; results in $results"
+set +e
+tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
+	--timeout "${VX_DEBUG_TIMEOUT:-5400}" --results "$results" \
+	--log "$out/console.log" \
+	--env VX_DEBUG_MODULES="$tree" \
+	--env VX_FUZZ_SECONDS="${VX_FUZZ_SECONDS:-600}" \
+	--env VX_FUZZ_SEED="$seed" \
+	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
+	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
+	--env SELFTEST_TIMEOUT="${SELFTEST_TIMEOUT:-2400}" \
+	-q -- "$here/guest-check.sh"
+rc=$?
+set -e
+t3=$(date +%s)
+[ ! -f "$results/summary.txt" ] || cat "$results/summary.txt" >&2
+for f in "$results"/kmemleak-*.txt; do
+	[ -s "$f" ] || continue
+	say "kmemleak report in $f:"
+	head -n 40 "$f" >&2
+	[ "$rc" != 0 ] || rc=1
+done
+say "kernel $((t1 - t0))s, modules+userspace $((t2 - t1))s, VM run $((t3 - t2))s, total $((t3 - t0))s"
+if [ "$rc" != 0 ]; then
+	say "FAILED (status $rc); console log: $out/console.log"
+	exit "$rc"
+fi
+say "passed"
