@@ -316,7 +316,7 @@ def chart(d, meta, by, backends, ratio):
         "'4' 4, '8' 8)",
         "set bmargin 4",
         "set xtics font ',10'",
-        "set key top left",
+        "set key top right horizontal opaque",
         "set ylabel 'vhostx / vhost-net (log scale, clipped at 1/8..8)'",
         f"set multiplot layout 2,1 title \"{title}\" font ',12'",
     ]
