@@ -139,7 +139,7 @@ def main():
             cpu = med(values(t, be, "worker_ns_per_pkt").values())
             rp = ratio(t, be, "pps") if be != BASE else None
             rc = ratio(t, be, "worker_ns_per_pkt") if be != BASE else None
-            rows.append([LABEL[t] if be == BASE else "", be, fmt(pps, "pps"),
+            rows.append([LABEL[t], be, fmt(pps, "pps"),
                          fmt(bps, "bps"), fmt(cpu, "ns"),
                          rfmt(rp) if be != BASE else "",
                          rfmt(rc, False) if be != BASE else ""])
@@ -165,7 +165,7 @@ def main():
             cpu = med(values(t, be, "worker_ns_per_pkt").values())
             rm = ratio(t, be, "lat_us.median") if be != BASE else None
             rp = ratio(t, be, "lat_us.p99") if be != BASE else None
-            rows.append([LABEL[t] if be == BASE else "", be,
+            rows.append([LABEL[t], be,
                          fmt(m * 1e3 if m else None, "ns"),
                          fmt(p * 1e3 if p else None, "ns"), fmt(cpu, "ns"),
                          rfmt(rm, False) if be != BASE else "",
@@ -223,7 +223,7 @@ def main():
             drops = vx["drops"]
             if drops is None and t.startswith("rx"):
                 drops = None
-            rows.append([LABEL[t] if be == BASE else "", be, fmt(kicks),
+            rows.append([LABEL[t], be, fmt(kicks),
                          fmt(calls), fmt(wake), fmt(vx["kicks"]),
                          fmt(vx["runs"]), fmt(vx["calls"]),
                          fmt(vx["batches"]), fmt(vx["yields"]),
@@ -232,7 +232,7 @@ def main():
         out.append("Work per packet (per round trip for RTT), median over "
                    "rounds.  kicks/calls: what the guest driver sent and "
                    "received; wakeups: the worker thread's voluntary "
-                   "context switches; vx *: vhostx debugfs counters of "
+                   "context switches; vx: vhostx debugfs counters of "
                    "the queue (both queues for RTT)\n")
         out.append(rst_table(head, rows) + "\n")
 
@@ -246,7 +246,7 @@ def main():
             off = med([s["injected"] / s["seconds"] for s in ss])
             dr = med([s["tap_tx_dropped"] / max(1, s["injected"])
                       for s in ss])
-            rows.append([LABEL[t] if be == BASE else "", be,
+            rows.append([LABEL[t], be,
                          fmt(off, "pps"), f"{100 * dr:.0f} %"])
     if rows:
         out.append("RX source: frames offered to the tap per second, and "
