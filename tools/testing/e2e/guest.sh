@@ -95,7 +95,9 @@ say "$ping_sum"
 
 say "== L2 -> L1: seq 1 $tx_lines over TCP (vhostx TX)"
 t0=$SECONDS
-timeout 600 busybox nc $l2 5000 > "$work/tx" || fail "receiving from L2 (nc status $?)"
+# bash's /dev/tcp, not nc: busybox nc quits as soon as its stdin is at EOF.
+timeout 600 bash -c "exec 5<>/dev/tcp/$l2/5000 && cat <&5" > "$work/tx" ||
+	fail "receiving from L2 (status $?)"
 t_tx=$((SECONDS - t0))
 tx_bytes=$(stat -c %s "$work/tx")
 want=$(seq 1 "$tx_lines" | sha)
