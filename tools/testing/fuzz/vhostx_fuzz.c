@@ -794,7 +794,10 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 	}
 	if (s->net) {
 		s->ifname[0] = 0;
-		s->tap = net_tap_open(s->ifname, 12, 0);
+		/* The tap's vnet header as the features say (the VMM's job). */
+		s->tap = net_tap_open(s->ifname,
+				      want & F(VHOST_NET_F_VIRTIO_NET_HDR) ? 0 :
+				      (int)s->hlen, 0);
 		if (s->tap < 0)
 			return s->tap;
 		if (!sane && one_in(r, 2)) {	/* room for jumbo frames */
@@ -816,22 +819,27 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 }
 
 /* One well-formed transfer on every queue, byte-exact for the echo device. */
+static __thread const char *xfer_step;
+
 static int transfer_ok(struct slot *s, int ms)
 {
 	uint8_t *g = s->scratch + GOOD_OFF;
 	uint8_t *out = g, *in = g + 8192;
 	struct vg_vq *vq;
+	struct timespec t0, t1;
+	unsigned int slot = 0, tries;
 	uint32_t len = 0;
 	void *cookie;
 	int h, i;
 
+	xfer_step = "echo";
 	if (!s->net) {
 		vq = &s->vq[0];
 		vx_fill(out, 1000, 77);
 		memset(in, 0, 1000);
 		h = vg_vq_add_buf(vq, out, 1000, in, 1000, out);
 		if (h < 0)
-			return -100 + h;
+			return -1000 + h;
 		vg_vq_kick(vq);
 		if (!vg_vq_wait_used(vq, 1, opt_timeout_ms))
 			return -ETIMEDOUT;
@@ -840,54 +848,140 @@ static int transfer_ok(struct slot *s, int ms)
 		return vx_check(in, 1000, 77, 0) < 0 ? 0 : -EILSEQ;
 	}
 	/* TX: one frame must complete. */
+	xfer_step = "tx";
 	vq = &s->vq[1];
 	memset(out, 0, s->hlen);
 	net_make_frame(out + s->hlen, 100, 5);
 	h = vg_vq_add_buf(vq, out, (uint32_t)s->hlen + 100, NULL, 0, out);
 	if (h < 0)
-		return -100 + h;
+		return -1000 + h;
 	vg_vq_kick(vq);
 	if (!vg_vq_wait_used(vq, 1, ms))
 		return -ETIMEDOUT;
 	if (vg_vq_get_used(vq, NULL, NULL) != h)
 		return -EPROTO;
-	/* RX: a buffer, then a frame through the tap must land in it. */
+	/*
+	 * RX: a frame through the tap must land in a buffer.  Frames the
+	 * round injected may still fill the tap's queue (and make it drop
+	 * ours): keep a few buffers posted, reap, and inject again now and
+	 * then, until ours shows up.
+	 */
+	xfer_step = "rx";
 	vq = &s->vq[0];
-	for (i = 0; i < 4; i++) {	/* stale frames may take some */
-		h = vg_vq_add_buf(vq, NULL, 0, in + i * 8192, 8192, in);
-		if (h < 0 && !i)
-			return -100 + h;
-		if (h < 0)
-			break;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (tries = 0; ; tries++) {
+		unsigned int want = vq->num < 4 ? vq->num : 4;
+
+		while (vq->num - vq->num_free < want) {
+			uint8_t *b = in + (slot++ % 4) * 8192;
+
+			h = vg_vq_add_buf(vq, NULL, 0, b, 8192, b);
+			if (h < 0)
+				return -1000 + h;
+		}
+		vg_vq_kick(vq);
+		if (tries % 8 == 0) {
+			net_make_frame(out, 200, 6);
+			if (net_inject(s->pkt, s->ifname, out, 200) && tries > 64)
+				return -EIO;
+		}
+		vg_vq_wait_used(vq, 1, 50);
+		while (vg_vq_get_used(vq, &len, &cookie) >= 0) {
+			static const size_t off[] = { 0, 10, 12, 22, 24 };
+
+			for (i = 0; cookie && i < 5; i++)
+				if (len == off[i] + 200 &&
+				    net_frame_ok((uint8_t *)cookie + off[i], 200, 6))
+					return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 > ms)
+			return -ETIMEDOUT;
 	}
-	vg_vq_kick(vq);
-	net_make_frame(out, 200, 6);
-	if (net_inject(s->pkt, s->ifname, out, 200))
-		return -EIO;
-	if (!vg_vq_wait_used(vq, 1, ms))
-		return -ETIMEDOUT;
-	return vg_vq_get_used(vq, &len, &cookie) >= 0 && cookie == in ? 0 : -EPROTO;
 }
 
-/* Put the device back into a sane state in place; 0 if it then works. */
+/* Why in-place recovery failed (counted, printed at the end). */
+enum { RS_OWNER, RS_FEATURES, RS_MEM, RS_VRING, RS_IOTLB, RS_START,
+       RS_TRANSFER, RS_MAX };
+static const char *const rs_name[RS_MAX] = {
+	"owner", "features", "mem-table", "vring", "iotlb", "start", "transfer",
+};
+static atomic_ulong rs_count[RS_MAX];
+
+/*
+ * Put the device back into a sane state in place; 0 if it then works.
+ * The negotiated features stay (an IOTLB, once set up, stays in use as in
+ * the kernel's vhost: it is re-mapped instead), except the dirty log.
+ */
 static int recover_in_place(struct slot *s)
 {
+	uint64_t bf = s->iotlb ? F(VHOST_BACKEND_F_IOTLB_MSG_V2) : 0;
 	unsigned int i;
-	uint64_t bf = 0;
-	int r;
+	int r, stage;
 
 	vg_set_owner(&s->d);			/* in case of RESET_OWNER */
 	stop_backend(s);
+	stage = RS_FEATURES;
 	vg_set_backend_features(&s->d, bf);
-	r = vg_set_features(&s->d, s->features & ~(F(VIRTIO_F_ACCESS_PLATFORM) |
-						   F(VHOST_F_LOG_ALL)));
-	if (!r)
+	r = vg_set_features(&s->d, s->features & ~F(VHOST_F_LOG_ALL));
+	if (r == -EPERM)
+		stage = RS_OWNER;
+	if (!r) {
+		stage = RS_MEM;
 		r = vg_set_mem_table(&s->d);
-	for (i = 0; !r && i < s->nvq; i++)
+	}
+	for (i = 0; !r && i < s->nvq; i++) {
+		stage = RS_VRING;
+		ring_ioctl(s, VHOST_SET_VRING_ENDIAN, i, VHOST_VRING_LITTLE_ENDIAN);
+		ring_ioctl(s, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, i, 0);
 		r = vg_vq_program(&s->vq[i], 0);
-	if (!r)
+	}
+	if (!r && s->iotlb) {
+		struct vhost_msg_v2 m;
+
+		stage = RS_IOTLB;
+		while (vg_iotlb_read(&s->d, &m, 0) > 0)
+			;		/* stale misses */
+		/* Stale odd entries may overlap: drop everything, as a VMM
+		 * resetting its vIOMMU would, then map guest memory again. */
+		vg_iotlb_invalidate(&s->d, 0, ~0ULL);
+		r = vg_iotlb_update(&s->d, arena_lo(s), s->d.arena_size,
+				    arena_lo(s), VHOST_ACCESS_RW);
+	}
+	if (!r) {
+		stage = RS_START;
 		r = start_backend(s);
-	return r ? r : transfer_ok(s, (int)opt_timeout_ms / 4);
+	}
+	if (!r) {
+		stage = RS_TRANSFER;
+		r = transfer_ok(s, (int)opt_timeout_ms / 4);
+	}
+	if (r) {
+		atomic_fetch_add(&rs_count[stage], 1);
+		if (opt_verbose)
+			say("slot %u round %ld: in-place recovery failed at %s%s%s: %s"
+			    " (%s, num %u, features %#llx)",
+			    s->id, s->round, rs_name[stage],
+			    stage == RS_TRANSFER ? " " : "",
+			    stage == RS_TRANSFER ? xfer_step : "",
+			    strerror(r < -1000 ? -(r + 1000) : -r),
+			    s->net ? "net" : "test", s->vq[0].num,
+			    (unsigned long long)s->features);
+		if (opt_verbose > 1) {
+			char path[64], line[256];
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", s->d.fd);
+			f = fopen(path, "re");
+			while (f && fgets(line, sizeof(line), f))
+				if (!strncmp(line, "vhostx", 6))
+					fprintf(stderr, "    %s", line);
+			if (f)
+				fclose(f);
+		}
+	}
+	return r;
 }
 
 /* The module still answers: a fresh open works end to end. */
@@ -961,7 +1055,7 @@ check:
 	if (ret) {
 		say("FAIL: slot %u round %ld (%s): a fresh device does not work: %s"
 		    " (replay: --seed %" PRIu64 " --replay %u:%ld)", s->id, round,
-		    s->net ? "net" : "test", strerror(ret < -100 ? -(ret + 100) : -ret),
+		    s->net ? "net" : "test", strerror(ret < -1000 ? -(ret + 1000) : -ret),
 		    opt_seed, s->id, round);
 		return -1;
 	}
@@ -1041,8 +1135,8 @@ int main(int argc, char **argv)
 	for (a = 1; a < argc; a++) {
 		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
 
-		if (!strcmp(argv[a], "-v")) {
-			opt_verbose = 1;
+		if (!strcmp(argv[a], "-v") || !strcmp(argv[a], "-vv")) {
+			opt_verbose = argv[a][2] ? 2 : 1;
 			continue;
 		}
 		if (!v)
@@ -1112,6 +1206,10 @@ int main(int argc, char **argv)
 	    atomic_load(&n_inplace), atomic_load(&n_reopen),
 	    atomic_load(&n_skipped_net) ? " (net device absent: test only)" : "",
 	    atomic_load(&failed) ? "FAILED" : "ok");
+	for (i = 0; i < RS_MAX; i++)
+		if (atomic_load(&rs_count[i]))
+			say("in-place recovery failed at %s: %lu", rs_name[i],
+			    atomic_load(&rs_count[i]));
 	printf("vhostx_fuzz: %lu iterations\n", atomic_load(&n_rounds));
 	return atomic_load(&failed) ? 1 : 0;
 }
