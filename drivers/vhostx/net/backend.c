@@ -122,16 +122,31 @@ static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 	if (sock)
 		vhostx_vq_stop(&nvq->vq);
 	nvq->done = 0;
+	nvq->zcopy = false;
 	mutex_unlock(&nvq->vq.mutex);
 	return sock;
+}
+
+/*
+ * Wait for the zero-copy packets of a queue that has no socket any more,
+ * then return their buffers to the guest (in order), so that the used ring
+ * is complete when the detach returns (a VMM reads the ring state next).
+ */
+static void vhostx_net_zc_drain(struct vhostx_net_vq *nvq)
+{
+	vhostx_net_zc_wait(nvq);
+	mutex_lock(&nvq->vq.mutex);
+	if (vhostx_net_zc_active(nvq))
+		vhostx_net_zc_publish(nvq);
+	mutex_unlock(&nvq->vq.mutex);
 }
 
 /**
  * vhostx_net_stop() - detach both sockets and wait for running I/O
  * @n: the device; called with no lock held
  *
- * After this no handler touches a socket, and the socket references are
- * dropped.
+ * After this no handler touches a socket, the socket references are
+ * dropped and no zero-copy packet is in flight.
  */
 void vhostx_net_stop(struct vhostx_net *n)
 {
@@ -140,6 +155,9 @@ void vhostx_net_stop(struct vhostx_net *n)
 
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
 		sock[i] = vhostx_net_stop_vq(&n->vqs[i]);
+
+	/* Before the flush: a completion may still queue the handler. */
+	vhostx_net_zc_drain(&n->vqs[VHOSTX_NET_VQ_TX]);
 
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
 		vhostx_vq_flush(&n->vqs[i].vq);
@@ -209,10 +227,17 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 			vhostx_vq_stop(vq);
 			goto out_restore;
 		}
+		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
+			     vhostx_net_zc_supported(sock);
 	} else {
 		vhostx_vq_stop(vq);
+		nvq->zcopy = false;
 	}
 	mutex_unlock(&vq->mutex);
+
+	/* Detached: the guest gets every buffer back before we return. */
+	if (!sock && index == VHOSTX_NET_VQ_TX)
+		vhostx_net_zc_drain(nvq);
 
 	/* Packets may already be waiting on the new socket or in the ring. */
 	if (sock)
@@ -233,6 +258,7 @@ out_restore:
 		oldsock = NULL;
 	} else {
 		vhostx_vq_stop(vq);
+		nvq->zcopy = false;
 	}
 out_vq:
 	mutex_unlock(&vq->mutex);

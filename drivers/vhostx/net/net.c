@@ -12,15 +12,17 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/virtio_net.h>
 
 #include "net.h"
 
 bool vhostx_net_zcopytx;
-module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0444);
+module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
 MODULE_PARM_DESC(experimental_zcopytx,
-		 "Zero-copy transmit of large packets (reserved, not implemented yet; default off)");
+		 "Zero-copy transmit of packets >= 256 bytes to tap/macvtap, read when a TX backend is attached (default off)");
 
 static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
 module_param_named(weight, vhostx_net_weight, int, 0444);
@@ -128,6 +130,7 @@ static int vhostx_net_open(struct inode *inode, struct file *f)
 			 vhostx_net_handle_rx_sock, EPOLLIN, vqs[VHOSTX_NET_VQ_RX]);
 	vhostx_poll_init(&n->vqs[VHOSTX_NET_VQ_TX].poll,
 			 vhostx_net_handle_tx_sock, EPOLLOUT, vqs[VHOSTX_NET_VQ_TX]);
+	init_waitqueue_head(&n->vqs[VHOSTX_NET_VQ_TX].zc_wait);
 
 	f->private_data = &n->dev;
 	return 0;
@@ -144,8 +147,27 @@ static int vhostx_net_release(struct inode *inode, struct file *f)
 
 	vhostx_net_stop(n);
 	vhostx_dev_cleanup(dev);
+	/* A zero-copy completion may still be inside its wake_up(). */
+	if (n->vqs[VHOSTX_NET_VQ_TX].zc_ever)
+		synchronize_rcu();
 	kvfree(n);
 	return 0;
+}
+
+/* The core's lines, then the zero-copy TX counters. */
+static void vhostx_net_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	struct vhostx_net *n = to_net(f->private_data);
+	struct vhostx_net_vq *nvq = &n->vqs[VHOSTX_NET_VQ_TX];
+
+	vhostx_fops_show_fdinfo(m, f);
+	seq_printf(m, "vhostx-net-zcopy:\t%d sent %llu completed %llu copied %llu fallback %llu pending %d\n",
+		   READ_ONCE(nvq->zcopy),
+		   READ_ONCE(nvq->zc_stats.sent),
+		   READ_ONCE(nvq->zc_stats.completed),
+		   READ_ONCE(nvq->zc_stats.copied),
+		   READ_ONCE(nvq->zc_stats.fallback),
+		   atomic_read(&nvq->zc_pending));
 }
 
 static const struct file_operations vhostx_net_fops = {
@@ -157,7 +179,7 @@ static const struct file_operations vhostx_net_fops = {
 	.read_iter = vhostx_fops_read_iter,
 	.write_iter = vhostx_fops_write_iter,
 	.poll = vhostx_fops_poll,
-	.show_fdinfo = vhostx_fops_show_fdinfo,
+	.show_fdinfo = vhostx_net_show_fdinfo,
 	.llseek = noop_llseek,
 };
 

@@ -7,11 +7,16 @@
 #ifndef _VHOSTX_NET_H
 #define _VHOSTX_NET_H
 
+#include <linux/atomic.h>
 #include <linux/net.h>
+#include <linux/skbuff.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <vhostx/vhostx.h>
 
 #include "net_compat.h"
+
+struct tun_msg_ctl;
 
 enum {
 	VHOSTX_NET_VQ_RX = 0,
@@ -32,6 +37,41 @@ enum {
  */
 #define VHOSTX_NET_BUSYLOOP_MAX_US	10000
 
+/* Zero-copy TX: packets at least this long are sent from guest pages. */
+#define VHOSTX_NET_GOODCOPY_LEN	256
+/* Most zero-copy packets in flight (also at most a quarter of the ring). */
+#define VHOSTX_NET_ZC_MAX_PEND	128
+/* Slots of the in-order completion ring (a power of 2). */
+#define VHOSTX_NET_ZC_SLOTS	1024
+
+struct vhostx_net_vq;
+
+/**
+ * struct vhostx_net_ubuf - a zero-copy TX packet handed to the socket
+ * @ubuf: what the skb carries; the stack calls our completion through it
+ * @nvq: the TX queue
+ * @slot: the packet's slot in nvq->zc_used / zc_state
+ */
+struct vhostx_net_ubuf {
+	struct ubuf_info ubuf;
+	struct vhostx_net_vq *nvq;
+	u16 slot;
+};
+
+/**
+ * struct vhostx_net_zc_stats - zero-copy TX counters (shown in fdinfo)
+ * @sent: packets sent from guest pages
+ * @completed: of those, completed with the guest pages still in use
+ * @copied: of those, copied by the stack before completion
+ * @fallback: large packets copied because too many were in flight
+ */
+struct vhostx_net_zc_stats {
+	u64 sent;
+	u64 completed;
+	u64 copied;
+	u64 fallback;
+};
+
 /**
  * struct vhostx_net_vq - a network virtqueue
  * @vq: the core's virtqueue; private_data is the attached struct socket
@@ -42,8 +82,20 @@ enum {
  * @iov: scratch iovecs for the descriptor chains of one packet
  * @used: scratch used entries
  * @log: scratch dirty-log entries (RX only)
+ * @zcopy: zero-copy TX is on for the attached socket
+ * @zc_upend: next slot of the in-order completion ring
+ * @zc_done: oldest slot not yet returned to the guest (read by callbacks)
+ * @zc_in_send: the handler is in sendmsg() and will look at the ring next
+ * @zc_pending: zero-copy packets the stack has not completed yet
+ * @zc_wait: woken when @zc_pending drops to 0
+ * @zc_ever: zero-copy was used since open (release must wait for RCU)
+ * @zc_stats: counters
+ * @zc_state: per slot, VHOSTX_NET_ZC_* (written by callbacks)
+ * @zc_used: per slot, the used entry to return
+ * @zc_ubuf: per slot, the ubuf of a zero-copy packet
  *
- * Everything but @vq and @poll is protected by @vq.mutex.
+ * Everything but @vq, @poll, @zc_state, @zc_pending and @zc_wait is
+ * protected by @vq.mutex.
  */
 struct vhostx_net_vq {
 	struct vhostx_vq vq;
@@ -54,6 +106,18 @@ struct vhostx_net_vq {
 	struct iovec iov[VHOSTX_NET_IOV_MAX];
 	struct vhostx_used used[VHOSTX_NET_IOV_MAX];
 	struct vhostx_log log[VHOSTX_NET_IOV_MAX];
+
+	bool zcopy;
+	u16 zc_upend;
+	u16 zc_done;
+	bool zc_in_send;
+	atomic_t zc_pending;
+	wait_queue_head_t zc_wait;
+	bool zc_ever;
+	struct vhostx_net_zc_stats zc_stats;
+	u8 zc_state[VHOSTX_NET_ZC_SLOTS];
+	struct vhostx_used zc_used[VHOSTX_NET_ZC_SLOTS];
+	struct vhostx_net_ubuf zc_ubuf[VHOSTX_NET_ZC_SLOTS];
 };
 
 /**
@@ -87,6 +151,18 @@ void vhostx_net_disable_poll(struct vhostx_net_vq *nvq);
 /* busypoll.c */
 bool vhostx_net_sock_has_data(struct socket *sock);
 bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx);
+
+/* zerocopy.c */
+bool vhostx_net_zc_supported(struct socket *sock);
+bool vhostx_net_zc_active(struct vhostx_net_vq *nvq);
+bool vhostx_net_zc_full(struct vhostx_net_vq *nvq);
+bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len);
+u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
+		      bool zc, struct msghdr *msg, struct tun_msg_ctl *ctl);
+void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
+			int err, bool retry);
+void vhostx_net_zc_publish(struct vhostx_net_vq *nvq);
+void vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
 
 /* tx.c */
 void vhostx_net_handle_tx_kick(struct vhostx_work *work);

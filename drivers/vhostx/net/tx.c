@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhostx_net transmit: guest TX ring -> socket, copying.
+ * vhostx_net transmit: guest TX ring -> socket, copying (or, for large
+ * packets with experimental_zcopytx, from guest pages: zerocopy.c).
  *
  * Each TX buffer is one packet: the virtio-net header (unless the socket
  * takes it, see vhostx_net_features_changed()) followed by the frame.  The
  * device never writes TX buffers, so used lengths are 0.
  */
+#include <linux/if_tun.h>
 #include <linux/net.h>
 #include <linux/socket.h>
 #include <linux/uio.h>
@@ -27,20 +29,40 @@ static bool vhostx_net_tx_more(struct vhostx_vq *vq, size_t total)
 	return total < VHOSTX_NET_BYTE_WEIGHT && !vhostx_avail_empty(vq);
 }
 
+/* Return completed buffers: in order through the zero-copy ring, if used. */
+static void vhostx_net_tx_complete(struct vhostx_net_vq *nvq)
+{
+	if (vhostx_net_zc_active(nvq))
+		vhostx_net_zc_publish(nvq);
+	vhostx_net_tx_flush_used(nvq);
+}
+
 static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 {
 	struct vhostx_vq *vq = &nvq->vq;
 	struct msghdr msg = {
 		.msg_flags = MSG_DONTWAIT,
 	};
+	struct tun_msg_ctl ctl;
 	struct vhostx_buf buf;
 	size_t len, total = 0;
+	bool ordered, zc, retry;
 	int pkts = 0;
+	u16 slot = 0;
 	int r;
 
 	do {
-		if (nvq->done == VHOSTX_NET_BATCH)
+		/* Zero-copy on, or its packets still out: keep guest order. */
+		ordered = vhostx_net_zc_active(nvq);
+		if (ordered) {
 			vhostx_net_tx_flush_used(nvq);
+			vhostx_net_zc_publish(nvq);
+			/* A completion requeues us when a slot frees up. */
+			if (vhostx_net_zc_full(nvq))
+				break;
+		} else if (nvq->done == VHOSTX_NET_BATCH) {
+			vhostx_net_tx_flush_used(nvq);
+		}
 
 		r = vhostx_get_buf(vq, &buf, nvq->iov, VHOSTX_NET_IOV_MAX,
 				   NULL, 0);
@@ -49,7 +71,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (!r) {
 			/* Give the guest its buffers before spinning. */
 			if (vq->busyloop_timeout) {
-				vhostx_net_tx_flush_used(nvq);
+				vhostx_net_tx_complete(nvq);
 				if (vhostx_net_busy_poll(nvq, false))
 					continue;
 			}
@@ -85,9 +107,18 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		else
 			msg.msg_flags &= ~MSG_MORE;
 
+		zc = false;
+		if (ordered) {
+			zc = vhostx_net_zc_select(nvq, len);
+			slot = vhostx_net_zc_add(nvq, &buf, zc, &msg, &ctl);
+		}
+
 		r = sock->ops->sendmsg(sock, &msg, len);
+		retry = r == -EAGAIN || r == -ENOMEM || r == -ENOBUFS;
+		if (ordered)
+			vhostx_net_zc_sent(nvq, slot, zc, r, retry);
 		if (unlikely(r < 0)) {
-			if (r == -EAGAIN || r == -ENOMEM || r == -ENOBUFS) {
+			if (retry) {
 				/* Socket full: retry when it is writable. */
 				vhostx_unget(vq, 1);
 				vhostx_net_enable_poll(nvq);
@@ -100,13 +131,15 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 					   len - nvq->sock_hlen : 0;
 		}
 
-		nvq->used[nvq->done].id = buf.id;
-		nvq->used[nvq->done].len = 0;
-		nvq->used[nvq->done].ndesc = buf.ndesc;
-		nvq->done++;
+		if (!ordered) {
+			nvq->used[nvq->done].id = buf.id;
+			nvq->used[nvq->done].len = 0;
+			nvq->used[nvq->done].ndesc = buf.ndesc;
+			nvq->done++;
+		}
 	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
 
-	vhostx_net_tx_flush_used(nvq);
+	vhostx_net_tx_complete(nvq);
 }
 
 static void vhostx_net_handle_tx(struct vhostx_net_vq *nvq)
@@ -116,8 +149,12 @@ static void vhostx_net_handle_tx(struct vhostx_net_vq *nvq)
 
 	mutex_lock(&vq->mutex);
 	sock = vhostx_vq_get_backend(vq);
-	if (!sock)
+	if (!sock) {
+		/* Zero-copy completions after a detach still return buffers. */
+		if (vhostx_net_zc_active(nvq))
+			vhostx_net_zc_publish(nvq);
 		goto out;
+	}
 
 	vhostx_disable_notify(vq);
 	/* Only wait for the socket to drain when it told us it is full. */

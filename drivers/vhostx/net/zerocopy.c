@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhostx_net zero-copy transmit.
+ *
+ * With the experimental_zcopytx parameter on when a tun/tap or macvtap
+ * socket is attached, TX packets of VHOSTX_NET_GOODCOPY_LEN bytes or more
+ * are handed to the socket with a struct ubuf_info: the socket builds the
+ * skb on the guest's pages (pinned) instead of copying them, and the stack
+ * calls our completion when the last skb using them is freed, or when it
+ * had to copy them after all.  Only then may the guest reuse the buffer.
+ *
+ * Every TX packet, copied or not, takes a slot in an in-order completion
+ * ring (zc_used / zc_state, zc_done .. zc_upend).  Copied packets are done
+ * at once; zero-copy ones when their completion runs.  The handler returns
+ * the done prefix of the ring to the guest, so used entries appear in the
+ * order the guest queued the buffers.
+ *
+ * Head-of-line blocking: a packet held by the stack (a slow qdisc, say)
+ * holds back the used entries queued after it, but never the transmit
+ * queue: once VHOSTX_NET_ZC_MAX_PEND (or a quarter of the ring) packets
+ * are in flight, further packets are copied and sent at once.
+ *
+ * Lifetime: completions may run in any context, after the handler, the
+ * backend or even the file went away.  They touch only the TX queue; every
+ * path that detaches the TX socket or frees the device first waits until
+ * zc_pending is 0, and release waits for an RCU grace period (completions
+ * run under rcu_read_lock()) before freeing the queue.
+ */
+#include <linux/if_tun.h>
+#include <linux/net.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <linux/socket.h>
+#include <net/sock.h>
+
+#include "net.h"
+
+enum {
+	VHOSTX_NET_ZC_IN_PROGRESS = 1,	/* the stack holds the guest pages */
+	VHOSTX_NET_ZC_DONE,		/* completed, pages never copied */
+	VHOSTX_NET_ZC_COPIED,		/* completed, the stack copied them */
+	VHOSTX_NET_ZC_NONE,		/* sent by copying, done at once */
+};
+
+#define ZC_NEXT(i)	(((i) + 1) & (VHOSTX_NET_ZC_SLOTS - 1))
+
+/**
+ * vhostx_net_zc_supported() - can zero-copy TX be used on @sock?
+ * @sock: a socket being attached to the TX queue
+ *
+ * Only tun/tap and macvtap take a ubuf in msg_control (and set
+ * SOCK_ZEROCOPY); a packet socket would parse it as control messages.
+ * The module parameter is read here, at attach time.
+ *
+ * Return: true if zero-copy should be used.
+ */
+bool vhostx_net_zc_supported(struct socket *sock)
+{
+	return READ_ONCE(vhostx_net_zcopytx) && sock && sock->sk &&
+	       sock->sk->sk_family != AF_PACKET &&
+	       sock_flag(sock->sk, SOCK_ZEROCOPY);
+}
+
+/* Completions; any context, possibly long after the handler returned. */
+static void vhostx_net_zc_complete(struct sk_buff *skb, struct ubuf_info *ubuf,
+				   bool success)
+{
+	struct vhostx_net_ubuf *zu;
+	struct vhostx_net_vq *nvq;
+
+	/* Clones share the ubuf; the last reference completes. */
+	if (!refcount_dec_and_test(&ubuf->refcnt))
+		return;
+
+	zu = container_of(ubuf, struct vhostx_net_ubuf, ubuf);
+	nvq = zu->nvq;
+
+	rcu_read_lock();
+	WRITE_ONCE(nvq->zc_state[zu->slot],
+		   success ? VHOSTX_NET_ZC_DONE : VHOSTX_NET_ZC_COPIED);
+	/* Pairs with the barriers in vhostx_net_zc_sent() and _publish(). */
+	smp_mb();
+	/*
+	 * Only the oldest slot unblocks used entries; the handler looks at
+	 * the ring itself right after sendmsg().
+	 */
+	if (!READ_ONCE(nvq->zc_in_send) &&
+	    zu->slot == READ_ONCE(nvq->zc_done))
+		vhostx_poll_queue(&nvq->vq.poll);
+	/* Last touch of the queue but the wakeup (see release). */
+	if (atomic_dec_and_test(&nvq->zc_pending))
+		wake_up(&nvq->zc_wait);
+	rcu_read_unlock();
+}
+
+VHOSTX_UBUF_OPS(vhostx_net_zc_ops, vhostx_net_zc_complete);
+
+/**
+ * vhostx_net_zc_active() - must TX packets go through the in-order ring?
+ * @nvq: the TX queue, vq mutex held
+ *
+ * Return: true with zero-copy on, or while earlier packets are unreturned.
+ */
+bool vhostx_net_zc_active(struct vhostx_net_vq *nvq)
+{
+	return nvq->zcopy || nvq->zc_upend != nvq->zc_done;
+}
+
+/**
+ * vhostx_net_zc_full() - no free slot in the in-order ring?
+ * @nvq: the TX queue, vq mutex held
+ *
+ * When full, the oldest slot is in flight and its completion requeues the
+ * handler.
+ *
+ * Return: true if the handler must stop.
+ */
+bool vhostx_net_zc_full(struct vhostx_net_vq *nvq)
+{
+	return ZC_NEXT(nvq->zc_upend) == nvq->zc_done;
+}
+
+/**
+ * vhostx_net_zc_select() - send this packet without copying?
+ * @nvq: the TX queue, vq mutex held
+ * @len: bytes given to the socket
+ *
+ * Return: true for zero-copy, false to copy.
+ */
+bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
+{
+	unsigned int max = min_t(unsigned int, VHOSTX_NET_ZC_MAX_PEND,
+				 nvq->vq.num >> 2);
+
+	if (!nvq->zcopy || len < VHOSTX_NET_GOODCOPY_LEN)
+		return false;
+	if (atomic_read(&nvq->zc_pending) >= max) {
+		nvq->zc_stats.fallback++;
+		return false;
+	}
+	return true;
+}
+
+/**
+ * vhostx_net_zc_add() - take the next slot for a packet about to be sent
+ * @nvq: the TX queue, vq mutex held, ring not full
+ * @buf: the packet's buffer
+ * @zc: send it without copying (from vhostx_net_zc_select())
+ * @msg: the message for sendmsg(); gets the ubuf when @zc
+ * @ctl: storage for the tun/tap control block
+ *
+ * The slot is committed by vhostx_net_zc_sent().
+ *
+ * Return: the slot.
+ */
+u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
+		      bool zc, struct msghdr *msg, struct tun_msg_ctl *ctl)
+{
+	u16 slot = nvq->zc_upend;
+	struct vhostx_net_ubuf *zu = &nvq->zc_ubuf[slot];
+
+	nvq->zc_used[slot].id = buf->id;
+	nvq->zc_used[slot].len = 0;
+	nvq->zc_used[slot].ndesc = buf->ndesc;
+	if (!zc) {
+		nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
+		msg->msg_control = NULL;
+		msg->msg_controllen = 0;
+		return slot;
+	}
+
+	nvq->zc_state[slot] = VHOSTX_NET_ZC_IN_PROGRESS;
+	zu->nvq = nvq;
+	zu->slot = slot;
+	vhostx_ubuf_set_ops(&zu->ubuf, vhostx_net_zc_ops);
+	zu->ubuf.flags = SKBFL_ZEROCOPY_FRAG;
+	refcount_set(&zu->ubuf.refcnt, 1);
+	ctl->type = TUN_MSG_UBUF;
+	ctl->num = 0;
+	ctl->ptr = &zu->ubuf;
+	msg->msg_control = ctl;
+	msg->msg_controllen = sizeof(*ctl);
+	atomic_inc(&nvq->zc_pending);
+	nvq->zc_ever = true;
+	WRITE_ONCE(nvq->zc_in_send, true);
+	return slot;
+}
+
+/**
+ * vhostx_net_zc_sent() - sendmsg() returned for the packet in @slot
+ * @nvq: the TX queue, vq mutex held
+ * @slot: from vhostx_net_zc_add()
+ * @zc: it was sent without copying
+ * @err: sendmsg()'s result
+ * @retry: the buffer goes back to the ring: free the slot, don't commit
+ */
+void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
+			int err, bool retry)
+{
+	if (zc) {
+		WRITE_ONCE(nvq->zc_in_send, false);
+		/* Pairs with the barrier in vhostx_net_zc_complete(). */
+		smp_mb();
+		if (err >= 0)
+			nvq->zc_stats.sent++;
+		/*
+		 * A socket that failed before taking the ubuf never completes
+		 * it: drop its reference ourselves.
+		 */
+		if (err < 0 &&
+		    READ_ONCE(nvq->zc_state[slot]) == VHOSTX_NET_ZC_IN_PROGRESS) {
+			nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
+			if (atomic_dec_and_test(&nvq->zc_pending))
+				wake_up(&nvq->zc_wait);
+		}
+	}
+	if (!retry)
+		nvq->zc_upend = ZC_NEXT(slot);
+}
+
+/* Return slots [from, to) (no wrap) to the guest. */
+static void vhostx_net_zc_return(struct vhostx_net_vq *nvq, u16 from, u16 to)
+{
+	if (to != from)
+		vhostx_add_used_n(&nvq->vq, nvq->zc_used + from, to - from);
+}
+
+/**
+ * vhostx_net_zc_publish() - return the done prefix of the ring to the guest
+ * @nvq: the TX queue, vq mutex held
+ */
+void vhostx_net_zc_publish(struct vhostx_net_vq *nvq)
+{
+	u16 i, start;
+	bool any = false;
+	u8 state;
+
+again:
+	start = nvq->zc_done;
+	for (i = start; i != nvq->zc_upend; i = ZC_NEXT(i)) {
+		state = READ_ONCE(nvq->zc_state[i]);
+		if (state == VHOSTX_NET_ZC_IN_PROGRESS)
+			break;
+		if (state == VHOSTX_NET_ZC_DONE)
+			nvq->zc_stats.completed++;
+		else if (state == VHOSTX_NET_ZC_COPIED)
+			nvq->zc_stats.copied++;
+		if (ZC_NEXT(i) == 0) {
+			/* The ring wraps: return the tail part first. */
+			vhostx_net_zc_return(nvq, start, VHOSTX_NET_ZC_SLOTS);
+			start = 0;
+			any = true;
+		}
+	}
+	if (i != start) {
+		vhostx_net_zc_return(nvq, start, i);
+		any = true;
+	}
+	WRITE_ONCE(nvq->zc_done, i);
+	/*
+	 * A completion of slot i that ran before it could see the new
+	 * zc_done did not requeue us: look again.
+	 */
+	smp_mb();
+	if (i != nvq->zc_upend &&
+	    READ_ONCE(nvq->zc_state[i]) != VHOSTX_NET_ZC_IN_PROGRESS)
+		goto again;
+	if (any)
+		vhostx_signal(&nvq->vq);
+}
+
+/**
+ * vhostx_net_zc_wait() - wait until the stack completed every packet
+ * @nvq: the TX queue, with no socket attached (no new zero-copy packets);
+ *	vq mutex NOT held
+ *
+ * Bounded by how long the stack holds the packets (a qdisc, a slow link);
+ * the handler never waits here, only detach, reset and release.
+ */
+void vhostx_net_zc_wait(struct vhostx_net_vq *nvq)
+{
+	wait_event(nvq->zc_wait, !atomic_read(&nvq->zc_pending));
+}
