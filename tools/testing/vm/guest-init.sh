@@ -13,7 +13,7 @@ for arg in $(</proc/cmdline); do
 	case "$arg" in
 	vmrun.repo=*)    repo="${arg#*=}" ;;
 	vmrun.results=*) VM_RESULTS="${arg#*=}" ;;
-	vmrun.timeout=*) timeout="${arg#*=}" ;;
+	vmrun.deadline=*) deadline="${arg#*=}" ;;
 	esac
 done
 export VM_RESULTS
@@ -41,8 +41,9 @@ echo 60 > /proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 
 # Shortly before the host kills a hung guest, dump blocked tasks and
 # CPU backtraces to the console so the log shows where it hung.
-if [ "${timeout:-0}" -gt 60 ]; then
-	( sleep $((timeout - 30)); echo "vm-run(guest): timeout near, dumping tasks"
+left=$(( ${deadline:-0} - $(date +%s) ))
+if [ "$left" -gt 40 ]; then
+	( sleep $((left - 30)); echo "vm-run(guest): timeout near, dumping tasks"
 	  echo w > /proc/sysrq-trigger; echo l > /proc/sysrq-trigger ) &
 fi
 
