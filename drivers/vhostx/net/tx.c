@@ -108,6 +108,8 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			msg.msg_flags &= ~MSG_MORE;
 
 		zc = false;
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
 		if (ordered) {
 			zc = vhostx_net_zc_select(nvq, len);
 			slot = vhostx_net_zc_add(nvq, &buf, zc, &msg, &ctl);
