@@ -123,6 +123,8 @@ static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 		vhostx_vq_stop(&nvq->vq);
 	nvq->done = 0;
 	nvq->zcopy = false;
+	vhostx_net_rx_unproduce(nvq);
+	nvq->rx_ring = NULL;
 	mutex_unlock(&nvq->vq.mutex);
 	return sock;
 }
@@ -218,6 +220,9 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 
 	vhostx_net_disable_poll(nvq);
 	nvq->done = 0;
+	/* Batched packets go back to the socket they came from. */
+	vhostx_net_rx_unproduce(nvq);
+	nvq->rx_ring = NULL;
 	if (sock) {
 		r = vhostx_vq_start(vq, sock);
 		if (r)
@@ -229,6 +234,8 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 		}
 		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
 			     vhostx_net_zc_supported(sock);
+		if (index == VHOSTX_NET_VQ_RX)
+			nvq->rx_ring = vhostx_net_rx_ring(sock);
 	} else {
 		vhostx_vq_stop(vq);
 		nvq->zcopy = false;
@@ -255,6 +262,10 @@ out_restore:
 	/* Keep the old socket attached, as if the call never happened. */
 	if (oldsock && !vhostx_vq_start(vq, oldsock)) {
 		vhostx_net_enable_poll(nvq);
+		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
+			     vhostx_net_zc_supported(oldsock);
+		if (index == VHOSTX_NET_VQ_RX)
+			nvq->rx_ring = vhostx_net_rx_ring(oldsock);
 		oldsock = NULL;
 	} else {
 		vhostx_vq_stop(vq);

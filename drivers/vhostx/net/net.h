@@ -16,6 +16,7 @@
 
 #include "net_compat.h"
 
+struct ptr_ring;
 struct tun_msg_ctl;
 
 enum {
@@ -82,6 +83,10 @@ struct vhostx_net_zc_stats {
  * @iov: scratch iovecs for the descriptor chains of one packet
  * @used: scratch used entries
  * @log: scratch dirty-log entries (RX only)
+ * @rx_ring: RX: the attached tun/tap's packet ring, NULL for other sockets
+ * @rxq: RX: packets taken from @rx_ring in one batch, not yet received
+ * @rxq_head: next packet of @rxq
+ * @rxq_tail: end of @rxq
  * @zcopy: zero-copy TX is on for the attached socket
  * @zc_upend: next slot of the in-order completion ring
  * @zc_done: oldest slot not yet returned to the guest (read by callbacks)
@@ -106,6 +111,11 @@ struct vhostx_net_vq {
 	struct iovec iov[VHOSTX_NET_IOV_MAX];
 	struct vhostx_used used[VHOSTX_NET_IOV_MAX];
 	struct vhostx_log log[VHOSTX_NET_IOV_MAX];
+
+	struct ptr_ring *rx_ring;
+	void *rxq[VHOSTX_NET_BATCH];
+	unsigned int rxq_head;
+	unsigned int rxq_tail;
 
 	bool zcopy;
 	u16 zc_upend;
@@ -169,6 +179,8 @@ void vhostx_net_handle_tx_kick(struct vhostx_work *work);
 void vhostx_net_handle_tx_sock(struct vhostx_work *work);
 
 /* rx.c */
+struct ptr_ring *vhostx_net_rx_ring(struct socket *sock);
+void vhostx_net_rx_unproduce(struct vhostx_net_vq *nvq);
 void vhostx_net_handle_rx_kick(struct vhostx_work *work);
 void vhostx_net_handle_rx_sock(struct vhostx_work *work);
 

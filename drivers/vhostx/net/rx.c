@@ -9,7 +9,11 @@
  * back to the ring untouched; a packet that does not fit yet waits for the
  * guest to add buffers.
  */
+#include <linux/if_tap.h>
+#include <linux/if_tun.h>
 #include <linux/if_vlan.h>
+#include <linux/ptr_ring.h>
+#include <linux/skb_array.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/socket.h>
@@ -19,15 +23,88 @@
 
 #include "net.h"
 
-/* Length of the next packet on the socket (0 if none), without its vnet header. */
-static int vhostx_net_rx_peek_len(struct socket *sock)
+/*
+ * Batching: tun/tap and macvtap queue packets for us in a ptr_ring.  We
+ * take up to VHOSTX_NET_BATCH of them at once (one lock round trip), keep
+ * them in nvq->rxq and hand each to recvmsg() in msg_control, which makes
+ * the socket receive exactly that packet.  Packets still in rxq when the
+ * socket is detached go back to the front of its ring, in order.
+ */
+
+/**
+ * vhostx_net_rx_ring() - the packet ring behind a tun/tap or macvtap socket
+ * @sock: the socket being attached to the RX queue
+ *
+ * Return: the ring, or NULL (packet sockets) to receive without batching.
+ */
+struct ptr_ring *vhostx_net_rx_ring(struct socket *sock)
+{
+	struct ptr_ring *ring;
+
+	if (!sock || !sock->file)
+		return NULL;
+	ring = tun_get_tx_ring(sock->file);
+	if (!IS_ERR(ring))
+		return ring;
+	ring = tap_get_ptr_ring(sock->file);
+	if (!IS_ERR(ring))
+		return ring;
+	return NULL;
+}
+
+/**
+ * vhostx_net_rx_unproduce() - give batched packets back to the socket
+ * @nvq: the RX queue, vq mutex held, its socket still referenced
+ */
+void vhostx_net_rx_unproduce(struct vhostx_net_vq *nvq)
+{
+	if (nvq->rx_ring && nvq->rxq_head != nvq->rxq_tail)
+		ptr_ring_unconsume(nvq->rx_ring, nvq->rxq + nvq->rxq_head,
+				   nvq->rxq_tail - nvq->rxq_head, tun_ptr_free);
+	nvq->rxq_head = 0;
+	nvq->rxq_tail = 0;
+}
+
+/* Length of a packet from the ring (an skb or, from tun, an XDP frame). */
+static int vhostx_net_rxq_len(void *ptr)
+{
+	if (tun_is_xdp_frame(ptr))
+		return tun_ptr_to_xdp(ptr)->len;
+	return __skb_array_len_with_tag(ptr);
+}
+
+/* The batched packet recvmsg() must take next, or NULL without batching. */
+static void *vhostx_net_rxq_take(struct vhostx_net_vq *nvq)
+{
+	if (!nvq->rx_ring)
+		return NULL;
+	return nvq->rxq[nvq->rxq_head++];
+}
+
+/*
+ * Length of the next packet (0 if none), without its vnet header; with a
+ * ring, refills the batch when it is empty.
+ */
+static int vhostx_net_rx_peek_len(struct vhostx_net_vq *nvq,
+				  struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 	struct sk_buff *skb;
 	unsigned long flags;
 	int len = 0;
 
-	/* tun/tap and macvtap queue packets in a ptr_ring they can peek. */
+	if (nvq->rx_ring) {
+		if (nvq->rxq_head == nvq->rxq_tail) {
+			nvq->rxq_head = 0;
+			nvq->rxq_tail = ptr_ring_consume_batched(nvq->rx_ring,
+								 nvq->rxq,
+								 VHOSTX_NET_BATCH);
+			if (!nvq->rxq_tail)
+				return 0;
+		}
+		return vhostx_net_rxq_len(nvq->rxq[nvq->rxq_head]);
+	}
+
 	if (sock->ops->peek_len)
 		return sock->ops->peek_len(sock);
 
@@ -47,9 +124,13 @@ static int vhostx_net_rx_peek_len(struct socket *sock)
  * The kernel buffer must not be empty: tun and tap return early, without
  * dequeuing anything, for a zero-length read.
  */
-static void vhostx_net_rx_discard(struct socket *sock)
+static void vhostx_net_rx_discard(struct vhostx_net_vq *nvq,
+				  struct socket *sock)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct msghdr msg = {
+		.msg_flags = MSG_DONTWAIT,
+		.msg_control = vhostx_net_rxq_take(nvq),
+	};
 	u8 byte;
 	struct kvec kv = { .iov_base = &byte, .iov_len = sizeof(byte) };
 
@@ -167,12 +248,12 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 	int heads, r;
 
 	do {
-		r = vhostx_net_rx_peek_len(sock);
+		r = vhostx_net_rx_peek_len(nvq, sock);
 		if (r <= 0 && vq->busyloop_timeout) {
 			/* Hand over what we have, then wait a little. */
 			vhostx_net_rx_flush_used(nvq);
 			if (vhostx_net_busy_poll(nvq, true))
-				r = vhostx_net_rx_peek_len(sock);
+				r = vhostx_net_rx_peek_len(nvq, sock);
 		}
 		if (r <= 0) {
 			/* Drained: sleep until the socket has more. */
@@ -195,7 +276,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		}
 		if (heads == -ENOSPC) {
 			/* Larger than any buffer chain the guest gave us. */
-			vhostx_net_rx_discard(sock);
+			vhostx_net_rx_discard(nvq, sock);
 			vq->stats.drops++;
 			continue;
 		}
@@ -215,6 +296,8 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		hdr_iter = msg.msg_iter;
 		iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
 
+		/* With a ring: this very packet (the socket frees it). */
+		msg.msg_control = vhostx_net_rxq_take(nvq);
 		r = sock->ops->recvmsg(sock, &msg, sock_len,
 				       MSG_DONTWAIT | MSG_TRUNC);
 		if (unlikely(r != sock_len)) {
