@@ -147,6 +147,7 @@ static int vhostx_net_release(struct inode *inode, struct file *f)
 
 	vhostx_net_stop(n);
 	vhostx_dev_cleanup(dev);
+	vhostx_net_tx_cleanup(&n->vqs[VHOSTX_NET_VQ_TX]);
 	/* A zero-copy completion may still be inside its wake_up(). */
 	if (n->vqs[VHOSTX_NET_VQ_TX].zc_ever)
 		synchronize_rcu();

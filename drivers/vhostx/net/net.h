@@ -12,6 +12,7 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <net/xdp.h>
 #include <vhostx/vhostx.h>
 
 #include "net_compat.h"
@@ -83,6 +84,9 @@ struct vhostx_net_zc_stats {
  * @iov: scratch iovecs for the descriptor chains of one packet
  * @used: scratch used entries
  * @log: scratch dirty-log entries (RX only)
+ * @xdp: TX: packets built for one batched sendmsg() to tun
+ * @batched_xdp: TX: packets in @xdp
+ * @frag: TX: memory the batched packets are built in
  * @rx_ring: RX: the attached tun/tap's packet ring, NULL for other sockets
  * @rxq: RX: packets taken from @rx_ring in one batch, not yet received
  * @rxq_head: next packet of @rxq
@@ -111,6 +115,10 @@ struct vhostx_net_vq {
 	struct iovec iov[VHOSTX_NET_IOV_MAX];
 	struct vhostx_used used[VHOSTX_NET_IOV_MAX];
 	struct vhostx_log log[VHOSTX_NET_IOV_MAX];
+
+	struct xdp_buff xdp[VHOSTX_NET_BATCH];
+	unsigned int batched_xdp;
+	struct page_frag_cache frag;
 
 	struct ptr_ring *rx_ring;
 	void *rxq[VHOSTX_NET_BATCH];
@@ -175,6 +183,7 @@ void vhostx_net_zc_publish(struct vhostx_net_vq *nvq);
 void vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
 
 /* tx.c */
+void vhostx_net_tx_cleanup(struct vhostx_net_vq *nvq);
 void vhostx_net_handle_tx_kick(struct vhostx_work *work);
 void vhostx_net_handle_tx_sock(struct vhostx_work *work);
 
