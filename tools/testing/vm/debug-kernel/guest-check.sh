@@ -90,7 +90,24 @@ fi
 rc=$?
 grep -E '^(not ok|# run-selftests)' "$res/selftests.log" | grep -v '# SKIP' | tee -a "$summary"
 note "selftests: $(tail -n1 "$res/selftests.log"), status $rc, $((SECONDS - t))s"
-[ "$rc" = 0 ] || fail=1
+# Many tests keep the kselftest harness's 30 s default timeout, which the
+# debug kernel (10-30x slower under TCG) can exceed: those failures are
+# listed but only counted with VX_DEBUG_STRICT=1.  Any other failure, and
+# every kernel report (vm-run checks the log), fails the run.
+read -r nfail ntimeout < <(awk '
+	/^#  RUN /		{ to = 0 }
+	/terminated by timeout/	{ to = 1 }
+	/^not ok/ && !/# SKIP/	{ if (to) t++; else f++ }
+	/^# run-selftests: FAIL/ && !/no test failed/ { f++ }
+	END			{ print f + 0, t + 0 }' "$res/selftests.log")
+if [ "$ntimeout" -gt 0 ]; then
+	note "selftests: $ntimeout failure(s) are harness timeouts (slow kernel)$([ "${VX_DEBUG_STRICT:-0}" = 1 ] && echo ', counted (VX_DEBUG_STRICT=1)' || echo ', not counted')"
+	[ "${VX_DEBUG_STRICT:-0}" != 1 ] || fail=1
+fi
+if [ "$nfail" -gt 0 ]; then
+	note "selftests: $nfail real failure(s)"
+	fail=1
+fi
 scan selftests
 
 fuzz "$fuzz_s" "$seed"
