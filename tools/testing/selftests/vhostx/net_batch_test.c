@@ -233,13 +233,14 @@ TEST_F(bt, tx_batched_and_unbatched)
 {
 	double batched, single;
 	int sndbuf = 64 << 20;
+	uint8_t cap[256];
 
 	VX_SETUP_SKIPPED();
 	batched = bt_tx_rate(_metadata, self, 40);
 	ASSERT_LT(0, batched) TH_LOG("batched TX failed: %.0f", batched);
 	ASSERT_EQ(0, ioctl(self->tap, TUNSETSNDBUF, &sndbuf));
 	/* Let the capture socket drain what the rounds after the first sent. */
-	while (net_capture(self->pkt, (uint8_t[256]){ 0 }, 256, 100) > 0)
+	while (net_capture(self->pkt, cap, sizeof(cap), 100) > 0)
 		;
 	single = bt_tx_rate(_metadata, self, 40);
 	ASSERT_LT(0, single) TH_LOG("unbatched TX failed: %.0f", single);
