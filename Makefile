@@ -62,6 +62,7 @@ check:
 	$(MAKE) dkms-check
 	$(MAKE) vm-selftest
 	$(MAKE) bench-build
+	$(MAKE) check-e2e
 	@echo "make check: all steps passed; selftests in the VM:"
 	@# The suite's own count, as the last line (CI reads it).
 	@tr -d '\r' < build/vm/test/console.log | \
@@ -133,7 +134,7 @@ help:
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
-	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest"
+	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest check-e2e"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"
 	@echo "  bench-build   build the benchmark program only (build/bench/vhostx-bench)"

@@ -88,7 +88,8 @@ say "L2 up after ${t_ready}s: $(grep 'E2E-L2: ready' "$l2log")"
 
 say "== ping $l2"
 t0=$SECONDS
-busybox ping -c 5 -W 30 $l2 > "$work/ping" || { cat "$work/ping"; fail "ping $l2"; }
+# -w: wait for late replies (nested TCG round trips take seconds), stop at 5.
+busybox ping -c 5 -w 60 $l2 > "$work/ping" || { cat "$work/ping"; fail "ping $l2"; }
 ping_sum=$(grep -E 'packets transmitted|round-trip' "$work/ping" | tr '\n' ' ')
 grep -q ' 5 packets received' "$work/ping" || { cat "$work/ping"; fail "ping $l2 lost packets"; }
 say "$ping_sum"
