@@ -42,7 +42,7 @@ selftests:
 
 # The selftests, inside a VM, with the modules from this tree.
 vm-test:
-	$(VM_RUN) --timeout $(VM_TIMEOUT) -- \
+	$(VM_RUN) --timeout $(VM_TIMEOUT) --results $(CURDIR)/build/vm/test -- \
 		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
 
 # dkms build/install of a copy of this tree, modprobe in a VM, remove.
