@@ -96,7 +96,7 @@ static bool readable(int fd, int ms)
  * message may be written, and a buffer too small for a message reads 0.
  * (On the debug kernel, uninitialised stack bytes are 0xfe, not 0.)
  */
-TEST_F(cdev, cve_2018_1118_read_uninitialised)
+TEST_F_TIMEOUT(cdev, cve_2018_1118_read_uninitialised, 300)
 {
 	int pass;
 
@@ -268,7 +268,7 @@ struct nonowner_case {
  * (GET/SET_FEATURES and the backend-feature ioctls are open to any holder
  * of the fd, as in the kernel's vhost.)
  */
-TEST_F(cdev, ioctls_from_non_owner)
+TEST_F_TIMEOUT(cdev, ioctls_from_non_owner, 300)
 {
 	struct vhost_vring_state st = { 0, NUM };
 	struct vhost_vring_file vf = { 0, -1 };

@@ -163,7 +163,7 @@ static int set_mtu(const char *ifname, int mtu)
  * buffer (no MRG_RXBUF) must be dropped, not written past the buffer; the
  * buffer then takes the next packet that fits.
  */
-TEST_F(cnet, cve_2014_0077_rx_len_not_validated)
+TEST_F_TIMEOUT(cnet, cve_2014_0077_rx_len_not_validated, 300)
 {
 	static const size_t big[] = { 1000, 4000 };
 	long long drops0;
@@ -193,7 +193,7 @@ TEST_F(cnet, cve_2014_0077_rx_len_not_validated)
 }
 
 /* Same class with MRG_RXBUF: each used length within its buffer. */
-TEST_F(cnet, cve_2014_0077_rx_len_mergeable)
+TEST_F_TIMEOUT(cnet, cve_2014_0077_rx_len_mergeable, 300)
 {
 	struct virtio_net_hdr_mrg_rxbuf *h;
 	uint8_t *b[16];
@@ -266,7 +266,7 @@ static int rx_gather(FIXTURE_DATA(cnet) *self, uint8_t *data, unsigned int per,
  * than the device takes at once and must be dropped (or delivered
  * exactly), never overflow anything.  Then the device still works.
  */
-TEST_F(cnet, cve_2019_14835_log_overflow)
+TEST_F_TIMEOUT(cnet, cve_2019_14835_log_overflow, 300)
 {
 	const unsigned int per = 16, nbuf = 128;
 	uint64_t a, used_pg;
@@ -403,7 +403,7 @@ static long ms_since(const struct timespec *t0)
  * never empties, RX (same device, same worker) must still deliver every
  * frame promptly, and TX must keep completing meanwhile.
  */
-TEST_F(cnet, cve_2019_3900_worker_starvation)
+TEST_F_TIMEOUT(cnet, cve_2019_3900_worker_starvation, 300)
 {
 	unsigned long done0;
 	struct timespec t0;
@@ -445,7 +445,7 @@ TEST_F(cnet, cve_2019_3900_worker_starvation)
  * AF_INET6), and other families, must be refused with ENOTSOCK without
  * the device reading past a sockaddr; a real backend works afterwards.
  */
-TEST_F(cnet, cve_2020_10942_wrong_socket_family)
+TEST_F_TIMEOUT(cnet, cve_2020_10942_wrong_socket_family, 300)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	int fds[6], n = 0, i, q, raw;
@@ -502,7 +502,7 @@ static bool if_gone(const char *ifname, int ms)
 }
 
 /* Class: backend fd swapped during traffic. */
-TEST_F(cnet, backend_fd_swapped_during_traffic)
+TEST_F_TIMEOUT(cnet, backend_fd_swapped_during_traffic, 300)
 {
 	char name2[IFNAMSIZ] = "";
 	struct pump p;
@@ -547,7 +547,7 @@ TEST_F(cnet, backend_fd_swapped_during_traffic)
  * while the device uses it; replacing it drops the last reference under
  * the worker.  Every such tap must then disappear.
  */
-TEST_F(cnet, backend_fd_closed_during_traffic)
+TEST_F_TIMEOUT(cnet, backend_fd_closed_during_traffic, 300)
 {
 	char names[12][IFNAMSIZ];
 	struct pump p;
@@ -587,7 +587,7 @@ TEST_F(cnet, backend_fd_closed_during_traffic)
  * Class: zero-copy completions after the device is closed.  TX a flood of
  * large frames, close the device with them in flight, then the tap.
  */
-TEST_F(cnet, zerocopy_completions_after_close)
+TEST_F_TIMEOUT(cnet, zerocopy_completions_after_close, 300)
 {
 	const char *param = "/sys/module/vhostx_net/parameters/experimental_zcopytx";
 	char on = 'N';

@@ -114,7 +114,7 @@ static struct vring_desc *table(FIXTURE_DATA(ring) *self, size_t n)
 }
 
 /* Class: descriptor loops and chains longer than the ring. */
-TEST_F(ring, desc_loop_and_chain_longer_than_ring)
+TEST_F_TIMEOUT(ring, desc_loop_and_chain_longer_than_ring, 300)
 {
 	struct vring_desc *t;
 	unsigned int i;
@@ -145,7 +145,7 @@ TEST_F(ring, desc_loop_and_chain_longer_than_ring)
 }
 
 /* Class: avail index jumping by more than the ring size. */
-TEST_F(ring, avail_idx_jump_beyond_ring_size)
+TEST_F_TIMEOUT(ring, avail_idx_jump_beyond_ring_size, 300)
 {
 	VX_SETUP_SKIPPED();
 	DESC(0, B(self), 16, 0, 0);
@@ -160,7 +160,7 @@ TEST_F(ring, avail_idx_jump_beyond_ring_size)
 }
 
 /* Class: head index out of range. */
-TEST_F(ring, head_index_out_of_range)
+TEST_F_TIMEOUT(ring, head_index_out_of_range, 300)
 {
 	VX_SETUP_SKIPPED();
 	PUSH(NUM);
@@ -173,7 +173,7 @@ TEST_F(ring, head_index_out_of_range)
 }
 
 /* Class: nested indirect tables. */
-TEST_F(ring, nested_indirect_table)
+TEST_F_TIMEOUT(ring, nested_indirect_table, 300)
 {
 	struct vring_desc *t = table(self, 2), *inner = table(self, 1);
 
@@ -193,7 +193,7 @@ TEST_F(ring, nested_indirect_table)
 }
 
 /* Class: indirect length not a multiple of 16. */
-TEST_F(ring, indirect_len_not_multiple_of_16)
+TEST_F_TIMEOUT(ring, indirect_len_not_multiple_of_16, 300)
 {
 	struct vring_desc *t = table(self, 2);
 	static const uint32_t lens[] = { 24, 8, 33, 0 };
@@ -211,7 +211,7 @@ TEST_F(ring, indirect_len_not_multiple_of_16)
 }
 
 /* Class: huge indirect tables. */
-TEST_F(ring, huge_indirect_table)
+TEST_F_TIMEOUT(ring, huge_indirect_table, 300)
 {
 	size_t n = 65537, i;
 	struct vring_desc *t = table(self, n);
@@ -241,7 +241,7 @@ TEST_F(ring, huge_indirect_table)
 }
 
 /* Class: out (readable) descriptors after in (writable) ones. */
-TEST_F(ring, out_desc_after_in_desc)
+TEST_F_TIMEOUT(ring, out_desc_after_in_desc, 300)
 {
 	struct vring_desc *t = table(self, 3);
 
@@ -262,7 +262,7 @@ TEST_F(ring, out_desc_after_in_desc)
 }
 
 /* Class: addresses outside every memory region. */
-TEST_F(ring, addr_outside_every_region)
+TEST_F_TIMEOUT(ring, addr_outside_every_region, 300)
 {
 	VX_SETUP_SKIPPED();
 	DESC(0, self->hole + 4096, 64, 0, 0);
@@ -296,7 +296,7 @@ TEST_F(ring, addr_outside_every_region)
 }
 
 /* Class: addr + len overflow. */
-TEST_F(ring, addr_plus_len_overflow)
+TEST_F_TIMEOUT(ring, addr_plus_len_overflow, 300)
 {
 	struct vring_desc *t = table(self, 2);
 
