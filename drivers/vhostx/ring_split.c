@@ -93,12 +93,16 @@ static int split_start(struct vhostx_vq *vq)
 	return 0;
 }
 
-/* Append the iovecs of one descriptor to @buf. */
-static int split_add_segment(struct vhostx_vq *vq, u64 addr, u32 len,
-			     bool write, struct vhostx_buf *buf,
+/* Append the iovecs of one (direct) descriptor to @buf. */
+static int split_add_segment(struct vhostx_vq *vq,
+			     const struct vring_desc *desc,
+			     struct vhostx_buf *buf,
 			     struct iovec *iov, unsigned int iov_max,
 			     struct vhostx_log *log, unsigned int log_max)
 {
+	bool write = vhostx16_to_cpu(vq, desc->flags) & VRING_DESC_F_WRITE;
+	u64 addr = vhostx64_to_cpu(vq, desc->addr);
+	u32 len = vhostx32_to_cpu(vq, desc->len);
 	unsigned int used = buf->out + buf->in;
 	u32 *total = write ? &buf->in_len : &buf->out_len;
 	int n;
@@ -215,10 +219,8 @@ static int split_walk_indirect(struct vhostx_vq *vq,
 			vhostx_vq_err(vq, "nested indirect table");
 			return -EINVAL;
 		}
-		ret = split_add_segment(vq, vhostx64_to_cpu(vq, desc.addr),
-					vhostx32_to_cpu(vq, desc.len),
-					flags & VRING_DESC_F_WRITE, buf, iov,
-					iov_max, log, log_max);
+		ret = split_add_segment(vq, &desc, buf, iov, iov_max, log,
+					log_max);
 		if (ret)
 			return ret;
 		if (!(flags & VRING_DESC_F_NEXT))
@@ -296,10 +298,8 @@ static int split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 				return ret;
 			break;
 		}
-		ret = split_add_segment(vq, vhostx64_to_cpu(vq, desc.addr),
-					vhostx32_to_cpu(vq, desc.len),
-					flags & VRING_DESC_F_WRITE, buf, iov,
-					iov_max, log, log_max);
+		ret = split_add_segment(vq, &desc, buf, iov, iov_max, log,
+					log_max);
 		if (ret)
 			return ret;
 		if (!(flags & VRING_DESC_F_NEXT))
