@@ -202,6 +202,31 @@ static inline int net_dev_setup(struct vg_dev *d, struct vg_vq *rx,
 	return r ? r : vg_vq_setup(d, tx, 1, num, 0);
 }
 
+/* Attach @tap as the backend of both queues. */
+static inline int net_attach_tap(struct vg_dev *d, int tap)
+{
+	int r = vg_net_set_backend(d, 0, tap);
+
+	return r ? r : vg_net_set_backend(d, 1, tap);
+}
+
+/*
+ * Fixture teardown: detach both queues (if the device is open), close
+ * it, then the packet socket and the tap (each may be -1).
+ */
+static inline void net_teardown(struct vg_dev *d, int tap, int pkt)
+{
+	if (d->fd >= 0) {
+		vg_net_set_backend(d, 0, -1);
+		vg_net_set_backend(d, 1, -1);
+	}
+	vg_close(d);
+	if (pkt >= 0)
+		close(pkt);
+	if (tap >= 0)
+		close(tap);
+}
+
 /*
  * Virtio-net header bytes in guest buffers for @features: 12 with
  * MRG_RXBUF or VERSION_1, else 10.

@@ -74,21 +74,12 @@ FIXTURE_SETUP(dp)
 	self->pkt = net_packet_socket(self->ifname);
 	ASSERT_LE(0, self->pkt);
 	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx, f, RING));
-	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));
-	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+	ASSERT_EQ(0, net_attach_tap(&self->d, self->tap));
 }
 
 FIXTURE_TEARDOWN(dp)
 {
-	if (self->d.fd >= 0) {
-		vg_net_set_backend(&self->d, 0, -1);
-		vg_net_set_backend(&self->d, 1, -1);
-	}
-	vg_close(&self->d);
-	if (self->pkt >= 0)
-		close(self->pkt);
-	if (self->tap >= 0)
-		close(self->tap);
+	net_teardown(&self->d, self->tap, self->pkt);
 }
 
 /*
