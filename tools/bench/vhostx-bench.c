@@ -575,6 +575,23 @@ static void make_frame(uint8_t *f, size_t len, bool gso, uint16_t ethertype)
 /* TX                                                                   */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Re-enable the queue's interrupts; unless used entries arrived meanwhile,
+ * sleep up to 50 ms for a call and count it.  Interrupts are off again on
+ * return, as the caller's loop expects.
+ */
+static void wait_for_call(struct vg_vq *vq, uint64_t *calls)
+{
+	int r;
+
+	if (!vg_vq_enable_cb(vq)) {
+		r = (int)vg_wait_eventfd(vq->call_fd, 50);
+		if (r > 0)
+			*calls += (uint64_t)r;
+	}
+	vg_vq_disable_cb(vq);
+}
+
 static int run_tx(struct cell *c)
 {
 	size_t flen = c->t->frame;
@@ -636,14 +653,7 @@ static int run_tx(struct cell *c)
 			continue;
 		}
 		/* Ring full and nothing done: sleep until the device calls. */
-		if (vg_vq_enable_cb(&c->tx)) {
-			vg_vq_disable_cb(&c->tx);
-			continue;
-		}
-		r = (int)vg_wait_eventfd(c->tx.call_fd, 50);
-		if (r > 0)
-			c->calls_tx += (uint64_t)r;
-		vg_vq_disable_cb(&c->tx);
+		wait_for_call(&c->tx, &c->calls_tx);
 	}
 	cell_snap(c, &c->s1);
 	c->bytes = c->pkts * flen;
@@ -825,14 +835,7 @@ static int run_rx(struct cell *c)
 			continue;
 		}
 		/* NAPI-like: re-enable interrupts, recheck, sleep. */
-		if (vg_vq_enable_cb(&c->rx)) {
-			vg_vq_disable_cb(&c->rx);
-			continue;
-		}
-		r = (int)vg_wait_eventfd(c->rx.call_fd, 50);
-		if (r > 0)
-			c->calls_rx += (uint64_t)r;
-		vg_vq_disable_cb(&c->rx);
+		wait_for_call(&c->rx, &c->calls_rx);
 	}
 	cell_snap(c, &c->s1);
 	/* Frames offered to the tap: what the source sent in the window. */
