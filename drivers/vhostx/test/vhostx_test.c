@@ -62,7 +62,8 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 	struct vhostx_vq *vq = container_of(work, struct vhostx_vq, poll.work);
 	struct vhostx_test *t = container_of(vq, struct vhostx_test, vq);
 	unsigned int n = 0;
-	int bufs = 0, bytes = 0;
+	int bufs = 0;
+	u64 bytes = 0;
 	struct vhostx_buf buf;
 	ssize_t len;
 	int ret;
@@ -99,7 +100,8 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 			vhostx_test_complete(t, &n);
 		vq->stats.bytes += buf.out_len;
 		bytes += buf.out_len;
-		if (vhostx_exceeds_weight(vq, ++bufs, bytes))
+		if (vhostx_exceeds_weight(vq, ++bufs,
+					  min_t(u64, bytes, INT_MAX)))
 			break;
 	}
 	vhostx_test_complete(t, &n);
