@@ -184,6 +184,57 @@ HOSTILE(indirect_len_not_multiple_of_16)
 	PUSH(self, 0);
 }
 
+/* An indirect descriptor ends the chain: INDIRECT with NEXT is refused
+ * (virtio 1.x 2.7.5.3.1; the kernel's vhost follows NEXT instead). */
+HOSTILE(indirect_with_next)
+{
+	struct vring_desc *t = table(self, 1);
+
+	t[0] = (struct vring_desc){ B(self), 16, 0, 0 };
+	DESC(self, 0, vg_gpa(t), 16, INDIR | NEXT, 1);
+	DESC(self, 1, B(self) + 16, 16, 0, 0);
+	PUSH(self, 0);
+}
+
+/*
+ * Two readable descriptors whose lengths add up past 4 GiB.  A second
+ * region of 8 GiB (beyond the arena, never touched: translation only
+ * checks it is user address space) makes both translate, so the only
+ * thing that can stop the chain is the length overflow check.  Control
+ * first: one 3.75 GiB readable buffer there is accepted (used len 0: the
+ * test device copies only into writable descriptors).
+ */
+TEST_F(hostile, chain_length_overflows_u32)
+{
+	const uint64_t gpa = 1ULL << 40;
+	struct vhost_memory_region r[2] = {
+		{ .guest_phys_addr = vg_gpa(self->d.arena),
+		  .memory_size = self->d.arena_size,
+		  .userspace_addr = vg_gpa(self->d.arena) },
+		{ .guest_phys_addr = gpa, .memory_size = 8ULL << 30,
+		  .userspace_addr = 1ULL << 45 },
+	};
+	uint16_t used;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_EQ(0, vg_set_mem_regions(&self->d, r, 2));
+
+	used = vg_vq_used_idx(&self->vq);
+	DESC(self, 0, gpa, 0xf0000000u, 0, 0);
+	PUSH(self, 0);
+	vg_vq_publish(&self->vq);
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	ASSERT_TRUE(vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS))
+		TH_LOG("a 3.75 GiB buffer in the big region was not accepted");
+	ASSERT_EQ((uint16_t)(used + 1), vg_vq_used_idx(&self->vq));
+
+	DESC(self, 1, gpa, 0xf0000000u, NEXT, 2);
+	DESC(self, 2, gpa + 0xf0000000u, 0x20000000u, 0, 0);
+	PUSH(self, 1);
+	expect_rejected(_metadata, self);
+	recover(_metadata, self);
+}
+
 HOSTILE(indirect_len_zero)
 {
 	struct vring_desc *t = table(self, 1);
