@@ -151,4 +151,4 @@ TEST_F(abi, event_idx_only_when_acked)
 	ASSERT_EQ(0, vg_vq_avail_event(&self->vq));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -467,4 +467,4 @@ TEST_F(compat, net_ioctls)
 	compare(_metadata, &self->ref, &self->dut, have_ref);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -340,4 +340,4 @@ TEST_F_TIMEOUT(cdev, ioctls_from_non_owner, 300)
 	ASSERT_EQ(2, base);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -693,4 +693,4 @@ TEST_F_TIMEOUT(cnet, owner_killed_mid_traffic, 120)
 	ASSERT_EQ(0, rx_frame(self, 300, 2, NULL, NULL, VX_TIMEOUT_MS));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -328,4 +328,4 @@ TEST_F_TIMEOUT(ring, addr_plus_len_overflow, 300)
 	CASE("chain length overflowing 32 bits");
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

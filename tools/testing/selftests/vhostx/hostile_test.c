@@ -498,4 +498,4 @@ TEST_F(hostile, fresh_fd_after_abuse)
 	vg_close(&d2);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -311,4 +311,4 @@ TEST_F(iotlb, update_without_access_platform)
 	self->d = keep;
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -226,4 +226,4 @@ TEST_F_TIMEOUT(life, stop_start_under_load, 90)
 	vg_test_stop(&self->d);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -223,4 +223,4 @@ TEST_F(dlog, many_buffers_all_logged)
 	EXPECT_EQ(n + 1, vg_log_count(&self->d));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -407,4 +407,4 @@ TEST_F(be, close_under_traffic)
 	}
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -239,4 +239,4 @@ TEST_F(bt, tx_batched_and_unbatched)
 	       batched, single, batched / single);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

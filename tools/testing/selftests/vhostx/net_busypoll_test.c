@@ -223,4 +223,4 @@ TEST_F(bp, detach_while_spinning)
 	ASSERT_GT(1000, ms);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -356,4 +356,4 @@ TEST_F(dp, rx_too_small_dropped)
 	}
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

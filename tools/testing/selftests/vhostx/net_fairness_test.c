@@ -196,4 +196,4 @@ TEST_F(fair, rx_flood_does_not_starve_tx)
 	       worst, self->flood);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

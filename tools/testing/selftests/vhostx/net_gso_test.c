@@ -196,4 +196,4 @@ TEST_F(gso, rx_tcpv4)
 	free(msg);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -147,4 +147,4 @@ TEST_F(mvt, tx_and_rx)
 	}
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -509,4 +509,4 @@ TEST_F_TIMEOUT(zc, throughput_copy_vs_zerocopy, 180)
 	}
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -250,4 +250,4 @@ TEST_F(vnet, tx_indirect)
 	ASSERT_LT(0, vg_vq_wait_used(&self->tx, 1, VX_TIMEOUT_MS));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -508,4 +508,4 @@ TEST_F(ring, stopped_backend_consumes_nothing)
 	ASSERT_EQ(-1, vx_check(buf + 32, 32, 4, 0));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -153,4 +153,4 @@ TEST_F(stats, debugfs_matches_fdinfo)
 	EXPECT_EQ(1, b.bufs);
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

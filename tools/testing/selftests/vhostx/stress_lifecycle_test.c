@@ -368,4 +368,4 @@ TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
 	ASSERT_EQ(0, fresh_ok());
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -29,10 +29,53 @@
 #define VX_NET_DEV	"/dev/vhostx-net"
 #define VHOST_NET_DEV	"/dev/vhost-net"
 
+/*
+ * VX_TIMEOUT_SCALE (environment, integer 1..100, default 1) multiplies
+ * every wait below and each test's harness timeout: the debug kernel
+ * (KASAN, lockdep) under TCG runs 10-30x slower than the stock one.
+ */
+static inline int vx_timeout_scale(void)
+{
+	static int scale;
+	const char *s;
+
+	if (!scale) {
+		s = getenv("VX_TIMEOUT_SCALE");
+		scale = s ? atoi(s) : 1;
+		if (scale < 1)
+			scale = 1;
+		if (scale > 100)
+			scale = 100;
+	}
+	return scale;
+}
+
 /* Generous: guests run under TCG, often nested. */
-#define VX_TIMEOUT_MS	5000
+#define VX_TIMEOUT_MS	(5000 * vx_timeout_scale())
 /* How long to watch for something that must NOT happen. */
-#define VX_QUIET_MS	300
+#define VX_QUIET_MS	(300 * vx_timeout_scale())
+
+/*
+ * Use instead of TEST_HARNESS_MAIN (same as 6.1's, plus the scaling of
+ * every registered test's timeout by VX_TIMEOUT_SCALE).
+ */
+#define VX_HARNESS_MAIN							\
+	static void __attribute__((constructor))			\
+	__constructor_order_last(void)					\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		struct __fixture_metadata *f;				\
+		struct __test_metadata *t;				\
+									\
+		for (f = __fixture_list; f; f = f->next)		\
+			for (t = f->tests; t; t = t->next)		\
+				t->timeout *= vx_timeout_scale();	\
+		return test_harness_run(argc, argv);			\
+	}
 
 /* SKIP the current test (harness context) when @path is absent. */
 #define VX_REQUIRE_DEV(path) do {					\

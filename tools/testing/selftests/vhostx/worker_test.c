@@ -246,4 +246,4 @@ TEST_F(worker, close_with_workers)
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
 }
 
-TEST_HARNESS_MAIN
+VX_HARNESS_MAIN

@@ -14,9 +14,12 @@
 #
 # Environment: VX_FUZZ_SECONDS (default 600), VX_FUZZ_SEED (default: the
 # date, printed), VX_STRESS_SCALE (default 1), VX_DEBUG_TIMEOUT (VM limit,
-# default 5400 s), VX_DEBUG_STRICT=1 (count selftests that hit the harness
-# timeout on the slow debug kernel as failures), VX_DEBUG_SELFTESTS (space-separated test names to run
-# instead of all of build/selftests), JOBS (kernel build, default nproc).
+# default 5400 s), VX_TIMEOUT_SCALE (multiplies every selftest's waits and
+# harness timeout, default 10: the debug kernel is 10-30x slower),
+# VX_DEBUG_STRICT=0 (list selftests that hit the harness timeout but do not
+# count them as failures; default 1, they fail the run),
+# VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
+# build/selftests), JOBS (kernel build, default nproc).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -68,7 +71,8 @@ tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
 	--env VX_FUZZ_SEED="$seed" \
 	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
 	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
-	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-0}" \
+	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-1}" \
+	--env VX_TIMEOUT_SCALE="${VX_TIMEOUT_SCALE:-10}" \
 	--env SELFTEST_TIMEOUT="${SELFTEST_TIMEOUT:-2400}" \
 	-q -- "$here/guest-check.sh"
 rc=$?
