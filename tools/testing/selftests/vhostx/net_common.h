@@ -30,6 +30,21 @@ static inline const char *net_dev_path(void)
 	return p && *p ? p : VX_NET_DEV;
 }
 
+#define NET_ZCOPY_PARAM "/sys/module/vhostx_net/parameters/experimental_zcopytx"
+
+/* Write vhostx_net's experimental_zcopytx ("0"/"1"): 0 or -errno. */
+static inline int net_zcopy_param(const char *val)
+{
+	int fd = open(NET_ZCOPY_PARAM, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 /*
  * The kernel's vhost-net leaves num_buffers alone without MRG_RXBUF
  * (virtio 1.x wants 1 there, and vhostx writes it): checks of that field
