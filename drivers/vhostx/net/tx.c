@@ -213,7 +213,13 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (ordered) {
 			vhostx_net_tx_send_batch(nvq, sock);
 			vhostx_net_tx_flush_used(nvq);
-			vhostx_net_zc_publish(nvq);
+			/*
+			 * Return finished buffers a batch at a time (one used
+			 * index write and one signal check), not one by one.
+			 */
+			if (vhostx_net_zc_unreturned(nvq) >= VHOSTX_NET_BATCH ||
+			    vhostx_net_zc_full(nvq))
+				vhostx_net_zc_publish(nvq);
 			/* A completion requeues us when a slot frees up. */
 			if (vhostx_net_zc_full(nvq))
 				break;

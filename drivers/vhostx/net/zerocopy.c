@@ -12,8 +12,9 @@
  * Every TX packet, copied or not, takes a slot in an in-order completion
  * ring (zc_used / zc_state, zc_done .. zc_upend).  Copied packets are done
  * at once; zero-copy ones when their completion runs.  The handler returns
- * the done prefix of the ring to the guest, so used entries appear in the
- * order the guest queued the buffers.
+ * the done prefix of the ring to the guest, VHOSTX_NET_BATCH slots at a
+ * time and whenever it stops, so used entries appear in the order the
+ * guest queued the buffers, in batches.
  *
  * Head-of-line blocking: a packet held by the stack (a slow qdisc, say)
  * holds back the used entries queued after it, but never the transmit
@@ -118,6 +119,17 @@ bool vhostx_net_zc_active(struct vhostx_net_vq *nvq)
 bool vhostx_net_zc_full(struct vhostx_net_vq *nvq)
 {
 	return ZC_NEXT(nvq->zc_upend) == nvq->zc_done;
+}
+
+/**
+ * vhostx_net_zc_unreturned() - packets in the in-order ring
+ * @nvq: the TX queue, vq mutex held
+ *
+ * Return: slots taken and not yet returned to the guest, done or not.
+ */
+unsigned int vhostx_net_zc_unreturned(struct vhostx_net_vq *nvq)
+{
+	return (nvq->zc_upend - nvq->zc_done) & (VHOSTX_NET_ZC_SLOTS - 1);
 }
 
 /**
