@@ -57,8 +57,23 @@ void vhostx_vq_reset(struct vhostx_vq *vq);
 long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			void __user *argp);
 
-/* ring_split.c */
+/*
+ * ring_split.c.  The hot ring operations are also callable directly:
+ * vq.c calls them through INDIRECT_CALL_1(), which skips the indirect
+ * (retpoline) call for the split ring and still goes through the ops for
+ * any other format.
+ */
 extern const struct vhostx_ring_ops vhostx_split_ring_ops;
+int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
+			 struct iovec *iov, unsigned int iov_max,
+			 struct vhostx_log *log, unsigned int log_max);
+void vhostx_split_unget(struct vhostx_vq *vq, unsigned int nbufs);
+int vhostx_split_add_used_n(struct vhostx_vq *vq,
+			    const struct vhostx_used *used, unsigned int count);
+bool vhostx_split_need_signal(struct vhostx_vq *vq);
+bool vhostx_split_enable_notify(struct vhostx_vq *vq);
+void vhostx_split_disable_notify(struct vhostx_vq *vq);
+bool vhostx_split_avail_empty(struct vhostx_vq *vq);
 
 /* debugfs.c */
 void vhostx_debugfs_init(void);

@@ -229,7 +229,7 @@ static int split_walk_indirect(struct vhostx_vq *vq,
 	}
 }
 
-static int split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
+int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 			 struct iovec *iov, unsigned int iov_max,
 			 struct vhostx_log *log, unsigned int log_max)
 {
@@ -313,12 +313,12 @@ static int split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 	return 1;
 }
 
-static void split_unget(struct vhostx_vq *vq, unsigned int nbufs)
+void vhostx_split_unget(struct vhostx_vq *vq, unsigned int nbufs)
 {
 	vq->last_avail_idx -= nbufs;
 }
 
-static int split_add_used_n(struct vhostx_vq *vq,
+int vhostx_split_add_used_n(struct vhostx_vq *vq,
 			    const struct vhostx_used *used, unsigned int count)
 {
 	struct vring_used __user *u = split_used(vq);
@@ -361,7 +361,7 @@ static int split_add_used_n(struct vhostx_vq *vq,
 	return 0;
 }
 
-static bool split_need_signal(struct vhostx_vq *vq)
+bool vhostx_split_need_signal(struct vhostx_vq *vq)
 {
 	__virtio16 v16;
 	u16 old, new;
@@ -390,7 +390,7 @@ static bool split_need_signal(struct vhostx_vq *vq)
 	return vring_need_event(vhostx16_to_cpu(vq, v16), new, old);
 }
 
-static bool split_enable_notify(struct vhostx_vq *vq)
+bool vhostx_split_enable_notify(struct vhostx_vq *vq)
 {
 	__virtio16 v16;
 
@@ -410,7 +410,7 @@ static bool split_enable_notify(struct vhostx_vq *vq)
 	return vhostx16_to_cpu(vq, v16) != vq->avail_idx;
 }
 
-static void split_disable_notify(struct vhostx_vq *vq)
+void vhostx_split_disable_notify(struct vhostx_vq *vq)
 {
 	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
 		return;
@@ -419,7 +419,7 @@ static void split_disable_notify(struct vhostx_vq *vq)
 		split_write_used_flags(vq);
 }
 
-static bool split_avail_empty(struct vhostx_vq *vq)
+bool vhostx_split_avail_empty(struct vhostx_vq *vq)
 {
 	__virtio16 v16;
 
@@ -435,11 +435,11 @@ const struct vhostx_ring_ops vhostx_split_ring_ops = {
 	.name		= "split",
 	.area_size	= split_area_size,
 	.start		= split_start,
-	.get_buf	= split_get_buf,
-	.unget		= split_unget,
-	.add_used_n	= split_add_used_n,
-	.need_signal	= split_need_signal,
-	.enable_notify	= split_enable_notify,
-	.disable_notify	= split_disable_notify,
-	.avail_empty	= split_avail_empty,
+	.get_buf	= vhostx_split_get_buf,
+	.unget		= vhostx_split_unget,
+	.add_used_n	= vhostx_split_add_used_n,
+	.need_signal	= vhostx_split_need_signal,
+	.enable_notify	= vhostx_split_enable_notify,
+	.disable_notify	= vhostx_split_disable_notify,
+	.avail_empty	= vhostx_split_avail_empty,
 };

@@ -4,6 +4,7 @@
  * and the ring-format-independent calls backends make.
  */
 #include <linux/file.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -180,6 +181,8 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
 
 	if (unlikely(vq->broken || vq->stopped))
 		return -EIO;
+	if (likely(vq->meta_ready))
+		return 0;
 	ret = vhostx_meta_prefetch(vq);
 	if (unlikely(ret) && ret != -EAGAIN)
 		vhostx_vq_err(vq, "ring not accessible (%d)", ret);
@@ -207,7 +210,8 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 
 	if (ret)
 		return ret;
-	return vq->ring->get_buf(vq, buf, iov, iov_max, log, log_max);
+	return INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
+			       vq, buf, iov, iov_max, log, log_max);
 }
 EXPORT_SYMBOL_GPL(vhostx_get_buf);
 
@@ -218,7 +222,7 @@ EXPORT_SYMBOL_GPL(vhostx_get_buf);
  */
 void vhostx_unget(struct vhostx_vq *vq, unsigned int nbufs)
 {
-	vq->ring->unget(vq, nbufs);
+	INDIRECT_CALL_1(vq->ring->unget, vhostx_split_unget, vq, nbufs);
 }
 EXPORT_SYMBOL_GPL(vhostx_unget);
 
@@ -240,7 +244,8 @@ int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 	ret = vhostx_vq_ready(vq);
 	if (ret)
 		return ret;
-	ret = vq->ring->add_used_n(vq, used, count);
+	ret = INDIRECT_CALL_1(vq->ring->add_used_n, vhostx_split_add_used_n,
+			      vq, used, count);
 	if (ret) {
 		vhostx_vq_err(vq, "cannot write the used ring (%d)", ret);
 		return ret;
@@ -276,7 +281,8 @@ void vhostx_signal(struct vhostx_vq *vq)
 {
 	if (!vq->call_ctx || !vq->meta_ready)
 		return;
-	if (vq->ring->need_signal(vq)) {
+	if (INDIRECT_CALL_1(vq->ring->need_signal, vhostx_split_need_signal,
+			    vq)) {
 		vhostx_eventfd_signal(vq->call_ctx);
 		vq->stats.calls++;
 	} else {
@@ -310,7 +316,8 @@ bool vhostx_enable_notify(struct vhostx_vq *vq)
 {
 	if (vhostx_vq_ready(vq))
 		return false;
-	return vq->ring->enable_notify(vq);
+	return INDIRECT_CALL_1(vq->ring->enable_notify,
+			       vhostx_split_enable_notify, vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_enable_notify);
 
@@ -326,7 +333,8 @@ void vhostx_disable_notify(struct vhostx_vq *vq)
 	/* Every handler run starts here: count runs in one place. */
 	vq->stats.runs++;
 	if (!vhostx_vq_ready(vq))
-		vq->ring->disable_notify(vq);
+		INDIRECT_CALL_1(vq->ring->disable_notify,
+				vhostx_split_disable_notify, vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_disable_notify);
 
@@ -340,7 +348,8 @@ bool vhostx_avail_empty(struct vhostx_vq *vq)
 {
 	if (vhostx_vq_ready(vq))
 		return true;
-	return vq->ring->avail_empty(vq);
+	return INDIRECT_CALL_1(vq->ring->avail_empty,
+			       vhostx_split_avail_empty, vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_avail_empty);
 
