@@ -83,6 +83,14 @@ bench: deps
 check-e2e:
 	tools/testing/e2e/run.sh
 
+# Build the modules against Debian trixie's and sid's kernels, each in a
+# cached chroot of that release (tools/testing/kernels/build-newer.sh;
+# KERNELS_ARGS="--run trixie" also boots that kernel and runs the selftests).
+KERNELS_ARGS ?=
+.PHONY: check-kernels
+check-kernels:
+	tools/testing/kernels/build-newer.sh $(KERNELS_ARGS)
+
 # Just the benchmark program, on the host (no VM): CI builds it this way.
 .PHONY: bench-build
 bench-build:
@@ -134,6 +142,7 @@ help:
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
+	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
 	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest check-e2e"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"

@@ -19,9 +19,18 @@ pkgs=(
 )
 # --debug-kernel: also what building the debug kernel needs (make
 # debug-kernel, make check-debug); plain `make check` stays lean.
-if [ "${1:-}" = --debug-kernel ]; then
-	pkgs+=(flex bison bc libelf-dev libssl-dev dwarves)
-fi
+# --newer-kernels: debootstrap, for the trixie/sid build chroots of
+# tools/testing/kernels/build-newer.sh (make check-kernels).
+for arg in "$@"; do
+	case $arg in
+	--debug-kernel)
+		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves) ;;
+	--newer-kernels)
+		pkgs+=(debootstrap debian-archive-keyring) ;;
+	*)
+		echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+	esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

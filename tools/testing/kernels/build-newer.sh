@@ -1,0 +1,187 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-newer.sh (make check-kernels): build vhostx.ko, vhostx_net.ko and
+# vhostx_test.ko against newer Debian kernels than the host's.
+#
+# usage: build-newer.sh [--update] [--run] [release...]
+#   release    trixie, sid, ... (default: trixie sid)
+#   --update   apt-get update/upgrade each cached chroot first (a new sid
+#              kernel, say); without it a cached chroot is used as is
+#   --run      also boot each release's kernel in QEMU (vm-run), load the
+#              modules built for it and run the selftests
+#
+# A release's headers want its own gcc and glibc, so each build runs in a
+# debootstrapped chroot of that release, cached in
+# /var/cache/vhostx/chroot/<release> with gcc, make and the release's
+# linux-headers-amd64 (and so linux-kbuild) installed by apt inside it.
+# The tree's Kbuild, Kconfig, drivers/ and include/ are copied into
+# <chroot>/build/vhostx and built with the kbuild variables of the top-level
+# Makefile (-Werror comes from Kbuild).  Prints the kernel version and
+# PASS/FAIL per release; exits non-zero if any release failed.
+# See Documentation/vhostx/testing.rst.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+prog=build-newer
+cache=/var/cache/vhostx
+mirror=${VHOSTX_MIRROR:-http://deb.debian.org/debian}
+
+say() { echo "$prog: $*" >&2; }
+die() { say "$*"; exit 2; }
+
+update=0 run=0 releases=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--update) update=1 ;;
+	--run) run=1 ;;
+	-h|--help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) die "unknown option $1" ;;
+	*) releases+=("$1") ;;
+	esac
+	shift
+done
+[ ${#releases[@]} -gt 0 ] || releases=(trixie sid)
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
+
+"$repo/tools/setup.sh" --newer-kernels >/dev/null
+
+# The kbuild variables `make all` passes, from the Makefile itself.
+kbuild_vars=$(sed -n 's/^KBUILD_VARS *:= *//p' "$repo/Makefile")
+[ -n "$kbuild_vars" ] || die "no KBUILD_VARS in $repo/Makefile"
+
+# Run a shell command in the chroot, with /proc mounted in a private
+# mount namespace (gone when the command ends: nothing to clean up).
+in_chroot() {	# dir command
+	unshare --mount --propagation private \
+		chroot "$1" /bin/sh -c "mount -t proc proc /proc && $2"
+}
+
+# Create (once) or refresh (--update) the chroot of a release.  sid's
+# Release file carries a Valid-Until that a lagging mirror lets lapse:
+# apt in the chroot does not enforce it (debootstrap does not either).
+prepare_chroot() {	# release dir
+	local rel=$1 dir=$2 pkgs="gcc make libc6-dev linux-headers-amd64"
+	local apt="apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends"
+
+	apt="export DEBIAN_FRONTEND=noninteractive; nice $apt"
+	apt+=" -o Acquire::Check-Valid-Until=false"
+	if [ ! -f "$dir/.vhostx-debootstrap" ]; then
+		say "$rel: creating chroot in $dir (debootstrap)"
+		rm -rf "$dir" "$dir.new"
+		mkdir -p "$(dirname "$dir")"
+		nice debootstrap --variant=minbase "$rel" "$dir.new" "$mirror" \
+			>"$dir.debootstrap.log" 2>&1 || {
+			tail -n 20 "$dir.debootstrap.log" >&2
+			die "$rel: debootstrap failed (log: $dir.debootstrap.log)"
+		}
+		touch "$dir.new/.vhostx-debootstrap"
+		mv "$dir.new" "$dir"
+	fi
+	if [ ! -f "$dir/.vhostx-ready" ]; then
+		say "$rel: installing $pkgs in the chroot"
+		in_chroot "$dir" "$apt update && $apt install $pkgs </dev/null" ||
+			die "$rel: apt-get install $pkgs failed in the chroot"
+		touch "$dir/.vhostx-ready"
+	elif [ "$update" = 1 ]; then
+		say "$rel: updating chroot $dir"
+		in_chroot "$dir" "$apt update && $apt dist-upgrade </dev/null &&
+			$apt install $pkgs </dev/null && $apt autoremove </dev/null" ||
+			die "$rel: apt-get upgrade failed in the chroot"
+	fi
+}
+
+# The newest headers tree in a chroot, as a path inside it.
+headers_of() {	# dir
+	(cd "$1" && ls -dv usr/src/linux-headers-*-amd64 2>/dev/null | tail -n1 |
+		sed 's|^|/|')
+}
+
+# Build the three modules in a chroot; 0 on success.
+build_in() {	# release dir kdir
+	local rel=$1 dir=$2 kdir=$3 src=$2/build/vhostx
+
+	rm -rf "$src"
+	mkdir -p "$src"
+	# The sources only: none of the host's build output.
+	tar -C "$repo" -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' \
+		--exclude=modules.order --exclude=Module.symvers \
+		--exclude='.tmp_*' --exclude='.*.d' Kbuild Kconfig drivers include | tar -C "$src" -x
+	in_chroot "$dir" "nice make -C $kdir M=/build/vhostx $kbuild_vars modules" \
+		>"$src.log" 2>&1
+}
+
+# Boot a release's kernel (its linux-image .deb, extracted into the
+# cache) and run the selftests on the modules built for it.
+run_in_vm() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 deb mods
+
+	if [ ! -f "$kdir/.vhostx-ready" ]; then
+		say "$rel: fetching linux-image-$kver"
+		rm -rf "$kdir"
+		mkdir -p "$kdir"
+		in_chroot "$dir" "cd /tmp && apt-get -q download linux-image-$kver" ||
+			{ say "$rel: cannot download linux-image-$kver"; return 1; }
+		deb=$(ls "$dir"/tmp/linux-image-"$kver"_*.deb | head -n1)
+		dpkg-deb -x "$deb" "$kdir"
+		rm -f "$deb"
+		mods=$kdir/lib/modules/$kver
+		[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
+		depmod -b "$(dirname "$(dirname "$(dirname "$mods")")")" "$kver" ||
+			{ say "$rel: depmod failed"; return 1; }
+		touch "$kdir/.vhostx-ready"
+	fi
+	mods=$kdir/lib/modules/$kver
+	[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
+	mkdir -p "$repo/build/vm/newer-$rel"
+	"$repo/tools/testing/vm/vm-run" --kernel "$kdir/boot/vmlinuz-$kver" \
+		--moddir "$mods" --timeout 2400 --results "$repo/build/vm/newer-$rel" \
+		--env "VX_MODULES=$dir/build/vhostx" -- \
+		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
+}
+
+fail=0
+results=()
+for rel in "${releases[@]}"; do
+	case "$rel" in *[!a-z0-9-]*|'') die "bad release name '$rel'" ;; esac
+	dir=$cache/chroot/$rel
+	t0=$SECONDS
+	prepare_chroot "$rel" "$dir"
+	t1=$SECONDS
+	kdir=$(headers_of "$dir")
+	if [ -z "$kdir" ]; then
+		say "$rel: no linux-headers in the chroot"
+		results+=("$rel: FAIL (no headers)")
+		fail=1
+		continue
+	fi
+	kver=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+		"$dir$kdir/include/generated/utsrelease.h")
+	say "$rel: building against $kver ($kdir)"
+	built=0
+	if build_in "$rel" "$dir" "$kdir"; then
+		res="$rel: $kver: build PASS"
+		built=1
+	else
+		tail -n 40 "$dir/build/vhostx.log" >&2
+		res="$rel: $kver: build FAIL (log: $dir/build/vhostx.log)"
+		fail=1
+	fi
+	t2=$SECONDS
+	say "$rel: chroot $((t1 - t0))s, build $((t2 - t1))s"
+	if [ "$run" = 1 ] && [ "$built" = 1 ]; then
+		if run_in_vm "$rel" "$dir" "$kver"; then
+			res+=", selftests PASS"
+		else
+			res+=", selftests FAIL"
+			fail=1
+		fi
+		res+=" ($(tr -d '\r' <"$repo/build/vm/newer-$rel/console.log" |
+			grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1 || true))"
+	fi
+	results+=("$res")
+done
+
+for r in "${results[@]}"; do echo "$prog: $r"; done
+exit "$fail"
