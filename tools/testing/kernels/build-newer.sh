@@ -134,6 +134,8 @@ run_in_vm() {	# release dir kver
 	fi
 	mods=$kdir/lib/modules/$kver
 	[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
+	# The selftests are user space, built on the host as for make vm-test.
+	make -s -C "$repo" selftests >/dev/null || { say "make selftests failed"; return 1; }
 	mkdir -p "$repo/build/vm/newer-$rel"
 	"$repo/tools/testing/vm/vm-run" --kernel "$kdir/boot/vmlinuz-$kver" \
 		--moddir "$mods" --timeout 2400 --results "$repo/build/vm/newer-$rel" \

@@ -1,13 +1,16 @@
 #!/bin/bash
 # Run inside the vm-run guest: load the kernel modules vhostx needs, then
 # insmod vhostx.ko, vhostx_net.ko and vhostx_test.ko from this build tree
-# (never a DKMS-installed copy).  Modules that are not built are skipped
-# with a message.  "-u" unloads them instead.
+# (never a DKMS-installed copy), or from the tree in $VX_MODULES (modules
+# built for another kernel, e.g. by tools/testing/kernels/build-newer.sh).
+# Modules that are not built are skipped with a message.  "-u" unloads
+# them instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+tree=${VX_MODULES:-.}
 
-mods=(drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko
-	drivers/vhostx/test/vhostx_test.ko)
+mods=("$tree/drivers/vhostx/vhostx.ko" "$tree/drivers/vhostx/net/vhostx_net.ko"
+	"$tree/drivers/vhostx/test/vhostx_test.ko")
 name() { basename "$1" .ko; }
 
 if [ "${1:-}" = -u ]; then
