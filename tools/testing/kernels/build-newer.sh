@@ -115,17 +115,28 @@ build_in() {	# release dir kdir
 # Boot a release's kernel (its linux-image .deb, extracted into the
 # cache) and run the selftests on the modules built for it.
 run_in_vm() {	# release dir kver
-	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 deb mods
+	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 deb mods vmlinuz
 
 	if [ ! -f "$kdir/.vhostx-ready" ]; then
 		say "$rel: fetching linux-image-$kver"
 		rm -rf "$kdir"
 		mkdir -p "$kdir"
-		in_chroot "$dir" "cd /tmp && apt-get -q download linux-image-$kver" ||
+		# sid (7.x) splits linux-image into linux-binary (vmlinuz),
+		# linux-modules and linux-base (modules.builtin, ...): take
+		# those too where they exist.
+		rm -rf "$dir/tmp/vhostx-image"
+		mkdir -p "$dir/tmp/vhostx-image"
+		in_chroot "$dir" "cd /tmp/vhostx-image &&
+			apt-get -q download linux-image-$kver &&
+			for p in linux-base-$kver linux-binary-$kver linux-modules-$kver; do
+				! apt-cache show \$p >/dev/null 2>&1 ||
+				apt-get -q download \$p || exit 1
+			done" ||
 			{ say "$rel: cannot download linux-image-$kver"; return 1; }
-		deb=$(ls "$dir"/tmp/linux-image-"$kver"_*.deb | head -n1)
-		dpkg-deb -x "$deb" "$kdir"
-		rm -f "$deb"
+		for deb in "$dir"/tmp/vhostx-image/*.deb; do
+			dpkg-deb -x "$deb" "$kdir"
+		done
+		rm -rf "$dir/tmp/vhostx-image"
 		mods=$kdir/lib/modules/$kver
 		[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
 		depmod -b "$(dirname "$(dirname "$(dirname "$mods")")")" "$kver" ||
@@ -134,10 +145,12 @@ run_in_vm() {	# release dir kver
 	fi
 	mods=$kdir/lib/modules/$kver
 	[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
+	vmlinuz=$kdir/boot/vmlinuz-$kver
+	[ -f "$vmlinuz" ] || vmlinuz=$mods/vmlinuz	# linux-binary (7.x)
 	# The selftests are user space, built on the host as for make vm-test.
 	make -s -C "$repo" selftests >/dev/null || { say "make selftests failed"; return 1; }
 	mkdir -p "$repo/build/vm/newer-$rel"
-	"$repo/tools/testing/vm/vm-run" --kernel "$kdir/boot/vmlinuz-$kver" \
+	"$repo/tools/testing/vm/vm-run" --kernel "$vmlinuz" \
 		--moddir "$mods" --timeout 2400 --results "$repo/build/vm/newer-$rel" \
 		--env "VX_MODULES=$dir/build/vhostx" -- \
 		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
