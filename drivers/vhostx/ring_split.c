@@ -12,6 +12,11 @@
  * Ordering follows the virtio memory model: read avail->idx, then (rmb)
  * the ring entries and descriptors it covers; write used entries, then
  * (wmb) used->idx; then (mb) read the driver's notification suppression.
+ *
+ * The three areas passed access_ok() over their whole size when they were
+ * (re)validated (vhostx_meta_prefetch(), redone after any change of
+ * address, size, features or memory map), so the per-packet accesses use
+ * the unchecked __get_user()/__put_user() and user_access_begin() forms.
  */
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -91,6 +96,25 @@ static int split_start(struct vhostx_vq *vq)
 		return -EFAULT;
 	vq->last_used_idx = vhostx16_to_cpu(vq, idx);
 	return 0;
+}
+
+/* Read descriptor @i of the table (inside the checked area). */
+static int split_read_desc(struct vhostx_vq *vq, unsigned int i,
+			   struct vring_desc *desc)
+{
+	struct vring_desc __user *d = split_desc(vq) + i;
+
+	if (!user_access_begin(d, sizeof(*d)))
+		return -EFAULT;
+	unsafe_get_user(desc->addr, &d->addr, efault);
+	unsafe_get_user(desc->len, &d->len, efault);
+	unsafe_get_user(desc->flags, &d->flags, efault);
+	unsafe_get_user(desc->next, &d->next, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 /* Append the iovecs of one (direct) descriptor to @buf. */
@@ -242,7 +266,7 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 
 	memset(buf, 0, sizeof(*buf));
 	if (vq->avail_idx == last) {
-		if (get_user(v16, &split_avail(vq)->idx)) {
+		if (__get_user(v16, &split_avail(vq)->idx)) {
 			vhostx_vq_err(vq, "avail index unreadable");
 			return -EFAULT;
 		}
@@ -259,7 +283,7 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		smp_rmb();
 	}
 
-	if (get_user(v16, &split_avail(vq)->ring[last & (vq->num - 1)])) {
+	if (__get_user(v16, &split_avail(vq)->ring[last & (vq->num - 1)])) {
 		vhostx_vq_err(vq, "avail ring entry %u unreadable", last);
 		return -EFAULT;
 	}
@@ -281,7 +305,7 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 			vhostx_vq_err(vq, "descriptor chain from %u loops", head);
 			return -ELOOP;
 		}
-		if (copy_from_user(&desc, split_desc(vq) + i, sizeof(desc))) {
+		if (split_read_desc(vq, i, &desc)) {
 			vhostx_vq_err(vq, "descriptor %u unreadable", i);
 			return -EFAULT;
 		}
@@ -326,14 +350,16 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	unsigned int i, idx;
 	int ret;
 
+	if (!user_access_begin(u->ring, sizeof(u->ring[0]) * vq->num))
+		return -EFAULT;
 	for (i = 0; i < count; i++) {
 		idx = (u16)(start + i) & (vq->num - 1);
-		if (put_user(cpu_to_vhostx32(vq, used[i].id),
-			     &u->ring[idx].id) ||
-		    put_user(cpu_to_vhostx32(vq, used[i].len),
-			     &u->ring[idx].len))
-			return -EFAULT;
+		unsafe_put_user(cpu_to_vhostx32(vq, used[i].id),
+				&u->ring[idx].id, efault);
+		unsafe_put_user(cpu_to_vhostx32(vq, used[i].len),
+				&u->ring[idx].len, efault);
 	}
+	user_access_end();
 	if (vq->log_used) {
 		u64 first = start & (vq->num - 1), elem = sizeof(u->ring[0]);
 		u64 n1 = min_t(u64, count, vq->num - first);
@@ -347,7 +373,7 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	}
 	/* Entries before the index that publishes them. */
 	smp_wmb();
-	if (put_user(cpu_to_vhostx16(vq, new), &u->idx))
+	if (__put_user(cpu_to_vhostx16(vq, new), &u->idx))
 		return -EFAULT;
 	ret = vhostx_log_used(vq, offsetof(struct vring_used, idx),
 			      sizeof(u->idx));
@@ -359,6 +385,10 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - start)))
 		vq->signalled_used_valid = false;
 	return 0;
+
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 bool vhostx_split_need_signal(struct vhostx_vq *vq)
