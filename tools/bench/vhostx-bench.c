@@ -117,10 +117,11 @@ static struct {
 	const char *out;
 	const char *reload;	/* command: "<reload> 0|1" sets zcopytx */
 	const char *rx_source;	/* "pktgen" or "packet" */
+	unsigned int rx_burst;	/* RX: frames queued first; 0 = streaming */
 	int ncpu;
 } cfg = {
 	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256,
-	.busyloop_us = 200, .pin = true,
+	.busyloop_us = 200, .pin = true, .rx_burst = 30000,
 	.test_mask = (1u << T_MAX) - 1, .backend_mask = 7,
 	.out = "results.json",
 };
@@ -352,6 +353,19 @@ struct cell {
 	size_t nlat;
 };
 
+/* An interface ioctl (SIOC*IF*) on a throwaway socket: 0 or -errno. */
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (sk < 0)
+		return -errno;
+	if (ioctl(sk, req, ifr) < 0)
+		r = -errno;
+	close(sk);
+	return r;
+}
+
 static int tap_open(char *name)
 {
 	int hdr = HDR_LEN, fd, sk;
@@ -377,17 +391,14 @@ static int tap_open(char *name)
 			;
 		close(sk);
 	}
-	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		goto err;
-	if (ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+	if (if_ioctl(SIOCGIFFLAGS, &ifr) == 0) {
 		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0) {
-			close(sk);
-			goto err;
+		hdr = if_ioctl(SIOCSIFFLAGS, &ifr);
+		if (hdr < 0) {
+			close(fd);
+			return hdr;
 		}
 	}
-	close(sk);
 	return fd;
 err:
 	hdr = -errno;
@@ -664,6 +675,15 @@ static int run_tx(struct cell *c)
 /* RX                                                                   */
 /* ------------------------------------------------------------------ */
 
+/* The tap's TX queue length, which is the size of tun's packet ring. */
+static int tap_set_qlen(const char *ifname, unsigned int qlen)
+{
+	struct ifreq ifr = { .ifr_qlen = (int)qlen };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	return if_ioctl(SIOCSIFTXQLEN, &ifr);
+}
+
 struct injector {
 	int sk;
 	size_t len;
@@ -779,6 +799,79 @@ static int pg_setup(const char *ifname, size_t frame)
 	return r;
 }
 
+/*
+ * One step of the RX guest: reap what arrived (and give the buffers back),
+ * or, NAPI-like, re-enable interrupts, recheck and sleep for a call.
+ */
+static void rx_step(struct cell *c)
+{
+	unsigned int n = rx_reap(c, &c->bytes);
+
+	if (n) {
+		c->pkts += n;
+		vg_vq_disable_cb(&c->rx);
+		return;
+	}
+	wait_for_call(&c->rx, &c->calls_rx);
+}
+
+/*
+ * RX, burst mode: queue cfg.rx_burst frames on the tap while no backend
+ * is attached (tun keeps them in its ring), then attach and time how long
+ * the backend takes to move them all into the guest ring.  The source's
+ * speed does not enter the figure: the backend is the bottleneck, as in a
+ * guest receiving a burst faster than it can take it.  The frames come
+ * from an AF_PACKET socket (pktgen would spin until the last one is freed,
+ * on the CPU the reaper needs).
+ */
+static int run_rx_burst(struct cell *c, struct injector *in)
+{
+	struct iovec iov = { .iov_base = in->frame, .iov_len = in->len };
+	struct mmsghdr m[INJECT_BATCH];
+	uint64_t drop0, dropped, sent = 0;
+	unsigned int i, n;
+	double t_end;
+	int r;
+
+	r = tap_set_qlen(c->ifname, cfg.rx_burst + 256);
+	if (!r)
+		r = rx_fill(c);
+	if (r)
+		return r;
+	in->sk = packet_socket(c->ifname, 0, true);
+	if (in->sk < 0)
+		return in->sk;
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < INJECT_BATCH; i++) {
+		m[i].msg_hdr.msg_iov = &iov;
+		m[i].msg_hdr.msg_iovlen = 1;
+	}
+	drop0 = tap_stat(c->ifname, "tx_dropped");
+	/* A frame refused here never reached tun: not counted. */
+	for (i = 0; i < cfg.rx_burst; i += INJECT_BATCH) {
+		n = cfg.rx_burst - i < INJECT_BATCH ? cfg.rx_burst - i : INJECT_BATCH;
+		r = sendmmsg(in->sk, m, n, 0);
+		if (r > 0)
+			sent += (uint64_t)r;
+	}
+	dropped = tap_stat(c->ifname, "tx_dropped") - drop0;
+	c->injected = sent > dropped ? sent - dropped : 0;
+	if (!c->injected)
+		return -ENOBUFS;
+
+	pin_to(0, 0);
+	vg_vq_disable_cb(&c->rx);
+	cell_snap(c, &c->s0);
+	r = cell_attach(c);
+	if (r)
+		return r;
+	t_end = now_s() + 30;
+	while (c->pkts < c->injected && now_s() < t_end)
+		rx_step(c);
+	cell_snap(c, &c->s1);
+	return c->pkts < c->injected ? -ETIMEDOUT : 0;
+}
+
 static int run_rx(struct cell *c)
 {
 	struct injector in = { .len = c->t->frame, .sk = -1 };
@@ -786,14 +879,19 @@ static int run_rx(struct cell *c)
 	double t_warm, t_end, now;
 	bool measuring = false;
 	uint64_t inj0 = 0;
-	unsigned int n;
 	int r;
 
 	in.frame = malloc(in.len);
 	if (!in.frame)
 		return -ENOMEM;
 	make_frame(in.frame, in.len, false, ETH_P_BENCH);
-	r = rx_fill(c);
+	if (cfg.rx_burst) {
+		r = run_rx_burst(c, &in);
+		goto out;
+	}
+	r = tap_set_qlen(c->ifname, 1000);
+	if (!r)
+		r = rx_fill(c);
 	if (!r)
 		r = cell_attach(c);
 	if (!r && pktgen)
@@ -828,14 +926,7 @@ static int run_rx(struct cell *c)
 		}
 		if (now >= t_end)
 			break;
-		n = rx_reap(c, &c->bytes);
-		if (n) {
-			c->pkts += n;
-			vg_vq_disable_cb(&c->rx);
-			continue;
-		}
-		/* NAPI-like: re-enable interrupts, recheck, sleep. */
-		wait_for_call(&c->rx, &c->calls_rx);
+		rx_step(c);
 	}
 	cell_snap(c, &c->s1);
 	/* Frames offered to the tap: what the source sent in the window. */
@@ -1070,8 +1161,11 @@ static void cell_report(struct cell *c, int err)
 		return;
 	}
 	json_kv_u64("frame_bytes", c->t->frame, true);
-	if (c->t->kind == 'r')
-		fprintf(json, "\"rx_source\": \"%s\", ", cfg.rx_source);
+	if (c->t->kind == 'r') {
+		fprintf(json, "\"rx_source\": \"%s\", ",
+			cfg.rx_burst ? "packet" : cfg.rx_source);
+		json_kv_u64("rx_burst", cfg.rx_burst, true);
+	}
 	json_kv_dbl("seconds", secs, true);
 	json_kv_u64("packets", c->pkts, true);
 	json_kv_u64("bytes", c->bytes, true);
@@ -1244,6 +1338,9 @@ static void usage(void)
 	       "            experimental_zcopytx=0|1 (BENCH_RELOAD)\n"
 	       "  RX source: env BENCH_RX_SOURCE=pktgen (default when /proc/net/pktgen\n"
 	       "            exists) or packet (AF_PACKET sendmmsg thread)\n"
+	       "  RX mode: env BENCH_RX_BURST=N (30000, at most 32000): queue N frames\n"
+	       "            on the tap, then time the backend moving them; 0: stream\n"
+	       "            for -d seconds from a source running at full speed\n"
 	       "  -P        do not pin threads to CPUs (BENCH_PIN=0)\n"
 	       "  -o FILE   JSON output (results.json)\n");
 	exit(2);
@@ -1280,6 +1377,11 @@ int main(int argc, char **argv)
 		cfg.reload = env("BENCH_RELOAD");
 	if (env("BENCH_RX_SOURCE"))
 		cfg.rx_source = env("BENCH_RX_SOURCE");
+	if (env("BENCH_RX_BURST"))
+		cfg.rx_burst = (unsigned int)atoi(env("BENCH_RX_BURST"));
+	/* tun's ring is the tap's txqueuelen: at most S16_MAX. */
+	if (cfg.rx_burst > 32000)
+		cfg.rx_burst = 32000;
 	if (env("BENCH_PIN"))
 		cfg.pin = atoi(env("BENCH_PIN")) != 0;
 
@@ -1346,17 +1448,18 @@ int main(int argc, char **argv)
 		p = strchr(p, ':') + 2;
 		snprintf(cpu, sizeof(cpu), "%.*s", (int)strcspn(p, "\n"), p);
 	}
-	printf("vhostx-bench: kernel %s %s, %d CPUs (%s), %d rounds x %.1f s per cell, ring %u, RX source %s, tap %s\n",
+	printf("vhostx-bench: kernel %s %s, %d CPUs (%s), %d rounds x %.1f s per cell, ring %u, RX %s, tap %s\n",
 	       u.release, u.version, cfg.ncpu, cpu, cfg.rounds, cfg.dur,
-	       cfg.ring, cfg.rx_source, run_ifname);
+	       cfg.ring, cfg.rx_burst ? "burst" : cfg.rx_source, run_ifname);
 	fprintf(json, "{\"meta\": {\"kernel\": \"%s\", \"kernel_version\": \"%s\", "
 		"\"machine\": \"%s\", \"cpu\": \"%s\", \"ncpu\": %d, "
 		"\"rounds\": %d, \"seconds\": %g, \"warmup\": %g, \"ring\": %u, "
 		"\"busyloop_us\": %u, \"pinned\": %s, \"zcopytx_param\": %d, "
-		"\"rx_source\": \"%s\", \"start\": %lld},\n \"samples\": [\n",
+		"\"rx_source\": \"%s\", \"rx_burst\": %u, \"start\": %lld},\n \"samples\": [\n",
 		u.release, u.version, u.machine, cpu, cfg.ncpu, cfg.rounds,
 		cfg.dur, cfg.warm, cfg.ring, cfg.busyloop_us,
-		cfg.pin ? "true" : "false", zc_have, cfg.rx_source,
+		cfg.pin ? "true" : "false", zc_have,
+		cfg.rx_burst ? "packet" : cfg.rx_source, cfg.rx_burst,
 		(long long)time(NULL));
 
 	/*
