@@ -8,6 +8,7 @@
 
 #include <linux/skbuff.h>
 #include <linux/uio.h>
+#include <linux/virtio_net.h>
 
 /* ITER_SOURCE/ITER_DEST arrived in 6.2 and were backported to 6.1.11. */
 #ifndef ITER_SOURCE
@@ -30,6 +31,70 @@
 	static void (*const name)(struct sk_buff *, struct ubuf_info *,	\
 				  bool) = fn
 #define vhostx_ubuf_set_ops(ubuf, name)	((ubuf)->callback = (name))
+#endif
+
+/* Free what is left in a page fragment cache (probed in Kbuild). */
+#ifdef VHOSTX_HAVE_PAGE_FRAG_CACHE_DRAIN
+static inline void vhostx_page_frag_cache_drain(struct page_frag_cache *nc)
+{
+	page_frag_cache_drain(nc);
+}
+#else
+static inline void vhostx_page_frag_cache_drain(struct page_frag_cache *nc)
+{
+	if (nc->va) {
+		__page_frag_cache_drain(virt_to_head_page(nc->va),
+					nc->pagecnt_bias);
+		nc->va = NULL;
+	}
+}
+#endif
+
+/*
+ * TX batching (TUN_MSG_PTR): what tun and tap read at the start of each
+ * buffer of the batch, probed in Kbuild.  VHOSTX_TUN_XDP_HDR_ROOM bytes
+ * there hold the virtio-net header; vhostx_tun_xdp_hdr_init() zeroes it
+ * and returns where it goes; vhostx_tun_xdp_set_len() records the buffer
+ * length where tun looks for it.  Without a known layout, no batching.
+ */
+#if defined(VHOSTX_HAVE_TUN_XDP_HDR_GSO)
+/* 6.1 .. 6.12 at least: struct tun_xdp_hdr, the length then the header. */
+#include <linux/if_tun.h>
+#define VHOSTX_TUN_XDP_BATCH	1
+#define VHOSTX_TUN_XDP_HDR_ROOM	sizeof(struct tun_xdp_hdr)
+
+static inline struct virtio_net_hdr *vhostx_tun_xdp_hdr_init(void *buf,
+							     unsigned int pad)
+{
+	struct virtio_net_hdr *gso = &((struct tun_xdp_hdr *)buf)->gso;
+
+	memset(gso, 0, sizeof(*gso));
+	return gso;
+}
+
+static inline void vhostx_tun_xdp_set_len(void *buf, unsigned int buflen)
+{
+	((struct tun_xdp_hdr *)buf)->buflen = buflen;
+}
+#elif defined(VHOSTX_HAVE_TUN_XDP_PLAIN_HDR)
+/*
+ * 7.2: the header alone at the start (it may be longer than struct
+ * virtio_net_hdr: zero the whole headroom); tun takes the length from
+ * the xdp_buff's frame_sz.
+ */
+#define VHOSTX_TUN_XDP_BATCH	1
+#define VHOSTX_TUN_XDP_HDR_ROOM	sizeof(struct virtio_net_hdr)
+
+static inline struct virtio_net_hdr *vhostx_tun_xdp_hdr_init(void *buf,
+							     unsigned int pad)
+{
+	memset(buf, 0, pad);
+	return buf;
+}
+
+static inline void vhostx_tun_xdp_set_len(void *buf, unsigned int buflen)
+{
+}
 #endif
 
 #endif /* _VHOSTX_NET_COMPAT_H */

@@ -19,12 +19,13 @@
 
 /*
  * TX batching (tun and tap): small packets are copied into page fragments
- * laid out the way tun/tap's TUN_MSG_PTR expects (struct tun_xdp_hdr with
- * the buffer length and the virtio-net header, padding, then the frame)
- * and handed over up to VHOSTX_NET_BATCH at a time in one sendmsg(),
- * instead of one sendmsg() and one skb allocation path each.
+ * laid out the way tun/tap's TUN_MSG_PTR expects (the virtio-net header at
+ * the start, in 6.1 inside a struct tun_xdp_hdr with the buffer length:
+ * see net_compat.h; padding; then the frame) and handed over up to
+ * VHOSTX_NET_BATCH at a time in one sendmsg(), instead of one sendmsg()
+ * and one skb allocation path each.
  */
-#ifdef VHOSTX_HAVE_TUN_XDP_HDR_GSO
+#ifdef VHOSTX_TUN_XDP_BATCH
 /* Only tun/tap take TUN_MSG_PTR; like vhost-net, only with no sndbuf limit. */
 static bool vhostx_net_tx_can_batch(struct socket *sock)
 {
@@ -75,7 +76,6 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	int headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
 	unsigned int pad, buflen;
 	struct virtio_net_hdr *gso;
-	struct tun_xdp_hdr *hdr;
 	u16 csum_end;
 	void *buf;
 
@@ -83,7 +83,7 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 		return -EINVAL;
 	/* Header at the start of the headroom, frame at @pad. */
 	pad = SKB_DATA_ALIGN(NET_SKB_PAD + NET_IP_ALIGN + headroom + hlen +
-			     sizeof(struct tun_xdp_hdr));
+			     VHOSTX_TUN_XDP_HDR_ROOM);
 	buflen = SKB_DATA_ALIGN(len - hlen + pad) +
 		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	if (buflen > PAGE_SIZE)
@@ -92,10 +92,8 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	buf = page_frag_alloc(&nvq->frag, buflen, GFP_KERNEL);
 	if (unlikely(!buf))
 		return -ENOMEM;
-	hdr = buf;
-	gso = &hdr->gso;
-	/* No header from the guest (VHOST_NET_F_VIRTIO_NET_HDR): no offloads. */
-	memset(gso, 0, sizeof(*gso));
+	/* Zeroed: no header from the guest (VHOST_NET_F_VIRTIO_NET_HDR). */
+	gso = vhostx_tun_xdp_hdr_init(buf, pad);
 	/* A 12-byte header runs 2 bytes into the padding: unused by tun. */
 	if (copy_from_iter(gso, hlen, from) != hlen)
 		goto err_fault;
@@ -116,7 +114,7 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 
 	xdp_init_buff(xdp, buflen, NULL);
 	xdp_prepare_buff(xdp, buf, pad, len, true);
-	hdr->buflen = buflen;
+	vhostx_tun_xdp_set_len(buf, buflen);
 	nvq->batched_xdp++;
 	return 0;
 
@@ -134,13 +132,7 @@ err_fault:
  */
 void vhostx_net_tx_cleanup(struct vhostx_net_vq *nvq)
 {
-	struct page_frag_cache *nc = &nvq->frag;
-
-	if (nc->va) {
-		__page_frag_cache_drain(virt_to_head_page(nc->va),
-					nc->pagecnt_bias);
-		nc->va = NULL;
-	}
+	vhostx_page_frag_cache_drain(&nvq->frag);
 }
 #else
 static bool vhostx_net_tx_can_batch(struct socket *sock)
