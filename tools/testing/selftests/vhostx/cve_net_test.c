@@ -41,10 +41,8 @@ FIXTURE_SETUP(cnet)
 	self->tx.kick_fd = self->tx.call_fd = self->tx.err_fd = -1;
 	NET_REQUIRE_DEV();
 	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, HLEN, 0);
-	ASSERT_LE(0, self->tap);
-	self->pkt = net_packet_socket(self->ifname);
-	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_tap_capture(self->ifname, HLEN, &self->tap,
+					     &self->pkt));
 }
 
 FIXTURE_TEARDOWN(cnet)
@@ -630,10 +628,8 @@ TEST_F_TIMEOUT(cnet, zerocopy_completions_after_close, 300)
 
 		if (round) {
 			self->ifname[0] = 0;
-			self->tap = net_tap_open(self->ifname, HLEN, 0);
-			ASSERT_LE(0, self->tap);
-			self->pkt = net_packet_socket(self->ifname);
-			ASSERT_LE(0, self->pkt);
+			ASSERT_EQ(0, net_tap_capture(self->ifname, HLEN,
+						     &self->tap, &self->pkt));
 		}
 		ASSERT_EQ(0, cnet_up(self, V1, PUMP_RING));
 		pump_init(_metadata, self, &p, 4000);

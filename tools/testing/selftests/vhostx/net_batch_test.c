@@ -33,10 +33,8 @@ FIXTURE_SETUP(bt)
 	NET_REQUIRE_DEV();
 	self->hlen = net_hdr_len(f);
 	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, 12, 0);
-	ASSERT_LE(0, self->tap) TH_LOG("tap: %s", strerror(-self->tap));
-	self->pkt = net_packet_socket(self->ifname);
-	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_tap_capture(self->ifname, 12, &self->tap,
+					     &self->pkt));
 	setsockopt(self->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	setsockopt(self->pkt, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx, f, RING));

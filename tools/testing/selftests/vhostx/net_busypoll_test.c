@@ -37,10 +37,8 @@ FIXTURE_SETUP(bp)
 	NET_REQUIRE_DEV();
 	self->hlen = net_hdr_len(f);
 	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, 12, 0);
-	ASSERT_LE(0, self->tap) TH_LOG("tap: %s", strerror(-self->tap));
-	self->pkt = net_packet_socket(self->ifname);
-	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_tap_capture(self->ifname, 12, &self->tap,
+					     &self->pkt));
 	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx, f, RING));
 	ASSERT_EQ(0, net_attach_tap(&self->d, self->tap));
 }

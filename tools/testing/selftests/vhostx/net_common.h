@@ -15,6 +15,8 @@
 #define NET_COMMON_H
 
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <sys/mount.h>
 #include <linux/if_ether.h>
@@ -152,6 +154,37 @@ static inline int net_packet_socket(const char *ifname)
 		return -errno;
 	}
 	return s;
+}
+
+/*
+ * A new tap with a @hdr_len-byte vnet header (net_tap_open(), @ifname
+ * as there) and a packet socket capturing on it.  Either descriptor is
+ * left in *@tap / *@pkt (or -1) for the caller to close.
+ * Return: 0 or -errno.
+ */
+static inline int net_tap_capture(char *ifname, int hdr_len, int *tap,
+				  int *pkt)
+{
+	*pkt = -1;
+	*tap = net_tap_open(ifname, hdr_len, 0);
+	if (*tap < 0)
+		return *tap;
+	*pkt = net_packet_socket(ifname);
+	return *pkt < 0 ? *pkt : 0;
+}
+
+/* Run a shell command (printf-style); its exit status, or -1. */
+static inline int net_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	r = system(cmd);
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
 }
 
 /* Ethernet frame of @len bytes (>= 14), payload patterned by @seed. */

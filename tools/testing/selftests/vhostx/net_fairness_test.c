@@ -33,10 +33,8 @@ FIXTURE_SETUP(fair)
 	self->d.fd = -1;
 	NET_REQUIRE_DEV();
 	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, HLEN, 0);
-	ASSERT_LE(0, self->tap);
-	self->pkt = net_packet_socket(self->ifname);
-	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_tap_capture(self->ifname, HLEN, &self->tap,
+					     &self->pkt));
 	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx,
 				   NET_F(VIRTIO_F_VERSION_1), RING));
 	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));

@@ -26,19 +26,6 @@ FIXTURE(mvt) {
 	char parent[IFNAMSIZ], mvt[IFNAMSIZ], peer[IFNAMSIZ];
 };
 
-static int mvt_sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 FIXTURE_SETUP(mvt)
 {
 	char path[64];
@@ -48,16 +35,16 @@ FIXTURE_SETUP(mvt)
 	self->d.fd = -1;
 	self->parent[0] = 0;
 	VX_REQUIRE_DEV(net_dev_path());
-	if (mvt_sh("command -v ip >/dev/null"))
+	if (net_sh("command -v ip >/dev/null"))
 		SKIP(return, "ip(8) not available");
 	snprintf(self->parent, IFNAMSIZ, "vxd%d", getpid() % 100000);
 	snprintf(self->mvt, IFNAMSIZ, "vxt%d", getpid() % 100000);
 	snprintf(self->peer, IFNAMSIZ, "vxp%d", getpid() % 100000);
-	if (mvt_sh("ip link add %s type dummy 2>/dev/null", self->parent)) {
+	if (net_sh("ip link add %s type dummy 2>/dev/null", self->parent)) {
 		self->parent[0] = 0;
 		SKIP(return, "no dummy interfaces");
 	}
-	r = mvt_sh("ip link add link %s name %s type macvtap mode bridge && "
+	r = net_sh("ip link add link %s name %s type macvtap mode bridge && "
 		   "ip link add link %s name %s type macvlan mode bridge",
 		   self->parent, self->mvt, self->parent, self->peer);
 	if (r)
@@ -65,7 +52,7 @@ FIXTURE_SETUP(mvt)
 	net_sysctl(self->parent, "disable_ipv6", "1");
 	net_sysctl(self->mvt, "disable_ipv6", "1");
 	net_sysctl(self->peer, "disable_ipv6", "1");
-	ASSERT_EQ(0, mvt_sh("ip link set %s address 02:00:00:00:aa:01 && "
+	ASSERT_EQ(0, net_sh("ip link set %s address 02:00:00:00:aa:01 && "
 			    "ip link set %s address 02:00:00:00:aa:02 && "
 			    "ip link set %s up && ip link set %s up && "
 			    "ip link set %s up", self->mvt, self->peer,
@@ -92,7 +79,7 @@ FIXTURE_TEARDOWN(mvt)
 	if (self->tapfd >= 0)
 		close(self->tapfd);
 	if (self->parent[0])
-		mvt_sh("ip link del %s 2>/dev/null", self->parent);
+		net_sh("ip link del %s 2>/dev/null", self->parent);
 }
 
 TEST_F(mvt, tx_and_rx)

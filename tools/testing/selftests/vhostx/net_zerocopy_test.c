@@ -50,19 +50,6 @@ static int zc_read(int fd, struct zc_stats *s)
 	return found;
 }
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -94,10 +81,8 @@ FIXTURE_SETUP(zc)
 		SKIP(return, "cannot set " PARAM);
 	self->hlen = net_hdr_len(f);
 	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, 12, 0);
-	ASSERT_LE(0, self->tap) TH_LOG("tap: %s", strerror(-self->tap));
-	self->pkt = net_packet_socket(self->ifname);
-	ASSERT_LE(0, self->pkt);
+	ASSERT_EQ(0, net_tap_capture(self->ifname, 12, &self->tap,
+					     &self->pkt));
 	/* Room for a burst of large frames (as root, above rmem_max). */
 	setsockopt(self->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 64 << 20 },
 		   sizeof(int));
@@ -108,12 +93,12 @@ FIXTURE_SETUP(zc)
 FIXTURE_TEARDOWN(zc)
 {
 	if (self->bridged)
-		sh("tc qdisc change dev " DUMMY " root plug release_indefinite 2>/dev/null");
+		net_sh("tc qdisc change dev " DUMMY " root plug release_indefinite 2>/dev/null");
 	if (self->d.fd >= 0)
 		vg_net_set_backend(&self->d, 1, -1);
 	vg_close(&self->d);
 	if (self->bridged)
-		sh("printf 'link del " DUMMY "\nlink del " BR "\n' | ip -force -batch - 2>/dev/null");
+		net_sh("printf 'link del " DUMMY "\nlink del " BR "\n' | ip -force -batch - 2>/dev/null");
 	if (self->pkt >= 0)
 		close(self->pkt);
 	if (self->tap >= 0)
@@ -129,7 +114,7 @@ static int zc_hold_setup(FIXTURE_DATA(zc) *self)
 {
 	self->bridged = true;
 	/* One ip and one tc run: every program start is slow under TCG. */
-	if (sh("modprobe -a -q bridge dummy sch_plug && "
+	if (net_sh("modprobe -a -q bridge dummy sch_plug && "
 	       "printf 'link add " BR " type bridge\n"
 	       "link add " DUMMY " type dummy\n"
 	       "link set %s master " BR "\n"
@@ -146,7 +131,7 @@ static int zc_hold_setup(FIXTURE_DATA(zc) *self)
 
 static void zc_release(void)
 {
-	sh("tc qdisc change dev " DUMMY " root plug release_indefinite");
+	net_sh("tc qdisc change dev " DUMMY " root plug release_indefinite");
 }
 
 /*
@@ -207,6 +192,19 @@ static uint8_t *zc_add(struct __test_metadata *_metadata,
 	if (vg_vq_add(&self->tx, sg, n, 0, b, 0) < 0)
 		return NULL;
 	return b;
+}
+
+/* Queue @n packets (even ones @even frame bytes, odd ones @odd), kick. */
+static void zc_queue(struct __test_metadata *_metadata, FIXTURE_DATA(zc) *self,
+		     uint8_t **bufs, unsigned int n, size_t even, size_t odd)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		bufs[i] = zc_add(_metadata, self, i % 2 ? odd : even, i);
+		ASSERT_NE(NULL, bufs[i]);
+	}
+	vg_vq_kick(&self->tx);
 }
 
 /* Reap @n used entries, which must be @bufs in order. */
@@ -292,11 +290,7 @@ TEST_F(zc, used_entries_batched)
 	batches0 = net_stat(1, "batches");
 	ASSERT_LE(0, bufs0);
 	ASSERT_LE(0, batches0);
-	for (i = 0; i < n; i++) {
-		bufs[i] = zc_add(_metadata, self, 60, i);
-		ASSERT_NE(NULL, bufs[i]);
-	}
-	vg_vq_kick(&self->tx);
+	zc_queue(_metadata, self, bufs, n, 60, 60);
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(60, net_capture(self->pkt, cap, 2048, VX_TIMEOUT_MS))
 			TH_LOG("packet %u", i);
@@ -336,16 +330,11 @@ TEST_F_TIMEOUT(zc, held_packets_keep_order, 180)
 	const unsigned int n = 16;
 	uint8_t *bufs[16];
 	struct zc_stats s;
-	unsigned int i;
 
 	VX_SETUP_SKIPPED();
 	if (zc_hold_setup(self))
 		SKIP(return, "bridge/dummy/plug qdisc not available");
-	for (i = 0; i < n; i++) {
-		bufs[i] = zc_add(_metadata, self, i % 2 ? 100 : 1514, i);
-		ASSERT_NE(NULL, bufs[i]);
-	}
-	vg_vq_kick(&self->tx);
+	zc_queue(_metadata, self, bufs, n, 1514, 100);
 	usleep(300 * 1000);
 	ASSERT_EQ(0, zc_read(self->d.fd, &s));
 	TH_LOG("held: sent %llu pending %d, used %u", s.sent, s.pending,
@@ -368,17 +357,12 @@ TEST_F_TIMEOUT(zc, fallback_to_copy_when_stalled, 180)
 	uint8_t *bufs[120];
 	struct zc_stats s;
 	long long bytes = -1;
-	unsigned int i;
 	long t0;
 
 	VX_SETUP_SKIPPED();
 	if (zc_hold_setup(self))
 		SKIP(return, "bridge/dummy/plug qdisc not available");
-	for (i = 0; i < n; i++) {
-		bufs[i] = zc_add(_metadata, self, 1000, i);
-		ASSERT_NE(NULL, bufs[i]);
-	}
-	vg_vq_kick(&self->tx);
+	zc_queue(_metadata, self, bufs, n, 1000, 1000);
 	/* Every packet reaches the socket although the first ones are held. */
 	for (t0 = now_ms(); now_ms() - t0 < VX_TIMEOUT_MS; usleep(20000)) {
 		bytes = net_stat(1, "bytes");
@@ -402,18 +386,13 @@ TEST_F_TIMEOUT(zc, detach_waits_for_held_packets, 180)
 	const unsigned int n = 8;
 	uint8_t *bufs[8];
 	struct zc_stats s;
-	unsigned int i;
 	pid_t child;
 	long t0, ms;
 
 	VX_SETUP_SKIPPED();
 	if (zc_hold_setup(self))
 		SKIP(return, "bridge/dummy/plug qdisc not available");
-	for (i = 0; i < n; i++) {
-		bufs[i] = zc_add(_metadata, self, 1514, i);
-		ASSERT_NE(NULL, bufs[i]);
-	}
-	vg_vq_kick(&self->tx);
+	zc_queue(_metadata, self, bufs, n, 1514, 1514);
 	usleep(300 * 1000);
 	ASSERT_EQ(0, zc_read(self->d.fd, &s));
 	ASSERT_EQ(n, s.pending);
