@@ -256,6 +256,8 @@ struct snap {
 	bool vx_ok;
 	uint64_t vx[2][NSTAT];
 	uint64_t tap_rx, tap_rx_drop, tap_tx, tap_tx_drop;
+	bool zc_ok;		/* vhostx_net's zero-copy line in fdinfo */
+	uint64_t zc_sent, zc_batched;
 };
 
 static char vx_cols[NSTAT][24];
@@ -418,6 +420,24 @@ static void tap_drain(int fd)
 	fcntl(fd, F_SETFL, fl);
 }
 
+/* Packets vhostx sent from guest pages / copied into TX batches. */
+static bool read_zc_stats(int fd, struct snap *s)
+{
+	char path[64], buf[16384], *p;
+	unsigned long long sent, batched;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (fd < 0 || read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	p = strstr(buf, "vhostx-net-zcopy:");
+	if (!p || sscanf(p, "vhostx-net-zcopy: %*d sent %llu completed %*u copied %*u fallback %*u pending %*d batched %llu",
+			 &sent, &batched) != 2)
+		return false;
+	s->zc_sent = sent;
+	s->zc_batched = batched;
+	return true;
+}
+
 static void cell_snap(struct cell *c, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -428,6 +448,7 @@ static void cell_snap(struct cell *c, struct snap *s)
 	s->tap_rx_drop = tap_stat(c->ifname, "rx_dropped");
 	s->tap_tx = tap_stat(c->ifname, "tx_packets");
 	s->tap_tx_drop = tap_stat(c->ifname, "tx_dropped");
+	s->zc_ok = read_zc_stats(c->d.fd, s);
 }
 
 static int cell_open(struct cell *c)
@@ -1190,6 +1211,10 @@ static void cell_report(struct cell *c, int err)
 	json_kv_u64("tap_rx_dropped", b->tap_rx_drop - a->tap_rx_drop, true);
 	json_kv_u64("tap_tx_packets", b->tap_tx - a->tap_tx, true);
 	json_kv_u64("tap_tx_dropped", b->tap_tx_drop - a->tap_tx_drop, true);
+	if (a->zc_ok && b->zc_ok) {
+		json_kv_u64("zc_sent", b->zc_sent - a->zc_sent, true);
+		json_kv_u64("zc_batched", b->zc_batched - a->zc_batched, true);
+	}
 	json_kv_u64("injected", c->injected, c->nlat || (a->vx_ok && b->vx_ok));
 	if (c->nlat) {
 		double sum = 0;

@@ -234,6 +234,7 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 		}
 		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
 			     vhostx_net_zc_supported(sock);
+		nvq->zc_min_len = READ_ONCE(vhostx_net_zcopy_min_len);
 		if (index == VHOSTX_NET_VQ_RX)
 			nvq->rx_ring = vhostx_net_rx_ring(sock);
 	} else {

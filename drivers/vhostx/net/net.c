@@ -22,7 +22,12 @@
 bool vhostx_net_zcopytx;
 module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
 MODULE_PARM_DESC(experimental_zcopytx,
-		 "Zero-copy transmit of packets >= 256 bytes to tap/macvtap, read when a TX backend is attached (default off)");
+		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default off)");
+
+unsigned int vhostx_net_zcopy_min_len = VHOSTX_NET_ZC_MIN_LEN;
+module_param_named(zcopy_min_len, vhostx_net_zcopy_min_len, uint, 0644);
+MODULE_PARM_DESC(zcopy_min_len,
+		 "With experimental_zcopytx, packets of at least this many bytes (socket header included) are sent from guest pages; read at attach (default 4096)");
 
 static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
 module_param_named(weight, vhostx_net_weight, int, 0444);
@@ -162,13 +167,15 @@ static void vhostx_net_show_fdinfo(struct seq_file *m, struct file *f)
 	struct vhostx_net_vq *nvq = &n->vqs[VHOSTX_NET_VQ_TX];
 
 	vhostx_fops_show_fdinfo(m, f);
-	seq_printf(m, "vhostx-net-zcopy:\t%d sent %llu completed %llu copied %llu fallback %llu pending %d\n",
+	seq_printf(m, "vhostx-net-zcopy:\t%d sent %llu completed %llu copied %llu fallback %llu pending %d batched %llu min_len %u\n",
 		   READ_ONCE(nvq->zcopy),
 		   READ_ONCE(nvq->zc_stats.sent),
 		   READ_ONCE(nvq->zc_stats.completed),
 		   READ_ONCE(nvq->zc_stats.copied),
 		   READ_ONCE(nvq->zc_stats.fallback),
-		   atomic_read(&nvq->zc_pending));
+		   atomic_read(&nvq->zc_pending),
+		   READ_ONCE(nvq->zc_stats.batched),
+		   READ_ONCE(nvq->zc_min_len));
 }
 
 static const struct file_operations vhostx_net_fops = {

@@ -39,8 +39,13 @@ enum {
  */
 #define VHOSTX_NET_BUSYLOOP_MAX_US	10000
 
-/* Zero-copy TX: packets at least this long are sent from guest pages. */
-#define VHOSTX_NET_GOODCOPY_LEN	256
+/*
+ * Zero-copy TX: default of zcopy_min_len, the shortest packet (socket
+ * header included) sent from guest pages.  Shorter ones are copied, in
+ * batches when they fit a page: pinning and completing a 1514-byte frame
+ * cost more than copying it (performance.rst).
+ */
+#define VHOSTX_NET_ZC_MIN_LEN	4096
 /* Most zero-copy packets in flight (also at most a quarter of the ring). */
 #define VHOSTX_NET_ZC_MAX_PEND	128
 /* Slots of the in-order completion ring (a power of 2). */
@@ -66,12 +71,14 @@ struct vhostx_net_ubuf {
  * @completed: of those, completed with the guest pages still in use
  * @copied: of those, copied by the stack before completion
  * @fallback: large packets copied because too many were in flight
+ * @batched: packets copied into a TX batch while in-order mode was on
  */
 struct vhostx_net_zc_stats {
 	u64 sent;
 	u64 completed;
 	u64 copied;
 	u64 fallback;
+	u64 batched;
 };
 
 /**
@@ -92,6 +99,7 @@ struct vhostx_net_zc_stats {
  * @rxq_head: next packet of @rxq
  * @rxq_tail: end of @rxq
  * @zcopy: zero-copy TX is on for the attached socket
+ * @zc_min_len: shortest packet sent without copying (read at attach)
  * @zc_upend: next slot of the in-order completion ring
  * @zc_done: oldest slot not yet returned to the guest (read by callbacks)
  * @zc_in_send: the handler is in sendmsg() and will look at the ring next
@@ -126,6 +134,7 @@ struct vhostx_net_vq {
 	unsigned int rxq_tail;
 
 	bool zcopy;
+	unsigned int zc_min_len;
 	u16 zc_upend;
 	u16 zc_done;
 	bool zc_in_send;
@@ -180,6 +189,8 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 		      bool zc, struct msghdr *msg, struct tun_msg_ctl *ctl);
 void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
 			int err, bool retry);
+void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
+			       const struct vhostx_buf *buf);
 void vhostx_net_zc_publish(struct vhostx_net_vq *nvq);
 void vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
 
@@ -196,5 +207,6 @@ void vhostx_net_handle_rx_sock(struct vhostx_work *work);
 
 /* net.c: module parameters */
 extern bool vhostx_net_zcopytx;
+extern unsigned int vhostx_net_zcopy_min_len;
 
 #endif /* _VHOSTX_NET_H */

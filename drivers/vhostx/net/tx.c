@@ -203,15 +203,19 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		/* Zero-copy on, or its packets still out: keep guest order. */
 		ordered = vhostx_net_zc_active(nvq);
 		if (ordered) {
-			vhostx_net_tx_send_batch(nvq, sock);
 			vhostx_net_tx_flush_used(nvq);
 			/*
 			 * Return finished buffers a batch at a time (one used
-			 * index write and one signal check), not one by one.
+			 * index write and one signal check), not one by one;
+			 * what they carried goes to the socket first.  Every
+			 * batched packet holds a slot, so the batch never
+			 * outgrows VHOSTX_NET_BATCH.
 			 */
 			if (vhostx_net_zc_unreturned(nvq) >= VHOSTX_NET_BATCH ||
-			    vhostx_net_zc_full(nvq))
+			    vhostx_net_zc_full(nvq)) {
+				vhostx_net_tx_send_batch(nvq, sock);
 				vhostx_net_zc_publish(nvq);
+			}
 			/* A completion requeues us when a slot frees up. */
 			if (vhostx_net_zc_full(nvq))
 				break;
@@ -258,30 +262,31 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		len = iov_iter_count(&msg.msg_iter);
 		total += len;
 
-		if (batch && !ordered) {
+		/* Copied packets are batched, zero-copy or not. */
+		zc = ordered && vhostx_net_zc_select(nvq, len);
+		if (batch && !zc) {
 			saved = msg.msg_iter;
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);
 			if (!r) {
 				vq->stats.bytes += len - nvq->sock_hlen;
+				if (ordered)
+					vhostx_net_zc_add_batched(nvq, &buf);
 				goto done;
 			}
-			/* Too big or unusual: send it alone, after the batch. */
-			vhostx_net_tx_send_batch(nvq, sock);
 			msg.msg_iter = saved;
 		}
+		/* Sent alone: after what is batched, in guest order. */
+		vhostx_net_tx_send_batch(nvq, sock);
 
 		if (vhostx_net_tx_more(vq, total))
 			msg.msg_flags |= MSG_MORE;
 		else
 			msg.msg_flags &= ~MSG_MORE;
 
-		zc = false;
 		msg.msg_control = NULL;
 		msg.msg_controllen = 0;
-		if (ordered) {
-			zc = vhostx_net_zc_select(nvq, len);
+		if (ordered)
 			slot = vhostx_net_zc_add(nvq, &buf, zc, &msg, &ctl);
-		}
 
 		r = sock->ops->sendmsg(sock, &msg, len);
 		retry = r == -EAGAIN || r == -ENOMEM || r == -ENOBUFS;

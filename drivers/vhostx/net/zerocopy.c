@@ -3,15 +3,16 @@
  * vhostx_net zero-copy transmit.
  *
  * With the experimental_zcopytx parameter on when a tun/tap or macvtap
- * socket is attached, TX packets of VHOSTX_NET_GOODCOPY_LEN bytes or more
+ * socket is attached, TX packets of zcopy_min_len bytes or more
  * are handed to the socket with a struct ubuf_info: the socket builds the
  * skb on the guest's pages (pinned) instead of copying them, and the stack
  * calls our completion when the last skb using them is freed, or when it
  * had to copy them after all.  Only then may the guest reuse the buffer.
  *
  * Every TX packet, copied or not, takes a slot in an in-order completion
- * ring (zc_used / zc_state, zc_done .. zc_upend).  Copied packets are done
- * at once; zero-copy ones when their completion runs.  The handler returns
+ * ring (zc_used / zc_state, zc_done .. zc_upend).  Copied packets (sent
+ * alone or copied into a TX batch, tx.c) are done at once; zero-copy ones
+ * when their completion runs.  The handler returns
  * the done prefix of the ring to the guest, VHOSTX_NET_BATCH slots at a
  * time and whenever it stops, so used entries appear in the order the
  * guest queued the buffers, in batches.
@@ -144,7 +145,7 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 	unsigned int max = min_t(unsigned int, VHOSTX_NET_ZC_MAX_PEND,
 				 nvq->vq.num >> 2);
 
-	if (!nvq->zcopy || len < VHOSTX_NET_GOODCOPY_LEN)
+	if (!nvq->zcopy || len < nvq->zc_min_len)
 		return false;
 	if (atomic_read(&nvq->zc_pending) >= max) {
 		nvq->zc_stats.fallback++;
@@ -196,6 +197,28 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 	nvq->zc_ever = true;
 	WRITE_ONCE(nvq->zc_in_send, true);
 	return slot;
+}
+
+/**
+ * vhostx_net_zc_add_batched() - a packet was copied into the TX batch
+ * @nvq: the TX queue, vq mutex held, ring not full
+ * @buf: the packet's buffer, free for the guest again
+ *
+ * Takes the next slot, done at once.  The caller sends the batch before
+ * any later packet and before the slot is returned (publish), so the
+ * socket sees packets in guest order.
+ */
+void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
+			       const struct vhostx_buf *buf)
+{
+	u16 slot = nvq->zc_upend;
+
+	nvq->zc_used[slot].id = buf->id;
+	nvq->zc_used[slot].len = 0;
+	nvq->zc_used[slot].ndesc = buf->ndesc;
+	nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
+	nvq->zc_upend = ZC_NEXT(slot);
+	nvq->zc_stats.batched++;
 }
 
 /**

@@ -29,6 +29,8 @@ struct zc_stats {
 	int on;
 	unsigned long long sent, completed, copied, fallback;
 	int pending;
+	unsigned long long batched;
+	unsigned int min_len;
 };
 
 static int zc_read(int fd, struct zc_stats *s)
@@ -42,9 +44,10 @@ static int zc_read(int fd, struct zc_stats *s)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "vhostx-net-zcopy: %d sent %llu completed %llu copied %llu fallback %llu pending %d",
+		if (sscanf(line, "vhostx-net-zcopy: %d sent %llu completed %llu copied %llu fallback %llu pending %d batched %llu min_len %u",
 			   &s->on, &s->sent, &s->completed, &s->copied,
-			   &s->fallback, &s->pending) == 6)
+			   &s->fallback, &s->pending, &s->batched,
+			   &s->min_len) == 8)
 			found = 0;
 	fclose(f);
 	return found;
@@ -77,8 +80,8 @@ FIXTURE_SETUP(zc)
 	NET_REQUIRE_DEV();
 	if (net_dev_is_upstream())
 		SKIP(return, "vhostx only (counters, writable parameter)");
-	if (net_zcopy_param("1"))
-		SKIP(return, "cannot set " PARAM);
+	if (net_zcopy_param("1") || net_zcopy_min(NET_ZCOPY_MIN_TESTS))
+		SKIP(return, "cannot set " PARAM " or zcopy_min_len");
 	self->hlen = net_hdr_len(f);
 	self->ifname[0] = 0;
 	ASSERT_EQ(0, net_tap_capture(self->ifname, 12, &self->tap,
@@ -104,6 +107,7 @@ FIXTURE_TEARDOWN(zc)
 	if (self->tap >= 0)
 		close(self->tap);
 	net_zcopy_param("0");
+	net_zcopy_min(NET_ZCOPY_MIN_DEFAULT);
 }
 
 /*
@@ -282,10 +286,12 @@ TEST_F(zc, used_entries_batched)
 	const unsigned int n = 128;
 	uint8_t *bufs[128], *cap = malloc(2048);
 	long long bufs0, batches0, nbufs, nbatches;
+	struct zc_stats s0, s;
 	unsigned int i;
 
 	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, cap);
+	ASSERT_EQ(0, zc_read(self->d.fd, &s0));
 	bufs0 = net_stat(1, "bufs");
 	batches0 = net_stat(1, "batches");
 	ASSERT_LE(0, bufs0);
@@ -301,6 +307,62 @@ TEST_F(zc, used_entries_batched)
 	ASSERT_EQ(n, nbufs);
 	/* VHOSTX_NET_BATCH (64) at a time, plus the rest at the end. */
 	ASSERT_GE(8, nbatches);
+	/* And they went to tun copied into batches, not one by one. */
+	ASSERT_EQ(0, zc_read(self->d.fd, &s));
+	TH_LOG("%llu of them through the TX batch", s.batched - s0.batched);
+	ASSERT_EQ(n, s.batched - s0.batched);
+	ASSERT_EQ(s0.sent, s.sent);
+	free(cap);
+}
+
+/*
+ * zcopy_min_len, read at attach: below it packets are copied (batched
+ * when they fit a page), from it on sent from guest pages; a mix of both
+ * arrives byte-exact and is returned in guest order.
+ */
+TEST_F(zc, min_len_read_at_attach)
+{
+	const unsigned int n = 32;
+	uint8_t *bufs[32], *cap = malloc(65536);
+	struct zc_stats s0, s;
+	unsigned int i;
+
+	VX_SETUP_SKIPPED();
+	ASSERT_NE(NULL, cap);
+	ASSERT_EQ(0, zc_read(self->d.fd, &s0));
+	ASSERT_EQ(256, s0.min_len);
+	ASSERT_EQ(0, net_zcopy_min("2000"));
+	/* Not before the next attach. */
+	ASSERT_EQ(0, zc_read(self->d.fd, &s));
+	ASSERT_EQ(256, s.min_len);
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, -1));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+	ASSERT_EQ(0, zc_read(self->d.fd, &s0));
+	ASSERT_EQ(2000, s0.min_len);
+	/* Even: 1514 bytes, copied; odd: 9000 bytes, zero-copy. */
+	zc_queue(_metadata, self, bufs, n, 1514, 9000);
+	for (i = 0; i < n; i++) {
+		size_t flen = i % 2 ? 9000 : 1514;
+
+		ASSERT_EQ((ssize_t)flen,
+			  net_capture(self->pkt, cap, 65536, VX_TIMEOUT_MS))
+			TH_LOG("packet %u", i);
+		ASSERT_TRUE(net_frame_ok(cap, flen, i)) TH_LOG("packet %u", i);
+	}
+	zc_reap_in_order(_metadata, self, bufs, n);
+	ASSERT_EQ(0, zc_read(self->d.fd, &s));
+	TH_LOG("sent %llu batched %llu", s.sent - s0.sent,
+	       s.batched - s0.batched);
+	ASSERT_EQ(n / 2, s.sent - s0.sent);
+	ASSERT_EQ(n / 2, s.batched - s0.batched);
+	ASSERT_EQ(0, s.pending);
+
+	/* The module's default: 4096. */
+	ASSERT_EQ(0, net_zcopy_min(NET_ZCOPY_MIN_DEFAULT));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, -1));
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+	ASSERT_EQ(0, zc_read(self->d.fd, &s));
+	ASSERT_EQ(4096, s.min_len);
 	free(cap);
 }
 

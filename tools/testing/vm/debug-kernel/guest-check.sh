@@ -119,7 +119,7 @@ for i in 1 2 3; do
 	unload || { note "unload $i failed: $(lsmod | grep vhost)"; fail=1; break; }
 	if [ "$i" = 2 ]; then
 		# Zero-copy TX on (if vhostx_net has it): the close/complete races.
-		load experimental_zcopytx=1 || { note "reload $i failed"; fail=1; break; }
+		load experimental_zcopytx=1 zcopy_min_len=256 || { note "reload $i failed"; fail=1; break; }
 		note "vhostx_net experimental_zcopytx=$(cat /sys/module/vhostx_net/parameters/experimental_zcopytx 2>/dev/null)"
 		for tst in cve_net_test net_zerocopy_test; do
 			[ -x "build/selftests/$tst" ] || continue
