@@ -227,6 +227,26 @@ static int vhostx_net_rx_fix_header(struct vhostx_net_vq *nvq,
 	return 0;
 }
 
+/*
+ * The common case of vhostx_net_rx_fix_header(): the socket wrote a
+ * 12-byte header into a first iovec that holds all of it, so num_buffers
+ * is one store (put_user() checks the address like copy_to_iter() would),
+ * not an iov_iter walk and a copy.  Return: 0, -EFAULT, or 1 when the
+ * general path must do it.
+ */
+static int vhostx_net_rx_put_num_buffers(struct vhostx_net_vq *nvq,
+					 int heads)
+{
+	struct virtio_net_hdr_mrg_rxbuf __user *h = nvq->iov[0].iov_base;
+
+	if (nvq->vhost_hlen || nvq->sock_hlen != sizeof(*h) ||
+	    nvq->iov[0].iov_len < sizeof(*h))
+		return 1;
+	if (put_user(cpu_to_vhostx16(&nvq->vq, heads), &h->num_buffers))
+		return -EFAULT;
+	return 0;
+}
+
 /* Publish the used entries collected so far and notify the guest. */
 static void vhostx_net_rx_flush_used(struct vhostx_net_vq *nvq)
 {
@@ -294,7 +314,8 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		iov_iter_init(&msg.msg_iter, ITER_DEST, nvq->iov, niov,
 			      vhost_len);
 		hdr_iter = msg.msg_iter;
-		iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
+		if (nvq->vhost_hlen)
+			iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
 
 		/* With a ring: this very packet (the socket frees it). */
 		msg.msg_control = vhostx_net_rxq_take(nvq);
@@ -312,7 +333,10 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			continue;
 		}
 
-		if (unlikely(vhostx_net_rx_fix_header(nvq, &hdr_iter, heads))) {
+		r = vhostx_net_rx_put_num_buffers(nvq, heads);
+		if (r > 0)
+			r = vhostx_net_rx_fix_header(nvq, &hdr_iter, heads);
+		if (unlikely(r)) {
 			vhostx_vq_err(vq, "RX header write failed\n");
 			vhostx_unget(vq, heads);
 			break;

@@ -292,6 +292,73 @@ TEST_F(dp, rx_mergeable)
 	free(joined);
 }
 
+/*
+ * The header split over two descriptors, 5 bytes here and 7 bytes in
+ * another place, then the frame right after the first 5: num_buffers
+ * lands in the second piece (a store at offset 10 of the first one would
+ * corrupt the frame).  With MRG_RXBUF the frame spans several chains.
+ */
+TEST_F(dp, rx_header_split)
+{
+	const size_t bsz = 600, flen = 1000;
+	size_t total = self->hlen + flen, off = 0;
+	unsigned int nb = self->mrg ? (unsigned int)((total + bsz - 1) / bsz) : 1;
+	uint8_t frame[1000], *joined = malloc(total), *bufs[4], *hdr2[4];
+	unsigned int i;
+
+	if (self->hlen < 12)
+		SKIP(free(joined); return, "no num_buffers in a %zu-byte header",
+		     self->hlen);
+	ASSERT_NE(NULL, joined);
+	for (i = 0; i < 4; i++) {
+		size_t size = self->mrg ? bsz : 2048;
+		uint8_t *b = vg_alloc(&self->d, size + 1, 64);
+		uint8_t *h = vg_alloc(&self->d, 8, 64);
+		struct iovec sg[3] = {
+			{ b, 5 }, { h, 7 }, { b + 5, size - 12 },
+		};
+
+		ASSERT_NE(NULL, b);
+		ASSERT_NE(NULL, h);
+		memset(b, 0xee, size + 1);
+		memset(h, 0xee, 8);
+		ASSERT_LE(0, vg_vq_add(&self->rx, sg, 0, 3, b,
+				       variant->indirect ? VG_ADD_INDIRECT : 0));
+		bufs[i] = b;
+		hdr2[i] = h;
+	}
+	vg_vq_kick(&self->rx);
+	net_make_frame(frame, flen, 777);
+	ASSERT_EQ(0, net_inject(self->pkt, self->ifname, frame, flen));
+	ASSERT_LE(nb, (unsigned int)vg_vq_wait_used(&self->rx, nb,
+						     VX_TIMEOUT_MS));
+	for (i = 0; i < nb; i++) {
+		uint32_t len = 0, n;
+		void *c = NULL;
+
+		ASSERT_LE(0, vg_vq_get_used(&self->rx, &len, &c));
+		ASSERT_EQ(bufs[i], c);
+		ASSERT_EQ(i + 1 < nb ? bsz : total - off, len);
+		ASSERT_LE(12, len);
+		/* Gather the chain: 5 bytes, 7 bytes elsewhere, the rest. */
+		memcpy(joined + off, bufs[i], 5);
+		memcpy(joined + off + 5, hdr2[i], 7);
+		n = len - 12;
+		memcpy(joined + off + 12, bufs[i] + 5, n);
+		off += len;
+		/* Nothing written past what the used entry claims. */
+		ASSERT_EQ(0xee, hdr2[i][7]);
+		ASSERT_EQ(0xee, bufs[i][5 + n]);
+	}
+	ASSERT_EQ(total, off);
+	ASSERT_TRUE(dp_hdr_ok(joined, self->hlen, nb, self->mrg))
+		TH_LOG("num_buffers %u, expected %u",
+		       ((struct virtio_net_hdr_mrg_rxbuf *)joined)->num_buffers,
+		       nb);
+	ASSERT_TRUE(net_frame_ok(joined + self->hlen, flen, 777));
+	free(joined);
+}
+
 /* MRG_RXBUF: not enough buffers yet -> the frame waits, then arrives whole. */
 TEST_F(dp, rx_mergeable_waits_for_buffers)
 {
