@@ -10,8 +10,10 @@ RESULTS_DIR/summary.json (the medians and ratios) and, if gnuplot is
 installed, RESULTS_DIR/bench.png.
 
 Every ratio is vhostx / vhost-net computed per round (the two cells of a
-round ran back to back), then summarised as the median over rounds with
-the min..max spread.  Throughput: higher is better; worker CPU per packet
+round ran back to back; RX and latency tests run several such pairs per
+round, alternating which backend goes first, and a round's figure is the
+mean over its pairs), then summarised as the median over rounds with the
+min..max spread.  Throughput: higher is better; worker CPU per packet
 and latency: lower is better.
 """
 import json
@@ -60,6 +62,23 @@ def fmt(v, unit=""):
     return f"{v:.3f}"
 
 
+def merge(ss):
+    """One sample from several cells: the mean of every number."""
+    if len(ss) == 1:
+        return ss[0]
+    out = {}
+    for k, v in ss[0].items():
+        vs = [x.get(k) for x in ss]
+        if isinstance(v, dict):
+            out[k] = merge([x for x in vs if isinstance(x, dict)])
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            nums = [x for x in vs if isinstance(x, (int, float))]
+            out[k] = sum(nums) / len(nums)
+        else:
+            out[k] = v
+    return out
+
+
 def rst_table(head, rows):
     cols = list(zip(*([head] + rows)))
     w = [max(len(str(c)) for c in col) for col in cols]
@@ -77,12 +96,16 @@ def main():
     meta = res["meta"]
     samples = [s for s in res["samples"] if "error" not in s]
     errors = [s for s in res["samples"] if "error" in s]
-    by = {}
+    reps = {}
     for s in samples:
         be = s["backend"]
         if be == BASE and s.get("block") == "zc":
             be = BASE + "@zc"  # paired with vhostx-zc in the same round
-        by.setdefault((s["test"], be), {})[s["round"]] = s
+        reps.setdefault((s["test"], be), {}).setdefault(s["round"], []) \
+            .append(s)
+    # RX and latency cells come in several pairs per round: a round's
+    # figure is the mean of its pairs' figures.
+    by = {k: {r: merge(ss) for r, ss in v.items()} for k, v in reps.items()}
     backends = [b for b in ("vhostx", "vhostx-zc")
                 if any(k[1] == b for k in by)]
 
@@ -122,7 +145,13 @@ def main():
     rxdesc = (f"RX: bursts of {burst} frames queued on the tap, then "
               "drained by the backend" if burst else
               f"RX: streamed from {meta.get('rx_source')}")
+    nrep = meta.get("reps", 1)
+    repdesc = (f"RX and latency: {nrep} pairs of cells per round, "
+               "alternating which backend goes first, latency cells "
+               f"{meta['seconds'] / nrep:g} s each, "
+               if nrep > 1 else "")
     out.append(f"{meta['rounds']} rounds x {meta['seconds']} s per cell, "
+               f"{repdesc}"
                f"ring {meta['ring']}, {rxdesc}, "
                f"busy-poll timeout {meta['busyloop_us']} us. "
                "Ratios are vhostx / vhost-net per round: median "

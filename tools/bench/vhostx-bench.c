@@ -118,9 +118,10 @@ static struct {
 	const char *reload;	/* command: "<reload> 0|1" sets zcopytx */
 	const char *rx_source;	/* "pktgen" or "packet" */
 	unsigned int rx_burst;	/* RX: frames queued first; 0 = streaming */
+	int reps;		/* RX and latency: pairs of cells per round */
 	int ncpu;
 } cfg = {
-	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256,
+	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256, .reps = 4,
 	.busyloop_us = 200, .pin = true, .rx_burst = 30000,
 	.test_mask = (1u << T_MAX) - 1, .backend_mask = 7,
 	.out = "results.json",
@@ -336,6 +337,8 @@ struct cell {
 	const struct test_desc *t;
 	const struct backend *b;
 	int round;
+	int rep;		/* pair within the round (RX and latency) */
+	double dur;		/* measured seconds (latency: dur / reps) */
 	struct vg_dev d;
 	struct vg_vq rx, tx;
 	int tap;		/* the run's tap (shared by all cells) */
@@ -1012,7 +1015,7 @@ static int run_lat(struct cell *c)
 
 	t_start = now_s();
 	t_warm = t_start + cfg.warm;
-	t_end = t_warm + cfg.dur;
+	t_end = t_warm + c->dur;
 	for (i = 0;; i++) {
 		struct pollfd p = { .fd = ps, .events = POLLIN };
 		double now = now_s();
@@ -1020,7 +1023,7 @@ static int run_lat(struct cell *c)
 		ssize_t len;
 
 		if (!measuring && now >= t_warm && i >= 20) {
-			t_end = now + cfg.dur;
+			t_end = now + c->dur;
 			cell_snap(c, &c->s0);
 			c->pkts = c->kicks_tx = c->kicks_rx = 0;
 			c->calls_tx = c->calls_rx = 0;
@@ -1171,8 +1174,8 @@ static void cell_report(struct cell *c, int err)
 	if (!json_first)
 		fprintf(json, ",\n");
 	json_first = false;
-	fprintf(json, "  {\"round\": %d, \"test\": \"%s\", \"backend\": \"%s\", \"block\": \"%s\", ",
-		c->round, c->t->name, c->b->name, c->block);
+	fprintf(json, "  {\"round\": %d, \"rep\": %d, \"test\": \"%s\", \"backend\": \"%s\", \"block\": \"%s\", ",
+		c->round, c->rep, c->t->name, c->b->name, c->block);
 	if (err) {
 		fprintf(json, "\"error\": \"%s\"}", strerror(-err));
 		printf("  %-7s %-10s round %d: FAILED: %s\n", c->t->name,
@@ -1260,20 +1263,20 @@ static void cell_report(struct cell *c, int err)
 	fflush(json);
 
 	if (c->t->kind == 'l')
-		printf("  %-7s %-10s round %d: median %8.1f us  p99 %8.1f us  worker %7.0f ns/rt  (%zu rt, %.1fs)\n",
-		       c->t->name, c->b->name, c->round,
+		printf("  %-7s %-10s round %d.%d: median %8.1f us  p99 %8.1f us  worker %7.0f ns/rt  (%zu rt, %.1fs)\n",
+		       c->t->name, c->b->name, c->round, c->rep,
 		       pct(c->lat, c->nlat, 0.5) / 1e3,
 		       pct(c->lat, c->nlat, 0.99) / 1e3, wk_ns / pk, c->nlat,
 		       now_s() - c->t_open);
 	else
-		printf("  %-7s %-10s round %d: %10.0f pps %9.1f Mbit/s  worker %7.0f ns/pkt util %.2f (%.1fs)\n",
-		       c->t->name, c->b->name, c->round, c->pkts / secs,
+		printf("  %-7s %-10s round %d.%d: %10.0f pps %9.1f Mbit/s  worker %7.0f ns/pkt util %.2f (%.1fs)\n",
+		       c->t->name, c->b->name, c->round, c->rep, c->pkts / secs,
 		       c->bytes * 8.0 / secs / 1e6, wk_ns / pk,
 		       wk_ns / 1e9 / secs, now_s() - c->t_open);
 	fflush(stdout);
 }
 
-static void run_cell(int round, int ti, int bi, const char *block)
+static void run_cell(int round, int rep, int ti, int bi, const char *block)
 {
 	struct cell c;
 	int r;
@@ -1288,6 +1291,9 @@ again:
 	c.t = &tests[ti];
 	c.b = &backends[bi];
 	c.round = round;
+	c.rep = rep;
+	/* Latency pairs split the cell's time; TX and RX use it whole. */
+	c.dur = tests[ti].kind == 'l' ? cfg.dur / cfg.reps : cfg.dur;
 	c.t_open = now_s();
 
 	if (c.b->zcopy >= 0) {
@@ -1367,6 +1373,9 @@ static void usage(void)
 	       "            on the tap, then time the backend moving them; 0: stream\n"
 	       "            for -d seconds from a source running at full speed\n"
 	       "  -P        do not pin threads to CPUs (BENCH_PIN=0)\n"
+	       "  RX and latency: env BENCH_REPS=N (4) pairs of cells per round,\n"
+	       "            alternating which backend goes first; a latency cell\n"
+	       "            measures for -d / N seconds\n"
 	       "  -o FILE   JSON output (results.json)\n");
 	exit(2);
 }
@@ -1409,6 +1418,8 @@ int main(int argc, char **argv)
 		cfg.rx_burst = 32000;
 	if (env("BENCH_PIN"))
 		cfg.pin = atoi(env("BENCH_PIN")) != 0;
+	if (env("BENCH_REPS"))
+		cfg.reps = atoi(env("BENCH_REPS"));
 
 	while ((opt = getopt(argc, argv, "r:d:w:n:B:t:b:z:Po:h")) != -1) {
 		switch (opt) {
@@ -1429,7 +1440,7 @@ int main(int argc, char **argv)
 		cfg.rx_source = access(PG_DIR "pgctrl", W_OK) ? "packet" : "pktgen";
 	if (strcmp(cfg.rx_source, "pktgen") && strcmp(cfg.rx_source, "packet"))
 		die("BENCH_RX_SOURCE must be pktgen or packet");
-	if (cfg.rounds < 1 || cfg.dur <= 0 || cfg.ring < 64 ||
+	if (cfg.rounds < 1 || cfg.dur <= 0 || cfg.ring < 64 || cfg.reps < 1 ||
 	    (cfg.ring & (cfg.ring - 1)))
 		die("bad rounds, duration or ring size (power of two >= 64)");
 	signal(SIGPIPE, SIG_IGN);
@@ -1479,11 +1490,11 @@ int main(int argc, char **argv)
 	fprintf(json, "{\"meta\": {\"kernel\": \"%s\", \"kernel_version\": \"%s\", "
 		"\"machine\": \"%s\", \"cpu\": \"%s\", \"ncpu\": %d, "
 		"\"rounds\": %d, \"seconds\": %g, \"warmup\": %g, \"ring\": %u, "
-		"\"busyloop_us\": %u, \"pinned\": %s, \"zcopytx_param\": %d, "
+		"\"busyloop_us\": %u, \"pinned\": %s, \"zcopytx_param\": %d, \"reps\": %d, "
 		"\"rx_source\": \"%s\", \"rx_burst\": %u, \"start\": %lld},\n \"samples\": [\n",
 		u.release, u.version, u.machine, cpu, cfg.ncpu, cfg.rounds,
 		cfg.dur, cfg.warm, cfg.ring, cfg.busyloop_us,
-		cfg.pin ? "true" : "false", zc_have,
+		cfg.pin ? "true" : "false", zc_have, cfg.reps,
 		cfg.rx_burst ? "packet" : cfg.rx_source, cfg.rx_burst,
 		(long long)time(NULL));
 
@@ -1509,13 +1520,21 @@ int main(int argc, char **argv)
 					continue;
 				if (zc && tests[ti].kind != 't')
 					continue;
-				for (k = 0; k < 2; k++) {
-					int bi = (round & 1 ? k : 1 - k) ? (zc ? 2 : 1) : 0;
+				int reps = tests[ti].kind == 't' ? 1 : cfg.reps;
+				int rep;
 
-					if (!(cfg.backend_mask & (1u << bi)))
-						continue;
-					run_cell(round, ti, bi, zc ? "zc" : "main");
-				}
+				/* Pairs alternate: A B, B A, A B... */
+				for (rep = 0; rep < reps; rep++)
+					for (k = 0; k < 2; k++) {
+						int first = (round + rep) & 1;
+						int bi = (first ? k : 1 - k) ?
+							 (zc ? 2 : 1) : 0;
+
+						if (!(cfg.backend_mask & (1u << bi)))
+							continue;
+						run_cell(round, rep, ti, bi,
+							 zc ? "zc" : "main");
+					}
 			}
 		}
 	}
