@@ -447,6 +447,13 @@ void vhostx_split_disable_notify(struct vhostx_vq *vq)
 	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		split_write_used_flags(vq);
+	else
+		/*
+		 * Half the index space past what we have seen: a driver
+		 * never gets there (it adds at most a ring's worth), so it
+		 * stops kicking until vhostx_split_enable_notify().
+		 */
+		split_write_avail_event(vq, vq->avail_idx + 0x8000);
 }
 
 bool vhostx_split_avail_empty(struct vhostx_vq *vq)

@@ -332,11 +332,25 @@ void vhostx_disable_notify(struct vhostx_vq *vq)
 {
 	/* Every handler run starts here: count runs in one place. */
 	vq->stats.runs++;
+	vhostx_mute_notify(vq);
+}
+EXPORT_SYMBOL_GPL(vhostx_disable_notify);
+
+/**
+ * vhostx_mute_notify() - tell the driver kicks are not needed, no run
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * For a handler that polls another queue's ring for a while (busy
+ * polling): like vhostx_disable_notify() but not counted as a run of @vq.
+ * Undo with vhostx_enable_notify().
+ */
+void vhostx_mute_notify(struct vhostx_vq *vq)
+{
 	if (!vhostx_vq_ready(vq))
 		INDIRECT_CALL_1(vq->ring->disable_notify,
 				vhostx_split_disable_notify, vq);
 }
-EXPORT_SYMBOL_GPL(vhostx_disable_notify);
+EXPORT_SYMBOL_GPL(vhostx_mute_notify);
 
 /**
  * vhostx_avail_empty() - is the avail ring empty?

@@ -320,6 +320,7 @@ void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  unsigned int count);
 bool vhostx_enable_notify(struct vhostx_vq *vq);
 void vhostx_disable_notify(struct vhostx_vq *vq);
+void vhostx_mute_notify(struct vhostx_vq *vq);
 bool vhostx_avail_empty(struct vhostx_vq *vq);
 bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, int bytes);
 

@@ -8,6 +8,10 @@
  * and the socket poll still off.  A packet that arrives while it spins is
  * handled without a kick, a wakeup or a new handler run.  The spin stops
  * early when anything else needs the CPU or the worker.
+ *
+ * The RX spin also watches the TX ring (when it can take the TX vq mutex
+ * without waiting), with TX notifications off: a guest that answers the
+ * packet it just received gets its reply sent without having to kick.
  */
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -51,11 +55,25 @@ static bool vhostx_net_busy_ready(struct vhostx_net_vq *nvq, bool rx)
 bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 {
 	struct vhostx_vq *vq = &nvq->vq;
-	bool ready = false;
+	struct vhostx_vq *tx = NULL;
+	bool ready = false, tx_ready = false;
 	u64 end;
 
 	if (!vq->busyloop_timeout)
 		return false;
+
+	/* RX (its mutex held) may only try for TX's: no lock order. */
+	if (rx) {
+		tx = &to_net(vq->dev)->vqs[VHOSTX_NET_VQ_TX].vq;
+		if (!mutex_trylock(&tx->mutex))
+			tx = NULL;
+		else if (!vhostx_vq_get_backend(tx) || tx->broken) {
+			mutex_unlock(&tx->mutex);
+			tx = NULL;
+		} else {
+			vhostx_mute_notify(tx);
+		}
+	}
 
 	/* local_clock() is only monotonic on one CPU. */
 	migrate_disable();
@@ -67,8 +85,19 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 		if (ready || need_resched() || signal_pending(current) ||
 		    vhostx_vq_has_work(vq) || local_clock() >= end)
 			break;
+		if (tx && !vhostx_avail_empty(tx)) {
+			tx_ready = true;
+			break;
+		}
 		cpu_relax();
 	}
 	migrate_enable();
+
+	if (tx) {
+		/* TX buffers came (or came as we re-enable): send them. */
+		if (tx_ready || vhostx_enable_notify(tx))
+			vhostx_poll_queue(&tx->poll);
+		mutex_unlock(&tx->mutex);
+	}
 	return ready;
 }
