@@ -290,6 +290,8 @@ int vhostx_meta_prefetch(struct vhostx_vq *vq)
 		if (!access_ok(vq->area_uaddr[a], size))
 			goto bad;
 	}
+	/* The ring may have moved: nothing read ahead is valid. */
+	vq->ahead_end = vq->ahead_start;
 	if (vq->ring_started) {
 		vq->meta_ready = true;
 		return 0;

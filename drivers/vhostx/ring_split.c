@@ -117,6 +117,35 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * Read the published avail entries from @last on (at most
+ * VHOSTX_AVAIL_AHEAD) in one user-access section, instead of one checked
+ * access per buffer.  The driver may not change them until they are used
+ * (2.7.13), and a guest that does gets the value read here, range-checked
+ * like any other.  unget() only moves back within what was taken, which
+ * is still published.
+ */
+static int split_read_ahead(struct vhostx_vq *vq, u16 last)
+{
+	__virtio16 __user *ring = split_avail(vq)->ring;
+	unsigned int i, n = min_t(unsigned int, (u16)(vq->avail_idx - last),
+				  VHOSTX_AVAIL_AHEAD);
+
+	vq->ahead_end = vq->ahead_start;
+	if (!user_access_begin(ring, sizeof(*ring) * vq->num))
+		return -EFAULT;
+	for (i = 0; i < n; i++)
+		unsafe_get_user(vq->ahead[i],
+				&ring[(u16)(last + i) & (vq->num - 1)], efault);
+	user_access_end();
+	vq->ahead_start = last;
+	vq->ahead_end = last + n;
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /* Append the iovecs of one (direct) descriptor to @buf. */
 static int split_add_segment(struct vhostx_vq *vq,
 			     const struct vring_desc *desc,
@@ -283,11 +312,13 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		smp_rmb();
 	}
 
-	if (__get_user(v16, &split_avail(vq)->ring[last & (vq->num - 1)])) {
+	if ((u16)(last - vq->ahead_start) >=
+	    (u16)(vq->ahead_end - vq->ahead_start) &&
+	    split_read_ahead(vq, last)) {
 		vhostx_vq_err(vq, "avail ring entry %u unreadable", last);
 		return -EFAULT;
 	}
-	head = vhostx16_to_cpu(vq, v16);
+	head = vhostx16_to_cpu(vq, vq->ahead[(u16)(last - vq->ahead_start)]);
 	if (head >= vq->num) {
 		vhostx_vq_err(vq, "head %u out of range (ring of %u)", head,
 			      vq->num);

@@ -169,6 +169,9 @@ enum vhostx_ring_area {
  * Fields below @mutex are protected by it.  Ioctls take it to change
  * state; the worker holds it while running the backend's handler.
  */
+/* Avail ring entries the split ring reads at once. */
+#define VHOSTX_AVAIL_AHEAD	64
+
 struct vhostx_vq {
 	struct vhostx_dev *dev;
 	unsigned int index;
@@ -217,6 +220,14 @@ struct vhostx_vq {
 
 	/* Scratch for the ring engine. */
 	struct iovec indirect_iov[8];
+	/*
+	 * Split ring: avail entries read ahead in one pass, for avail
+	 * indices [ahead_start, ahead_end); emptied whenever the ring's
+	 * addresses are (re)checked (meta_ready set).
+	 */
+	u16 ahead_start;
+	u16 ahead_end;
+	__virtio16 ahead[VHOSTX_AVAIL_AHEAD];
 };
 
 /**
