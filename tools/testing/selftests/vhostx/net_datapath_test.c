@@ -359,6 +359,42 @@ TEST_F(dp, rx_header_split)
 	free(joined);
 }
 
+/*
+ * The device reads avail entries ahead.  Detach RX after one of eight
+ * buffers was used, reprogram the ring at base 1 (zeroed, new heads),
+ * attach again: the next frame must land in the new ring's first buffer,
+ * not in whatever the old entry at index 1 named.
+ */
+TEST_F(dp, rx_ring_reprogrammed_after_read_ahead)
+{
+	uint8_t frame[200], *old[8], *fresh[2];
+	uint32_t len = 0;
+	void *c = NULL;
+	unsigned int i;
+
+	dp_post_rx(_metadata, self, variant->indirect, 8, 2048, old);
+	net_make_frame(frame, sizeof(frame), 31);
+	ASSERT_EQ(0, net_inject(self->pkt, self->ifname, frame, sizeof(frame)));
+	ASSERT_LE(0, net_wait_used(&self->rx, &len, &c, VX_TIMEOUT_MS));
+	ASSERT_EQ(old[0], c);
+
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, -1));
+	ASSERT_EQ(0, vg_vq_program(&self->rx, 1));
+	dp_post_rx(_metadata, self, variant->indirect, 2, 2048, fresh);
+	for (i = 0; i < 8; i++)
+		memset(old[i], 0xee, 2048);
+	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));
+
+	net_make_frame(frame, sizeof(frame), 32);
+	ASSERT_EQ(0, net_inject(self->pkt, self->ifname, frame, sizeof(frame)));
+	ASSERT_LE(0, net_wait_used(&self->rx, &len, &c, VX_TIMEOUT_MS));
+	ASSERT_EQ(fresh[0], c) TH_LOG("frame went to a stale buffer");
+	ASSERT_EQ(self->hlen + sizeof(frame), len);
+	ASSERT_TRUE(net_frame_ok(fresh[0] + self->hlen, sizeof(frame), 32));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0xee, old[i][self->hlen]) TH_LOG("old buffer %u written", i);
+}
+
 /* MRG_RXBUF: not enough buffers yet -> the frame waits, then arrives whole. */
 TEST_F(dp, rx_mergeable_waits_for_buffers)
 {
