@@ -200,19 +200,25 @@ err:
 	return r;
 }
 
-/* Write the header parts the device owns: all of it, or just num_buffers. */
+/*
+ * Write the header parts the device owns: all of it, or just num_buffers,
+ * through the packet's @niov iovecs (unchanged by the receive).
+ */
 static int vhostx_net_rx_fix_header(struct vhostx_net_vq *nvq,
-				    struct iov_iter *hdr_iter, int heads)
+				    unsigned int niov, size_t len, int heads)
 {
 	struct vhostx_vq *vq = &nvq->vq;
 	size_t hlen = nvq->vhost_hlen ? nvq->vhost_hlen : nvq->sock_hlen;
 	struct virtio_net_hdr_mrg_rxbuf hdr = {
 		.hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE,
 	};
+	struct iov_iter it;
+
+	iov_iter_init(&it, ITER_DEST, nvq->iov, niov, len);
 
 	if (nvq->vhost_hlen) {
 		hdr.num_buffers = cpu_to_vhostx16(vq, heads);
-		if (copy_to_iter(&hdr, hlen, hdr_iter) != hlen)
+		if (copy_to_iter(&hdr, hlen, &it) != hlen)
 			return -EFAULT;
 		return 0;
 	}
@@ -220,8 +226,8 @@ static int vhostx_net_rx_fix_header(struct vhostx_net_vq *nvq,
 	if (hlen == sizeof(hdr)) {
 		__virtio16 num = cpu_to_vhostx16(vq, heads);
 
-		iov_iter_advance(hdr_iter, sizeof(struct virtio_net_hdr));
-		if (copy_to_iter(&num, sizeof(num), hdr_iter) != sizeof(num))
+		iov_iter_advance(&it, sizeof(struct virtio_net_hdr));
+		if (copy_to_iter(&num, sizeof(num), &it) != sizeof(num))
 			return -EFAULT;
 	}
 	return 0;
@@ -261,7 +267,6 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 	struct vhostx_vq *vq = &nvq->vq;
 	bool mergeable = vhostx_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	struct iov_iter hdr_iter;
 	unsigned int niov, nlog;
 	size_t sock_len, vhost_len, total = 0;
 	int pkts = 0;
@@ -313,7 +318,6 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 		iov_iter_init(&msg.msg_iter, ITER_DEST, nvq->iov, niov,
 			      vhost_len);
-		hdr_iter = msg.msg_iter;
 		if (nvq->vhost_hlen)
 			iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
 
@@ -335,7 +339,8 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 		r = vhostx_net_rx_put_num_buffers(nvq, heads);
 		if (r > 0)
-			r = vhostx_net_rx_fix_header(nvq, &hdr_iter, heads);
+			r = vhostx_net_rx_fix_header(nvq, niov, vhost_len,
+						     heads);
 		if (unlikely(r)) {
 			vhostx_vq_err(vq, "RX header write failed\n");
 			vhostx_unget(vq, heads);
