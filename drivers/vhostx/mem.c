@@ -101,12 +101,29 @@ static void vhostx_vqs_unlock(struct vhostx_dev *dev)
  * Return: 0, -EFAULT (bad user memory, empty, overflowing or inaccessible
  * region), -EOPNOTSUPP (padding set), -E2BIG (too many regions), -ENOMEM.
  */
+/*
+ * Do no two regions overlap?  Then the region holding an address is the
+ * only answer a lookup can give, and vhostx_translate() may try the last
+ * one it hit first.  (Overlaps are allowed, as upstream allows them; the
+ * lookup then picks the lowest start, so every translation searches.)
+ */
+static bool vhostx_umem_disjoint(struct vhost_iotlb *umem)
+{
+	struct vhost_iotlb_map *map;
+
+	list_for_each_entry(map, &umem->list, link)
+		if (vhost_iotlb_itree_next(map, map->start, map->last) ||
+		    vhost_iotlb_itree_first(umem, map->start, map->last) != map)
+			return false;
+	return true;
+}
+
 long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp)
 {
 	struct vhost_memory_region *regions;
 	struct vhost_iotlb *umem, *old;
 	struct vhost_memory mem;
-	bool log_all = false;
+	bool log_all = false, disjoint;
 	u32 i;
 	int ret;
 
@@ -145,11 +162,15 @@ long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp)
 	if (!vhostx_mem_access_ok(dev, umem, log_all))
 		goto out_umem;
 
+	disjoint = vhostx_umem_disjoint(umem);
 	old = dev->umem;
 	dev->umem = umem;
 	vhostx_vqs_lock(dev);
-	for (i = 0; i < dev->nvqs; i++)
+	for (i = 0; i < dev->nvqs; i++) {
 		dev->vqs[i]->umem = umem;
+		dev->vqs[i]->xlate_hit = NULL;
+		dev->vqs[i]->xlate_cache = disjoint;
+	}
 	vhostx_vqs_unlock(dev);
 	if (old)
 		vhost_iotlb_free(old);
@@ -227,6 +248,10 @@ int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 		return -EFAULT;
 
 	for (;;) {
+		map = vq->xlate_hit;
+		if (map && !vq->iotlb && addr >= map->start &&
+		    addr <= map->last)
+			goto hit;
 		map = vhost_iotlb_itree_first(tlb, addr, last);
 		if (!map || map->start > addr) {
 			if (!vq->iotlb)
@@ -234,6 +259,9 @@ int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 			vhostx_iotlb_miss(vq, addr, perm);
 			return -EAGAIN;
 		}
+		if (vq->xlate_cache && !vq->iotlb)
+			vq->xlate_hit = map;
+hit:
 		if (!(map->perm & perm))
 			return -EPERM;
 		if (n == iov_max)

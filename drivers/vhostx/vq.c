@@ -84,6 +84,8 @@ void vhostx_vq_reset(struct vhostx_vq *vq)
 	vq->log_addr = -1ULL;
 	vq->log_base = NULL;
 	vq->umem = NULL;
+	vq->xlate_hit = NULL;
+	vq->xlate_cache = false;
 	vq->iotlb = NULL;
 	vq->acked_features = 0;
 	vq->acked_backend_features = 0;

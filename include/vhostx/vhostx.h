@@ -209,6 +209,12 @@ struct vhostx_vq {
 
 	struct vhost_iotlb *umem;
 	struct vhost_iotlb *iotlb;
+	/*
+	 * Memory-table mode, regions disjoint: the region the last
+	 * translation hit, tried first (reset with umem).
+	 */
+	struct vhost_iotlb_map *xlate_hit;
+	bool xlate_cache;
 
 	u64 acked_features;
 	u64 acked_backend_features;
