@@ -93,14 +93,6 @@ static void vhostx_vqs_unlock(struct vhostx_dev *dev)
 		mutex_unlock(&dev->vqs[i]->mutex);
 }
 
-/**
- * vhostx_set_mem_table() - VHOST_SET_MEM_TABLE
- * @dev: the device; dev->mutex held, caller is the owner
- * @argp: struct vhost_memory in user memory
- *
- * Return: 0, -EFAULT (bad user memory, empty, overflowing or inaccessible
- * region), -EOPNOTSUPP (padding set), -E2BIG (too many regions), -ENOMEM.
- */
 /*
  * Do no two regions overlap?  Then the region holding an address is the
  * only answer a lookup can give, and vhostx_translate() may try the last
@@ -118,6 +110,14 @@ static bool vhostx_umem_disjoint(struct vhost_iotlb *umem)
 	return true;
 }
 
+/**
+ * vhostx_set_mem_table() - VHOST_SET_MEM_TABLE
+ * @dev: the device; dev->mutex held, caller is the owner
+ * @argp: struct vhost_memory in user memory
+ *
+ * Return: 0, -EFAULT (bad user memory, empty, overflowing or inaccessible
+ * region), -EOPNOTSUPP (padding set), -E2BIG (too many regions), -ENOMEM.
+ */
 long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp)
 {
 	struct vhost_memory_region *regions;
