@@ -162,6 +162,7 @@ enum vhostx_ring_area {
 #define VHOSTX_IOV_MAX		UIO_MAXIOV
 #define VHOSTX_INDIRECT_MAX	1024	/* entries in one indirect table */
 #define VHOSTX_RING_MAX		32768	/* largest ring size (power of 2) */
+#define VHOSTX_AVAIL_AHEAD	64	/* avail entries the split ring reads at once */
 
 /**
  * struct vhostx_vq - one virtqueue
@@ -169,9 +170,6 @@ enum vhostx_ring_area {
  * Fields below @mutex are protected by it.  Ioctls take it to change
  * state; the worker holds it while running the backend's handler.
  */
-/* Avail ring entries the split ring reads at once. */
-#define VHOSTX_AVAIL_AHEAD	64
-
 struct vhostx_vq {
 	struct vhostx_dev *dev;
 	unsigned int index;
