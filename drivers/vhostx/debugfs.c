@@ -18,13 +18,13 @@ static void vhostx_stats_print(struct seq_file *m, struct vhostx_dev *dev,
 {
 	int i;
 
-	seq_printf(m, "%svq num last_avail last_used broken kicks runs bufs bytes calls calls_suppressed batches yields errors iotlb_misses drops\n",
+	seq_printf(m, "%svq num last_avail last_used broken kicks runs bufs bytes calls calls_suppressed batches yields errors iotlb_misses drops spins spin_hits spin_timeouts\n",
 		   prefix);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
 		struct vhostx_vq_stats *s = &vq->stats;
 
-		seq_printf(m, "%s%d %u %u %u %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
+		seq_printf(m, "%s%d %u %u %u %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
 			   prefix, i, READ_ONCE(vq->num), READ_ONCE(vq->last_avail_idx),
 			   READ_ONCE(vq->last_used_idx), READ_ONCE(vq->broken),
 			   READ_ONCE(s->kicks), READ_ONCE(s->runs),
@@ -32,7 +32,9 @@ static void vhostx_stats_print(struct seq_file *m, struct vhostx_dev *dev,
 			   READ_ONCE(s->calls), READ_ONCE(s->calls_suppressed),
 			   READ_ONCE(s->batches), READ_ONCE(s->yields),
 			   READ_ONCE(s->errors), READ_ONCE(s->iotlb_misses),
-			   READ_ONCE(s->drops));
+			   READ_ONCE(s->drops), READ_ONCE(s->spins),
+			   READ_ONCE(s->spin_hits),
+			   READ_ONCE(s->spin_timeouts));
 	}
 }
 

@@ -127,6 +127,9 @@ struct vhostx_vq_stats {
 	u64 errors;		/* guest errors that stopped the queue */
 	u64 iotlb_misses;	/* IOTLB misses sent to userspace */
 	u64 drops;		/* packets dropped by the backend */
+	u64 spins;		/* busy-poll spins */
+	u64 spin_hits;		/* ... that found work (own or, RX, TX's) */
+	u64 spin_timeouts;	/* ... that ran to the timeout */
 };
 
 /**

@@ -24,6 +24,9 @@ import subprocess
 import sys
 
 BASE = "vhost-net"
+# vhostx debugfs counters shown per packet in the work table.
+VX_WORK = ("kicks", "runs", "calls", "batches", "yields", "spins",
+           "spin_hits", "drops")
 TESTS = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "lat", "lat_bp"]
 LABEL = {
     "tx64": "TX 64 B", "tx1500": "TX 1514 B", "txgso": "TX 64 KiB GSO",
@@ -215,7 +218,7 @@ def main():
     # Work per packet.
     head = ["test", "backend", "kicks", "calls", "wakeups",
             "vx kicks", "vx runs", "vx calls", "vx batches", "vx yields",
-            "drops"]
+            "vx spins", "vx spin hits", "drops"]
     rows = []
     for t in TESTS:
         for be in [BASE] + backends:
@@ -241,14 +244,11 @@ def main():
                                (get(s, f"vhostx.rx.{k}") or 0)) /
                               s["packets"] for s in by[(t, be)].values()
                               if s["packets"] and "vhostx" in s])
-                      for k in ("kicks", "runs", "calls", "batches",
-                                "yields", "drops")}
+                      for k in VX_WORK}
             else:
                 kicks = per(f"kicks_{q}")
                 calls = per(f"calls_{q}")
-                vx = {k: per(f"vhostx.{q}.{k}") for k in
-                      ("kicks", "runs", "calls", "batches", "yields",
-                       "drops")}
+                vx = {k: per(f"vhostx.{q}.{k}") for k in VX_WORK}
             wake = per("worker_sleeps_per_pkt")
             # worker_sleeps_per_pkt is already per packet
             wake = med([s.get("worker_sleeps_per_pkt")
@@ -260,13 +260,15 @@ def main():
                          fmt(calls), fmt(wake), fmt(vx["kicks"]),
                          fmt(vx["runs"]), fmt(vx["calls"]),
                          fmt(vx["batches"]), fmt(vx["yields"]),
+                         fmt(vx["spins"]), fmt(vx["spin_hits"]),
                          fmt(drops)])
     if rows:
         out.append("Work per packet (per round trip for RTT), median over "
                    "rounds.  kicks/calls: what the guest driver sent and "
                    "received; wakeups: the worker thread's voluntary "
                    "context switches; vx: vhostx debugfs counters of "
-                   "the queue (both queues for RTT)\n")
+                   "the queue (both queues for RTT); spins: busy-poll "
+                   "spins, spin hits: those that found work\n")
         out.append(rst_table(head, rows) + "\n")
 
     # Saturation check for RX.

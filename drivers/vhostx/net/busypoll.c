@@ -56,7 +56,7 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 {
 	struct vhostx_vq *vq = &nvq->vq;
 	struct vhostx_vq *tx = NULL;
-	bool ready = false, tx_ready = false;
+	bool ready = false, tx_ready = false, timeout = false;
 	u64 end;
 
 	if (!vq->busyloop_timeout)
@@ -83,8 +83,12 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 	for (;;) {
 		ready = vhostx_net_busy_ready(nvq, rx);
 		if (ready || need_resched() || signal_pending(current) ||
-		    vhostx_vq_has_work(vq) || local_clock() >= end)
+		    vhostx_vq_has_work(vq))
 			break;
+		if (local_clock() >= end) {
+			timeout = true;
+			break;
+		}
 		if (tx && !vhostx_avail_empty(tx)) {
 			tx_ready = true;
 			break;
@@ -92,6 +96,9 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 		cpu_relax();
 	}
 	migrate_enable();
+	vq->stats.spins++;
+	vq->stats.spin_hits += ready || tx_ready;
+	vq->stats.spin_timeouts += timeout;
 
 	if (tx) {
 		/* TX buffers came (or came as we re-enable): send them. */
