@@ -154,12 +154,23 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 	return true;
 }
 
+/* The used entry a slot returns, and its state. */
+static void zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
+			 const struct vhostx_buf *buf, u8 state)
+{
+	nvq->zc_used[slot].id = buf->id;
+	nvq->zc_used[slot].len = 0;
+	nvq->zc_used[slot].ndesc = buf->ndesc;
+	nvq->zc_state[slot] = state;
+}
+
 /**
  * vhostx_net_zc_add() - take the next slot for a packet about to be sent
  * @nvq: the TX queue, vq mutex held, ring not full
  * @buf: the packet's buffer
  * @zc: send it without copying (from vhostx_net_zc_select())
- * @msg: the message for sendmsg(); gets the ubuf when @zc
+ * @msg: the message for sendmsg(), without control data; gets the ubuf
+ *	when @zc
  * @ctl: storage for the tun/tap control block
  *
  * The slot is committed by vhostx_net_zc_sent().
@@ -172,17 +183,11 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 	u16 slot = nvq->zc_upend;
 	struct vhostx_net_ubuf *zu = &nvq->zc_ubuf[slot];
 
-	nvq->zc_used[slot].id = buf->id;
-	nvq->zc_used[slot].len = 0;
-	nvq->zc_used[slot].ndesc = buf->ndesc;
-	if (!zc) {
-		nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
-		msg->msg_control = NULL;
-		msg->msg_controllen = 0;
+	zc_fill_slot(nvq, slot, buf, zc ? VHOSTX_NET_ZC_IN_PROGRESS :
+					  VHOSTX_NET_ZC_NONE);
+	if (!zc)
 		return slot;
-	}
 
-	nvq->zc_state[slot] = VHOSTX_NET_ZC_IN_PROGRESS;
 	zu->nvq = nvq;
 	zu->slot = slot;
 	vhostx_ubuf_set_ops(&zu->ubuf, vhostx_net_zc_ops);
@@ -213,10 +218,7 @@ void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
 {
 	u16 slot = nvq->zc_upend;
 
-	nvq->zc_used[slot].id = buf->id;
-	nvq->zc_used[slot].len = 0;
-	nvq->zc_used[slot].ndesc = buf->ndesc;
-	nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
+	zc_fill_slot(nvq, slot, buf, VHOSTX_NET_ZC_NONE);
 	nvq->zc_upend = ZC_NEXT(slot);
 	nvq->zc_stats.batched++;
 }
