@@ -18,7 +18,7 @@ SELFTESTS   := tools/testing/selftests/vhostx
 
 # The check/demo recipes are ordered steps: never run them in parallel.
 .NOTPARALLEL:
-.PHONY: all modules deps sparse selftests check vm-test dkms-check \
+.PHONY: all modules deps sparse kernel-doc selftests check vm-test dkms-check \
 	vm-selftest demo bench dkms-install dkms-remove clean help
 
 all: modules
@@ -34,6 +34,11 @@ deps:
 # warnings are errors.
 sparse:
 	$(KMAKE) C=2 CF=-Wsparse-error modules
+
+# kernel-doc over every source file and header; warnings are errors.
+kernel-doc:
+	$(KDIR)/scripts/kernel-doc -none -Werror \
+		$$(find drivers include -name '*.[ch]' ! -name '*.mod.c' | sort)
 
 selftests:
 	@test -f $(SELFTESTS)/Makefile || { echo "$(SELFTESTS)/Makefile is missing"; exit 1; }
@@ -57,6 +62,7 @@ check:
 	$(MAKE) deps
 	$(MAKE) all
 	$(MAKE) sparse
+	$(MAKE) kernel-doc
 	$(MAKE) selftests
 	$(MAKE) vm-test
 	$(MAKE) dkms-check
@@ -137,13 +143,14 @@ help:
 	@echo "  all           build vhostx.ko, vhostx_net.ko, vhostx_test.ko"
 	@echo "  deps          install Debian packages and kselftest headers (tools/setup.sh)"
 	@echo "  sparse        rebuild with sparse; any warning fails"
+	@echo "  kernel-doc    scripts/kernel-doc over drivers/ and include/; any warning fails"
 	@echo "  selftests     build the selftests into build/selftests/"
 	@echo "  vm-test       run the selftests in a QEMU guest (VM_TIMEOUT=$(VM_TIMEOUT))"
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
-	@echo "  check         deps all sparse selftests vm-test dkms-check vm-selftest check-e2e"
+	@echo "  check         deps all sparse kernel-doc selftests vm-test dkms-check vm-selftest check-e2e"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"
 	@echo "  bench-build   build the benchmark program only (build/bench/vhostx-bench)"

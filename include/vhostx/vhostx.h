@@ -112,28 +112,54 @@ struct vhostx_log {
 
 /**
  * struct vhostx_vq_stats - per-virtqueue counters (monotonic, u64)
+ * @kicks: wakeups from the kick eventfd
+ * @runs: handler runs
+ * @bufs: buffers completed (used entries)
+ * @bytes: payload bytes moved
+ * @calls: call eventfd signalled
+ * @calls_suppressed: signals not needed (the driver said so)
+ * @batches: used-ring updates (one per batch)
+ * @yields: handler runs cut by the weight budget
+ * @errors: guest errors that stopped the queue
+ * @iotlb_misses: IOTLB misses sent to userspace
+ * @drops: packets dropped by the backend
+ * @spins: busy-poll spins
+ * @spin_hits: spins that found work (their own queue's or, for RX, TX's)
+ * @spin_timeouts: spins that ran to the timeout
  *
  * Written by the worker under the vq mutex, read locklessly by debugfs.
  */
 struct vhostx_vq_stats {
-	u64 kicks;		/* wakeups from the kick eventfd */
-	u64 runs;		/* handler runs */
-	u64 bufs;		/* buffers completed (used entries) */
-	u64 bytes;		/* payload bytes moved */
-	u64 calls;		/* call eventfd signalled */
-	u64 calls_suppressed;	/* signal not needed (driver said so) */
-	u64 batches;		/* used-ring updates (one per batch) */
-	u64 yields;		/* handler runs cut by the weight budget */
-	u64 errors;		/* guest errors that stopped the queue */
-	u64 iotlb_misses;	/* IOTLB misses sent to userspace */
-	u64 drops;		/* packets dropped by the backend */
-	u64 spins;		/* busy-poll spins */
-	u64 spin_hits;		/* ... that found work (own or, RX, TX's) */
-	u64 spin_timeouts;	/* ... that ran to the timeout */
+	u64 kicks;
+	u64 runs;
+	u64 bufs;
+	u64 bytes;
+	u64 calls;
+	u64 calls_suppressed;
+	u64 batches;
+	u64 yields;
+	u64 errors;
+	u64 iotlb_misses;
+	u64 drops;
+	u64 spins;
+	u64 spin_hits;
+	u64 spin_timeouts;
 };
 
 /**
  * struct vhostx_ring_ops - one ring format
+ * @name: the format's name ("split")
+ * @area_size: bytes of one &enum vhostx_ring_area for the vq's ring size
+ * @start: first use after vhostx_vq_start(): sync with the ring in guest
+ *	memory; 0 or an errno (the queue is then stopped)
+ * @get_buf: take the next available buffer; see vhostx_get_buf()
+ * @unget: give back the last buffers taken; see vhostx_unget()
+ * @add_used_n: publish completed buffers; see vhostx_add_used_n()
+ * @need_signal: after @add_used_n, does the driver want its call eventfd
+ *	signalled (flags or used event index)?
+ * @enable_notify: ask for kicks again; true if buffers arrived meanwhile
+ * @disable_notify: tell the driver kicks are not needed
+ * @avail_empty: true if no buffer is available
  *
  * All are called with the vq mutex held, from the worker (or an ioctl
  * that stopped the backend).  Backends use the vhostx_*() wrappers.
@@ -169,23 +195,65 @@ enum vhostx_ring_area {
 
 /**
  * struct vhostx_vq - one virtqueue
+ * @dev: the device it belongs to
+ * @index: its index in the device's vq array
+ * @mutex: protects every field below it
+ * @handle_kick: the backend's kick handler, set before vhostx_dev_init()
+ * @num: ring size (VHOST_SET_VRING_NUM)
+ * @area_addr: the ring areas' addresses as given (user address or IOVA)
+ * @area_uaddr: the same, translated and checked (valid with @meta_ready)
+ * @meta_ready: @area_uaddr is valid
+ * @ring_started: @ring's start() ran since the vq was started
+ * @ring: the ring format's operations
+ * @kick: kick eventfd file (VHOST_SET_VRING_KICK)
+ * @call_ctx: call eventfd (VHOST_SET_VRING_CALL)
+ * @error_ctx: error eventfd (VHOST_SET_VRING_ERR)
+ * @log_ctx: dirty-log eventfd (the device's, VHOST_SET_LOG_FD)
+ * @poll: turns wakeups on @kick into @handle_kick runs
+ * @last_avail_idx: next avail entry to take
+ * @avail_idx: last avail index read from the guest
+ * @last_used_idx: next used entry to write
+ * @used_flags: the used ring's flags as last written
+ * @signalled_used: used index at the last signal (event index)
+ * @signalled_used_valid: @signalled_used may be used
+ * @broken: a guest error stopped the queue until it is reset
+ * @stopped: VHOST_GET_VRING_BASE was called
+ * @is_le: the ring is little-endian (VERSION_1 or legacy LE)
+ * @log_used: VHOST_VRING_F_LOG: log writes to the used ring
+ * @log_addr: guest address of the used ring, for the dirty log
+ * @log_base: the dirty-log bitmap (VHOST_SET_LOG_BASE)
+ * @umem: the device's memory table
+ * @iotlb: the device's IOTLB (ACCESS_PLATFORM), else NULL
+ * @xlate_hit: memory-table mode with disjoint regions: the region the
+ *	last translation hit, tried first (reset with @umem)
+ * @xlate_cache: @xlate_hit may be used
+ * @acked_features: virtio features the driver accepted
+ * @acked_backend_features: VHOST_BACKEND_F_* bits accepted
+ * @busyloop_timeout: busy-poll time in microseconds, 0 for none
+ * @private_data: backend state; NULL when stopped
+ * @worker: the worker thread running this vq's work
+ * @stats: its counters
+ * @indirect_iov: scratch for the ring engine: an indirect table's pages
+ * @ahead_start: split ring read-ahead: first avail index held in @ahead
+ * @ahead_end: one past the last; the range is emptied whenever the
+ *	ring's addresses are (re)checked (@meta_ready set)
+ * @ahead: avail entries read ahead in one pass
  *
- * Fields below @mutex are protected by it.  Ioctls take it to change
- * state; the worker holds it while running the backend's handler.
+ * Ioctls take @mutex to change state; the worker holds it while running
+ * the backend's handler.
  */
 struct vhostx_vq {
 	struct vhostx_dev *dev;
 	unsigned int index;
 	struct mutex mutex;
 
-	/* Set by the backend before vhostx_dev_init(). */
 	vhostx_work_fn_t handle_kick;
 
 	unsigned int num;
-	u64 area_addr[VHOSTX_NR_AREAS];	/* as given (uaddr or IOVA) */
-	void __user *area_uaddr[VHOSTX_NR_AREAS]; /* translated, checked */
-	bool meta_ready;		/* area_uaddr valid */
-	bool ring_started;		/* ring->start() ran since vq start */
+	u64 area_addr[VHOSTX_NR_AREAS];
+	void __user *area_uaddr[VHOSTX_NR_AREAS];
+	bool meta_ready;
+	bool ring_started;
 	const struct vhostx_ring_ops *ring;
 
 	struct file *kick;
@@ -194,14 +262,14 @@ struct vhostx_vq {
 	struct eventfd_ctx *log_ctx;
 	struct vhostx_poll poll;
 
-	u16 last_avail_idx;	/* next avail entry to take */
-	u16 avail_idx;		/* last avail->idx read from the guest */
-	u16 last_used_idx;	/* next used entry to write */
+	u16 last_avail_idx;
+	u16 avail_idx;
+	u16 last_used_idx;
 	u16 used_flags;
 	u16 signalled_used;
 	bool signalled_used_valid;
-	bool broken;		/* guest error: stopped until reset */
-	bool stopped;		/* GET_VRING_BASE was called */
+	bool broken;
+	bool stopped;
 	bool is_le;
 
 	bool log_used;
@@ -210,10 +278,6 @@ struct vhostx_vq {
 
 	struct vhost_iotlb *umem;
 	struct vhost_iotlb *iotlb;
-	/*
-	 * Memory-table mode, regions disjoint: the region the last
-	 * translation hit, tried first (reset with umem).
-	 */
 	struct vhost_iotlb_map *xlate_hit;
 	bool xlate_cache;
 
@@ -221,17 +285,11 @@ struct vhostx_vq {
 	u64 acked_backend_features;
 	u32 busyloop_timeout;
 
-	void *private_data;	/* backend state; NULL when stopped */
+	void *private_data;
 	struct vhostx_worker __rcu *worker;
 	struct vhostx_vq_stats stats;
 
-	/* Scratch for the ring engine. */
 	struct iovec indirect_iov[8];
-	/*
-	 * Split ring: avail entries read ahead in one pass, for avail
-	 * indices [ahead_start, ahead_end); emptied whenever the ring's
-	 * addresses are (re)checked (meta_ready set).
-	 */
 	u16 ahead_start;
 	u16 ahead_end;
 	__virtio16 ahead[VHOSTX_AVAIL_AHEAD];
@@ -267,24 +325,39 @@ struct vhostx_backend_ops {
 
 /**
  * struct vhostx_dev - one open device file
+ * @mutex: serialises the device ioctls
+ * @ops: the backend's operations
+ * @mm: the owner's mm, NULL without an owner
+ * @vqs: the backend's virtqueues
+ * @nvqs: how many
+ * @umem: the memory table (VHOST_SET_MEM_TABLE)
+ * @iotlb: the device IOTLB (ACCESS_PLATFORM), else NULL
+ * @iotlb_lock: protects @read_list and @pending_list
+ * @read_list: IOTLB messages waiting for userspace to read them
+ * @pending_list: misses read by userspace, waiting for an update
+ * @wait: woken when @read_list gains a message or the device goes away
+ * @log_ctx: dirty-log eventfd (VHOST_SET_LOG_FD)
+ * @worker_xa: the device's workers by id
+ * @index: unique per open, names the debugfs directory
+ * @debugfs: that directory
  */
 struct vhostx_dev {
 	struct mutex mutex;
 	const struct vhostx_backend_ops *ops;
-	struct mm_struct *mm;		/* owner's mm, NULL without owner */
+	struct mm_struct *mm;
 	struct vhostx_vq **vqs;
 	int nvqs;
 
-	struct vhost_iotlb *umem;	/* memory table */
-	struct vhost_iotlb *iotlb;	/* device IOTLB (ACCESS_PLATFORM) */
+	struct vhost_iotlb *umem;
+	struct vhost_iotlb *iotlb;
 	spinlock_t iotlb_lock;
-	struct list_head read_list;	/* IOTLB messages for userspace */
-	struct list_head pending_list;	/* misses waiting for an update */
+	struct list_head read_list;
+	struct list_head pending_list;
 	wait_queue_head_t wait;
 
 	struct eventfd_ctx *log_ctx;
 	struct xarray worker_xa;
-	u32 index;			/* unique per open, for debugfs */
+	u32 index;
 	struct dentry *debugfs;
 };
 
