@@ -10,9 +10,9 @@ RESULTS_DIR/summary.json (the medians and ratios) and, if gnuplot is
 installed, RESULTS_DIR/bench.png.
 
 Every ratio is vhostx / vhost-net computed per round (the two cells of a
-round ran back to back; RX and latency tests run several such pairs per
-round, alternating which backend goes first, and a round's figure is the
-mean over its pairs), then summarised as the median over rounds with the
+round ran back to back; each test runs several such pairs per round,
+alternating which backend goes first, and a round's figure is the mean
+over its pairs), then summarised as the median over rounds with the
 min..max spread.  Throughput: higher is better; worker CPU per packet
 and latency: lower is better.
 """
@@ -149,11 +149,14 @@ def main():
               "drained by the backend" if burst else
               f"RX: streamed from {meta.get('rx_source')}")
     nrep = meta.get("reps", 1)
-    repdesc = (f"RX and latency: {nrep} pairs of cells per round, "
-               "alternating which backend goes first, latency cells "
-               f"{meta['seconds'] / nrep:g} s each, "
+    # Runs before TX reps (no "tx_reps" key) had one TX pair per round.
+    txrep = nrep if meta.get("tx_reps") else 1
+    repdesc = (f"{nrep} pairs of cells per round (TX: {txrep}), "
+               "alternating which backend goes first, TX and latency "
+               f"cells {meta['seconds'] / nrep:g} s each, "
                if nrep > 1 else "")
-    out.append(f"{meta['rounds']} rounds x {meta['seconds']} s per cell, "
+    out.append(f"{meta['rounds']} rounds x {meta['seconds']} s per "
+               "backend and test, "
                f"{repdesc}"
                f"ring {meta['ring']}, {rxdesc}, "
                f"busy-poll timeout {meta['busyloop_us']} us. "

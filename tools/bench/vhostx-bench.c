@@ -118,7 +118,7 @@ static struct {
 	const char *reload;	/* command: "<reload> 0|1" sets zcopytx */
 	const char *rx_source;	/* "pktgen" or "packet" */
 	unsigned int rx_burst;	/* RX: frames queued first; 0 = streaming */
-	int reps;		/* RX and latency: pairs of cells per round */
+	int reps;		/* pairs of cells per round, every test */
 	int ncpu;
 } cfg = {
 	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256, .reps = 4,
@@ -338,7 +338,7 @@ struct cell {
 	const struct backend *b;
 	int round;
 	int rep;		/* pair within the round (RX and latency) */
-	double dur;		/* measured seconds (latency: dur / reps) */
+	double dur;		/* measured seconds (TX, latency: dur / reps) */
 	struct vg_dev d;
 	struct vg_vq rx, tx;
 	int tap;		/* the run's tap (shared by all cells) */
@@ -664,7 +664,7 @@ static int run_tx(struct cell *c)
 
 	now = now_s();
 	t_warm = now + cfg.warm;
-	t_end = t_warm + cfg.dur;
+	t_end = t_warm + c->dur;
 	for (;;) {
 		now = now_s();
 		if (!measuring && now >= t_warm) {
@@ -1292,8 +1292,11 @@ again:
 	c.b = &backends[bi];
 	c.round = round;
 	c.rep = rep;
-	/* Latency pairs split the cell's time; TX and RX use it whole. */
-	c.dur = tests[ti].kind == 'l' ? cfg.dur / cfg.reps : cfg.dur;
+	/*
+	 * TX and latency pairs split the round's time; RX cells drain a
+	 * burst (or stream for the whole time).
+	 */
+	c.dur = tests[ti].kind == 'r' ? cfg.dur : cfg.dur / cfg.reps;
 	c.t_open = now_s();
 
 	if (c.b->zcopy >= 0) {
@@ -1373,9 +1376,9 @@ static void usage(void)
 	       "            on the tap, then time the backend moving them; 0: stream\n"
 	       "            for -d seconds from a source running at full speed\n"
 	       "  -P        do not pin threads to CPUs (BENCH_PIN=0)\n"
-	       "  RX and latency: env BENCH_REPS=N (4) pairs of cells per round,\n"
-	       "            alternating which backend goes first; a latency cell\n"
-	       "            measures for -d / N seconds\n"
+	       "  env BENCH_REPS=N (4) pairs of cells per round, alternating which\n"
+	       "            backend goes first; a TX or latency cell measures for\n"
+	       "            -d / N seconds, an RX cell drains a whole burst\n"
 	       "  -o FILE   JSON output (results.json)\n");
 	exit(2);
 }
@@ -1484,13 +1487,13 @@ int main(int argc, char **argv)
 		p = strchr(p, ':') + 2;
 		snprintf(cpu, sizeof(cpu), "%.*s", (int)strcspn(p, "\n"), p);
 	}
-	printf("vhostx-bench: kernel %s %s, %d CPUs (%s), %d rounds x %.1f s per cell, ring %u, RX %s, tap %s\n",
+	printf("vhostx-bench: kernel %s %s, %d CPUs (%s), %d rounds x %.1f s per backend and test, ring %u, RX %s, tap %s\n",
 	       u.release, u.version, cfg.ncpu, cpu, cfg.rounds, cfg.dur,
 	       cfg.ring, cfg.rx_burst ? "burst" : cfg.rx_source, run_ifname);
 	fprintf(json, "{\"meta\": {\"kernel\": \"%s\", \"kernel_version\": \"%s\", "
 		"\"machine\": \"%s\", \"cpu\": \"%s\", \"ncpu\": %d, "
 		"\"rounds\": %d, \"seconds\": %g, \"warmup\": %g, \"ring\": %u, "
-		"\"busyloop_us\": %u, \"pinned\": %s, \"zcopytx_param\": %d, \"reps\": %d, "
+		"\"busyloop_us\": %u, \"pinned\": %s, \"zcopytx_param\": %d, \"reps\": %d, \"tx_reps\": true, "
 		"\"rx_source\": \"%s\", \"rx_burst\": %u, \"start\": %lld},\n \"samples\": [\n",
 		u.release, u.version, u.machine, cpu, cfg.ncpu, cfg.rounds,
 		cfg.dur, cfg.warm, cfg.ring, cfg.busyloop_us,
@@ -1520,11 +1523,10 @@ int main(int argc, char **argv)
 					continue;
 				if (zc && tests[ti].kind != 't')
 					continue;
-				int reps = tests[ti].kind == 't' ? 1 : cfg.reps;
 				int rep;
 
 				/* Pairs alternate: A B, B A, A B... */
-				for (rep = 0; rep < reps; rep++)
+				for (rep = 0; rep < cfg.reps; rep++)
 					for (k = 0; k < 2; k++) {
 						int first = (round + rep) & 1;
 						int bi = (first ? k : 1 - k) ?
