@@ -27,11 +27,13 @@ BASE = "vhost-net"
 # vhostx debugfs counters shown per packet in the work table.
 VX_WORK = ("kicks", "runs", "calls", "batches", "yields", "spins",
            "spin_hits", "drops")
-TESTS = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "lat", "lat_bp"]
+TESTS = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "lat", "lat_bp",
+         "lat_poll"]
 LABEL = {
     "tx64": "TX 64 B", "tx1500": "TX 1514 B", "txgso": "TX 64 KiB GSO",
     "rx64": "RX 64 B", "rx1500": "RX 1514 B",
     "lat": "RTT", "lat_bp": "RTT busy-poll",
+    "lat_poll": "RTT polling guest",
 }
 
 

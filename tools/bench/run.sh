@@ -11,7 +11,7 @@
 # console.log.  See Documentation/vhostx/performance.rst.
 #
 # Environment (passed into the guest):
-#   BENCH_ROUNDS (6)  BENCH_DURATION (1, seconds per cell)  BENCH_WARMUP (0.3)
+#   BENCH_ROUNDS (8)  BENCH_DURATION (1, seconds per test and backend)  BENCH_WARMUP (0.3)
 #   BENCH_RING (256)  BENCH_BUSYLOOP_US (200)  BENCH_TESTS (all)
 #   BENCH_BACKENDS (vhost-net,vhostx,vhostx-zc)  BENCH_RX_SOURCE (pktgen)
 #   BENCH_PIN (1)

@@ -13,8 +13,12 @@
  *                       qdisc bypass, sendmmsg) as fast as it can; we count
  *                       what arrives in the guest RX ring.
  *   lat lat_bp          one packet in flight: guest TX -> tap -> AF_PACKET
- *                       reflector -> tap -> guest RX; lat_bp with
- *                       VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both queues.
+ *   lat_poll            reflector -> tap -> guest RX; lat_bp with
+ *                       VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both queues;
+ *                       lat_poll with it and a polling guest (it spins on
+ *                       its RX ring and the reflector socket, with RX calls
+ *                       off, as a poll-mode driver does) instead of
+ *                       sleeping on the call eventfd and in poll().
  *
  * Backends: vhost-net, vhostx, and vhostx-zc (vhostx_net reloaded with
  * experimental_zcopytx=1, TX tests only, when the module has that
@@ -72,7 +76,7 @@
 /* ------------------------------------------------------------------ */
 
 enum test_id { T_TX64, T_TX1500, T_TXGSO, T_RX64, T_RX1500, T_LAT, T_LATBP,
-	       T_MAX };
+	       T_LATPOLL, T_MAX };
 
 static const struct test_desc {
 	const char *name;
@@ -80,14 +84,16 @@ static const struct test_desc {
 	size_t frame;		/* Ethernet frame bytes, no FCS, no vnet hdr */
 	bool gso;
 	bool busyloop;
+	bool guest_poll;	/* latency: the driver spins, never sleeps */
 } tests[T_MAX] = {
-	[T_TX64]   = { "tx64",   't', 64,        false, false },
-	[T_TX1500] = { "tx1500", 't', 1514,      false, false },
-	[T_TXGSO]  = { "txgso",  't', GSO_FRAME, true,  false },
-	[T_RX64]   = { "rx64",   'r', 64,        false, false },
-	[T_RX1500] = { "rx1500", 'r', 1514,      false, false },
-	[T_LAT]    = { "lat",    'l', 64,        false, false },
-	[T_LATBP]  = { "lat_bp", 'l', 64,        false, true  },
+	[T_TX64]    = { "tx64",     't', 64,        false, false, false },
+	[T_TX1500]  = { "tx1500",   't', 1514,      false, false, false },
+	[T_TXGSO]   = { "txgso",    't', GSO_FRAME, true,  false, false },
+	[T_RX64]    = { "rx64",     'r', 64,        false, false, false },
+	[T_RX1500]  = { "rx1500",   'r', 1514,      false, false, false },
+	[T_LAT]     = { "lat",      'l', 64,        false, false, false },
+	[T_LATBP]   = { "lat_bp",   'l', 64,        false, true,  false },
+	[T_LATPOLL] = { "lat_poll", 'l', 64,        false, true,  true  },
 };
 
 struct backend {
@@ -121,7 +127,7 @@ static struct {
 	int reps;		/* pairs of cells per round, every test */
 	int ncpu;
 } cfg = {
-	.rounds = 6, .dur = 1.0, .warm = 0.3, .ring = 256, .reps = 4,
+	.rounds = 8, .dur = 1.0, .warm = 0.3, .ring = 256, .reps = 4,
 	.busyloop_us = 200, .pin = true, .rx_burst = 30000,
 	.test_mask = (1u << T_MAX) - 1, .backend_mask = 7,
 	.out = "results.json",
@@ -337,7 +343,7 @@ struct cell {
 	const struct test_desc *t;
 	const struct backend *b;
 	int round;
-	int rep;		/* pair within the round (RX and latency) */
+	int rep;		/* pair within the round */
 	double dur;		/* measured seconds (TX, latency: dur / reps) */
 	struct vg_dev d;
 	struct vg_vq rx, tx;
@@ -987,6 +993,34 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Polling driver: spin on the reflector socket (2 s, then ETIMEDOUT). */
+static ssize_t lat_poll_recv(int ps, void *buf, size_t size)
+{
+	double give_up = now_s() + 2;
+	ssize_t len;
+
+	while ((len = recv(ps, buf, size, MSG_DONTWAIT)) < 0 &&
+	       errno == EAGAIN) {
+		if (now_s() > give_up) {
+			errno = ETIMEDOUT;
+			break;
+		}
+	}
+	return len;
+}
+
+/* Polling driver: spin on the used ring; 0, or -1 after 2 s. */
+static int lat_poll_used(struct vg_vq *vq)
+{
+	double give_up = now_s() + 2;
+
+	while (!vg_vq_used_pending(vq)) {
+		if (now_s() > give_up)
+			return -1;
+	}
+	return 0;
+}
+
 static int run_lat(struct cell *c)
 {
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
@@ -1012,6 +1046,9 @@ static int run_lat(struct cell *c)
 	to.sll_ifindex = (int)if_nametoindex(c->ifname);
 	pin_to(0, 0);
 	vg_vq_disable_cb(&c->tx);
+	/* A polling driver turns its RX interrupts off. */
+	if (c->t->guest_poll)
+		vg_vq_disable_cb(&c->rx);
 
 	t_start = now_s();
 	t_warm = t_start + cfg.warm;
@@ -1045,20 +1082,33 @@ static int run_lat(struct cell *c)
 		if (vg_vq_kick(&c->tx) == 1)
 			c->kicks_tx++;
 		/* Reflect: tap ingress -> us -> tap egress. */
-		if (poll(&p, 1, 2000) <= 0) {
+		if (c->t->guest_poll) {
+			len = lat_poll_recv(ps, buf, sizeof(buf));
+		} else if (poll(&p, 1, 2000) > 0) {
+			len = recv(ps, buf, sizeof(buf), 0);
+		} else {
+			len = -1;
+			errno = ETIMEDOUT;
+		}
+		if (len < 0 && errno == ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			fprintf(stderr, "vhostx-bench: %s %s: TX frame lost\n",
 				c->b->name, c->t->name);
 			goto out;
 		}
-		len = recv(ps, buf, sizeof(buf), 0);
 		if (len <= 0 ||
 		    sendto(ps, buf, (size_t)len, 0, (struct sockaddr *)&to,
 			   sizeof(to)) != len) {
 			r = -EIO;
 			goto out;
 		}
-		/* Wait for it in the RX ring, sleeping on the call eventfd. */
+		/* Wait for it in the RX ring: spin, or sleep on the call. */
+		if (c->t->guest_poll && lat_poll_used(&c->rx)) {
+			r = -ETIMEDOUT;
+			fprintf(stderr, "vhostx-bench: %s %s: RX frame lost\n",
+				c->b->name, c->t->name);
+			goto out;
+		}
 		while (!vg_vq_used_pending(&c->rx)) {
 			int64_t k;
 
@@ -1360,13 +1410,13 @@ static unsigned int parse_list(const char *s, bool is_test)
 static void usage(void)
 {
 	printf("usage: vhostx-bench [options]\n"
-	       "  -r N      rounds (default 6; env BENCH_ROUNDS)\n"
-	       "  -d S      measured seconds per cell (1; BENCH_DURATION)\n"
+	       "  -r N      rounds (default 8; env BENCH_ROUNDS)\n"
+	       "  -d S      measured seconds per test, backend and round (1; BENCH_DURATION)\n"
 	       "  -w S      warm-up seconds per cell (0.3; BENCH_WARMUP)\n"
 	       "  -n N      ring size (256; BENCH_RING)\n"
-	       "  -B US     busy-loop timeout for lat_bp, us (200; BENCH_BUSYLOOP_US)\n"
-	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,lat,lat_bp or tx,rx,latency\n"
-	       "            (all; BENCH_TESTS)\n"
+	       "  -B US     busy-loop timeout for lat_bp, lat_poll, us (200; BENCH_BUSYLOOP_US)\n"
+	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,lat,lat_bp,lat_poll or\n"
+	       "            tx,rx,latency (all; BENCH_TESTS)\n"
 	       "  -b LIST   backends: vhost-net,vhostx,vhostx-zc (all; BENCH_BACKENDS)\n"
 	       "  -z CMD    command run as 'CMD 0|1' to reload vhostx_net with\n"
 	       "            experimental_zcopytx=0|1 (BENCH_RELOAD)\n"
