@@ -11,7 +11,9 @@ back in the same round) gives one ratio; the table shows, over all pairs
 of all runs, their median, the 95 % interval of that median (bootstrap,
 2000 resamples, fixed seed) and the share of pairs in which vhostx was
 better.  The min..max over rounds that report.py prints only widens as
-rounds are added; this interval narrows.  Throughput: packets/s ratio,
+rounds are added; this interval narrows, but treats pairs as
+independent, which pairs of one run (same host load) are not quite: read
+an interval that barely excludes 1.0 as parity.  Throughput: packets/s ratio,
 higher is better; latency: ratio of the cells' median round trips, lower
 is better.
 """
