@@ -355,7 +355,7 @@ def chart(d, meta, by, backends, ratio):
              f"whiskers = min..max")
     png = os.path.join(d, "bench.png")
     g = [
-        "set terminal pngcairo size 1400,1000 font 'DejaVu Sans,11'",
+        "set terminal pngcairo size 1600,1000 font 'DejaVu Sans,11'",
         f"set output '{png}'",
         "set datafile missing '-'",
         "set style data histogram",
