@@ -108,7 +108,7 @@ def main():
             be = BASE + "@zc"  # paired with vhostx-zc in the same round
         reps.setdefault((s["test"], be), {}).setdefault(s["round"], []) \
             .append(s)
-    # RX and latency cells come in several pairs per round: a round's
+    # Every test runs several pairs of cells per round: a round's
     # figure is the mean of its pairs' figures.
     by = {k: {r: merge(ss) for r, ss in v.items()} for k, v in reps.items()}
     backends = [b for b in ("vhostx", "vhostx-zc")
