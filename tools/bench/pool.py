@@ -23,8 +23,7 @@ import random
 import statistics
 import sys
 
-TESTS = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "lat", "lat_bp",
-         "lat_poll"]
+from report import BASE, TESTS
 
 
 def load(path):
@@ -52,9 +51,9 @@ def pairs(runs):
             cells[(s["test"], block, s["round"], s.get("rep", 0),
                    s["backend"])] = s
         for (t, block, rnd, rep, be), s in cells.items():
-            if be == "vhost-net":
+            if be == BASE:
                 continue
-            base = cells.get((t, block, rnd, rep, "vhost-net"))
+            base = cells.get((t, block, rnd, rep, BASE))
             if not base:
                 continue
             a, b = figure(s), figure(base)

@@ -993,30 +993,49 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Polling driver: spin on the reflector socket (2 s, then ETIMEDOUT). */
-static ssize_t lat_poll_recv(int ps, void *buf, size_t size)
+/*
+ * The frame on the reflector socket: the polling driver spins, the other
+ * sleeps in poll().  Return: recv()'s result, or -ETIMEDOUT after 2 s.
+ */
+static ssize_t lat_reflect_recv(const struct cell *c, int ps, void *buf,
+				size_t size)
 {
+	struct pollfd p = { .fd = ps, .events = POLLIN };
 	double give_up = now_s() + 2;
 	ssize_t len;
 
+	if (!c->t->guest_poll)
+		return poll(&p, 1, 2000) > 0 ? recv(ps, buf, size, 0) :
+					       -ETIMEDOUT;
 	while ((len = recv(ps, buf, size, MSG_DONTWAIT)) < 0 &&
-	       errno == EAGAIN) {
-		if (now_s() > give_up) {
-			errno = ETIMEDOUT;
-			break;
-		}
-	}
+	       errno == EAGAIN)
+		if (now_s() > give_up)
+			return -ETIMEDOUT;
 	return len;
 }
 
-/* Polling driver: spin on the used ring; 0, or -1 after 2 s. */
-static int lat_poll_used(struct vg_vq *vq)
+/*
+ * The reflected frame in the RX ring: the polling driver spins, the other
+ * sleeps on the call eventfd.  Return: 0, or -ETIMEDOUT after 2 s.
+ */
+static int lat_rx_wait(struct cell *c)
 {
 	double give_up = now_s() + 2;
+	int64_t k;
 
-	while (!vg_vq_used_pending(vq)) {
-		if (now_s() > give_up)
-			return -1;
+	while (!vg_vq_used_pending(&c->rx)) {
+		if (c->t->guest_poll) {
+			if (now_s() > give_up)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (vg_vq_enable_cb(&c->rx))
+			break;
+		k = vg_wait_eventfd(c->rx.call_fd, 2000);
+		if (k > 0)
+			c->calls_rx += (uint64_t)k;
+		else if (!vg_vq_used_pending(&c->rx))
+			return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -1054,7 +1073,6 @@ static int run_lat(struct cell *c)
 	t_warm = t_start + cfg.warm;
 	t_end = t_warm + c->dur;
 	for (i = 0;; i++) {
-		struct pollfd p = { .fd = ps, .events = POLLIN };
 		double now = now_s();
 		uint64_t t0, t1;
 		ssize_t len;
@@ -1082,15 +1100,8 @@ static int run_lat(struct cell *c)
 		if (vg_vq_kick(&c->tx) == 1)
 			c->kicks_tx++;
 		/* Reflect: tap ingress -> us -> tap egress. */
-		if (c->t->guest_poll) {
-			len = lat_poll_recv(ps, buf, sizeof(buf));
-		} else if (poll(&p, 1, 2000) > 0) {
-			len = recv(ps, buf, sizeof(buf), 0);
-		} else {
-			len = -1;
-			errno = ETIMEDOUT;
-		}
-		if (len < 0 && errno == ETIMEDOUT) {
+		len = lat_reflect_recv(c, ps, buf, sizeof(buf));
+		if (len == -ETIMEDOUT) {
 			r = -ETIMEDOUT;
 			fprintf(stderr, "vhostx-bench: %s %s: TX frame lost\n",
 				c->b->name, c->t->name);
@@ -1102,27 +1113,11 @@ static int run_lat(struct cell *c)
 			r = -EIO;
 			goto out;
 		}
-		/* Wait for it in the RX ring: spin, or sleep on the call. */
-		if (c->t->guest_poll && lat_poll_used(&c->rx)) {
-			r = -ETIMEDOUT;
+		r = lat_rx_wait(c);
+		if (r) {
 			fprintf(stderr, "vhostx-bench: %s %s: RX frame lost\n",
 				c->b->name, c->t->name);
 			goto out;
-		}
-		while (!vg_vq_used_pending(&c->rx)) {
-			int64_t k;
-
-			if (vg_vq_enable_cb(&c->rx))
-				break;
-			k = vg_wait_eventfd(c->rx.call_fd, 2000);
-			if (k > 0) {
-				c->calls_rx += (uint64_t)k;
-			} else if (!vg_vq_used_pending(&c->rx)) {
-				r = -ETIMEDOUT;
-				fprintf(stderr, "vhostx-bench: %s %s: RX frame lost\n",
-					c->b->name, c->t->name);
-				goto out;
-			}
 		}
 		t1 = now_ns();
 		rx_reap(c, NULL);
