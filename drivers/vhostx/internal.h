@@ -73,6 +73,7 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 bool vhostx_split_need_signal(struct vhostx_vq *vq);
 bool vhostx_split_enable_notify(struct vhostx_vq *vq);
 void vhostx_split_disable_notify(struct vhostx_vq *vq);
+void vhostx_split_mute_notify(struct vhostx_vq *vq);
 bool vhostx_split_avail_empty(struct vhostx_vq *vq);
 
 /* debugfs.c */

@@ -471,6 +471,12 @@ bool vhostx_split_enable_notify(struct vhostx_vq *vq)
 	return vhostx16_to_cpu(vq, v16) != vq->avail_idx;
 }
 
+/*
+ * With EVENT_IDX nothing is written: avail_event stays where the last
+ * enable put it.  After a kick the driver is past it and does not kick
+ * again until it is rewritten; a run that no kick started may get one
+ * more kick, which only queues another run.
+ */
 void vhostx_split_disable_notify(struct vhostx_vq *vq)
 {
 	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
@@ -478,12 +484,20 @@ void vhostx_split_disable_notify(struct vhostx_vq *vq)
 	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		split_write_used_flags(vq);
-	else
-		/*
-		 * Half the index space past what we have seen: a driver
-		 * never gets there (it adds at most a ring's worth), so it
-		 * stops kicking until vhostx_split_enable_notify().
-		 */
+}
+
+/*
+ * For a queue nothing kicked (busy polling watches it): with EVENT_IDX,
+ * avail_event goes half the index space past what we have seen.  A
+ * driver never gets there (it adds at most a ring's worth), so it does
+ * not kick until vhostx_split_enable_notify() writes the real index back.
+ */
+void vhostx_split_mute_notify(struct vhostx_vq *vq)
+{
+	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+		return;
+	vhostx_split_disable_notify(vq);
+	if (vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		split_write_avail_event(vq, vq->avail_idx + 0x8000);
 }
 
@@ -509,5 +523,6 @@ const struct vhostx_ring_ops vhostx_split_ring_ops = {
 	.need_signal	= vhostx_split_need_signal,
 	.enable_notify	= vhostx_split_enable_notify,
 	.disable_notify	= vhostx_split_disable_notify,
+	.mute_notify	= vhostx_split_mute_notify,
 	.avail_empty	= vhostx_split_avail_empty,
 };

@@ -334,7 +334,9 @@ void vhostx_disable_notify(struct vhostx_vq *vq)
 {
 	/* Every handler run starts here: count runs in one place. */
 	vq->stats.runs++;
-	vhostx_mute_notify(vq);
+	if (!vhostx_vq_ready(vq))
+		INDIRECT_CALL_1(vq->ring->disable_notify,
+				vhostx_split_disable_notify, vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_disable_notify);
 
@@ -343,14 +345,16 @@ EXPORT_SYMBOL_GPL(vhostx_disable_notify);
  * @vq: the virtqueue; vq->mutex held
  *
  * For a handler that polls another queue's ring for a while (busy
- * polling): like vhostx_disable_notify() but not counted as a run of @vq.
- * Undo with vhostx_enable_notify().
+ * polling): not counted as a run of @vq, and stronger than
+ * vhostx_disable_notify(), which lets the driver kick once more with
+ * %VIRTIO_RING_F_EVENT_IDX (the kick that starts a run).  Undo with
+ * vhostx_enable_notify().
  */
 void vhostx_mute_notify(struct vhostx_vq *vq)
 {
 	if (!vhostx_vq_ready(vq))
-		INDIRECT_CALL_1(vq->ring->disable_notify,
-				vhostx_split_disable_notify, vq);
+		INDIRECT_CALL_1(vq->ring->mute_notify,
+				vhostx_split_mute_notify, vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_mute_notify);
 

@@ -158,7 +158,9 @@ struct vhostx_vq_stats {
  * @need_signal: after @add_used_n, does the driver want its call eventfd
  *	signalled (flags or used event index)?
  * @enable_notify: ask for kicks again; true if buffers arrived meanwhile
- * @disable_notify: tell the driver kicks are not needed
+ * @disable_notify: tell the driver kicks are not needed (a handler runs)
+ * @mute_notify: the same for a queue nothing kicked, which is watched
+ *	instead (busy polling): no kick at all until @enable_notify
  * @avail_empty: true if no buffer is available
  *
  * All are called with the vq mutex held, from the worker (or an ioctl
@@ -177,6 +179,7 @@ struct vhostx_ring_ops {
 	bool (*need_signal)(struct vhostx_vq *vq);
 	bool (*enable_notify)(struct vhostx_vq *vq);
 	void (*disable_notify)(struct vhostx_vq *vq);
+	void (*mute_notify)(struct vhostx_vq *vq);
 	bool (*avail_empty)(struct vhostx_vq *vq);
 };
 
