@@ -40,6 +40,12 @@ static unsigned int scale(unsigned int n)
 	return (unsigned int)(n * (k ? k : 1));
 }
 
+/* The net device and tun are there: the cycles include net devices. */
+static bool have_net(void)
+{
+	return !access(VX_NET_DEV, F_OK) && !access("/dev/net/tun", F_OK);
+}
+
 /* Fill a ring with echo buffers and kick, without waiting. */
 static int flood(struct vg_vq *vq, uint8_t *buf, size_t len)
 {
@@ -113,10 +119,9 @@ static int fresh_ok(void)
 TEST_F_TIMEOUT(stress, open_setup_traffic_close_cycles, 900)
 {
 	unsigned int i, n = scale(400), nets = 0;
-	bool net = !access(VX_NET_DEV, F_OK) && !access("/dev/net/tun", F_OK);
+	bool net = have_net();
 
-	if (access(VX_TEST_DEV, F_OK))
-		SKIP(return, "%s not present", VX_TEST_DEV);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
 	for (i = 0; i < n; i++) {
 		struct vg_dev d;
 		struct vg_vq vq, tx;
@@ -149,10 +154,9 @@ TEST_F_TIMEOUT(stress, open_setup_traffic_close_cycles, 900)
 TEST_F_TIMEOUT(stress, close_during_traffic_cycles, 900)
 {
 	unsigned int i, n = scale(40);
-	bool net = !access(VX_NET_DEV, F_OK) && !access("/dev/net/tun", F_OK);
+	bool net = have_net();
 
-	if (access(VX_TEST_DEV, F_OK))
-		SKIP(return, "%s not present", VX_TEST_DEV);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
 	for (i = 0; i < n; i++) {
 		struct vg_dev d;
 		struct vg_vq vq, tx;
@@ -185,10 +189,9 @@ TEST_F_TIMEOUT(stress, close_during_traffic_cycles, 900)
 TEST_F_TIMEOUT(stress, owner_sigkilled_cycles, 900)
 {
 	unsigned int i, n = scale(8);
-	bool net = !access(VX_NET_DEV, F_OK) && !access("/dev/net/tun", F_OK);
+	bool net = have_net();
 
-	if (access(VX_TEST_DEV, F_OK))
-		SKIP(return, "%s not present", VX_TEST_DEV);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
 	for (i = 0; i < n; i++) {
 		int status, p[2];
 		pid_t pid;
@@ -242,7 +245,7 @@ TEST_F_TIMEOUT(stress, backend_closed_under_worker_cycles, 900)
 	char ifname[IFNAMSIZ];
 	int tap = -1;
 
-	if (access(VX_NET_DEV, F_OK) || access("/dev/net/tun", F_OK))
+	if (!have_net())
 		SKIP(return, "%s or /dev/net/tun not present", VX_NET_DEV);
 	ASSERT_EQ(0, net_up(&d, &rx, &tx, &tap, ifname));
 	for (i = 0; i < n; i++) {
@@ -331,8 +334,7 @@ TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
 	pthread_t th;
 	uint64_t lo, size;
 
-	if (access(VX_TEST_DEV, F_OK))
-		SKIP(return, "%s not present", VX_TEST_DEV);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
 	ASSERT_EQ(0, vx_test_setup(&d, &vq, FEAT, 64, 0));
 	lo = vg_gpa(d.arena);
 	size = d.arena_size;
