@@ -281,7 +281,12 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 				r = vhostx_net_rx_peek_len(nvq, sock);
 		}
 		if (r <= 0) {
-			/* Drained: sleep until the socket has more. */
+			/*
+			 * Drained: signal the guest before re-arming the
+			 * socket poll (the latency of the last packet), then
+			 * sleep until the socket has more.
+			 */
+			vhostx_net_rx_flush_used(nvq);
 			vhostx_net_enable_poll(nvq);
 			break;
 		}

@@ -229,12 +229,15 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (unlikely(r < 0))
 			break;
 		if (!r) {
-			/* Give the guest its buffers before spinning. */
-			if (vq->busyloop_timeout) {
-				vhostx_net_tx_complete(nvq, sock);
-				if (vhostx_net_busy_poll(nvq, false))
-					continue;
-			}
+			/*
+			 * Ring empty: send what is batched and give the guest
+			 * its buffers now, not after the spin or the re-arming
+			 * (the latency of the last packet of a run).
+			 */
+			vhostx_net_tx_complete(nvq, sock);
+			if (vq->busyloop_timeout &&
+			    vhostx_net_busy_poll(nvq, false))
+				continue;
 			if (unlikely(vhostx_enable_notify(vq))) {
 				vhostx_disable_notify(vq);
 				continue;
