@@ -312,14 +312,19 @@ EXPORT_SYMBOL_GPL(vhostx_add_used_and_signal_n);
  * vhostx_enable_notify() - ask the driver to kick again
  * @vq: the virtqueue; vq->mutex held
  *
- * Return: true if buffers arrived meanwhile (disable and process them).
+ * Return: true if buffers arrived meanwhile; kicks are then off again
+ * (not counted as a new run), so the caller just goes on processing.
  */
 bool vhostx_enable_notify(struct vhostx_vq *vq)
 {
 	if (vhostx_vq_ready(vq))
 		return false;
-	return INDIRECT_CALL_1(vq->ring->enable_notify,
-			       vhostx_split_enable_notify, vq);
+	if (!INDIRECT_CALL_1(vq->ring->enable_notify,
+			     vhostx_split_enable_notify, vq))
+		return false;
+	INDIRECT_CALL_1(vq->ring->disable_notify,
+			vhostx_split_disable_notify, vq);
+	return true;
 }
 EXPORT_SYMBOL_GPL(vhostx_enable_notify);
 
@@ -327,8 +332,7 @@ EXPORT_SYMBOL_GPL(vhostx_enable_notify);
  * vhostx_disable_notify() - tell the driver kicks are not needed
  * @vq: the virtqueue; vq->mutex held
  *
- * Handlers call it once at the start of each run (it counts the runs),
- * and again after vhostx_enable_notify() found new buffers.
+ * Handlers call it once at the start of each run (it counts the runs).
  */
 void vhostx_disable_notify(struct vhostx_vq *vq)
 {

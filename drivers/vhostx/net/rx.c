@@ -314,10 +314,8 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			break;
 		if (!heads) {
 			/* Out of buffers: wait for the guest to add some. */
-			if (unlikely(vhostx_enable_notify(vq))) {
-				vhostx_disable_notify(vq);
+			if (unlikely(vhostx_enable_notify(vq)))
 				continue;
-			}
 			break;
 		}
 

@@ -238,10 +238,8 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			if (vq->busyloop_timeout &&
 			    vhostx_net_busy_poll(nvq, false))
 				continue;
-			if (unlikely(vhostx_enable_notify(vq))) {
-				vhostx_disable_notify(vq);
+			if (unlikely(vhostx_enable_notify(vq)))
 				continue;
-			}
 			break;
 		}
 

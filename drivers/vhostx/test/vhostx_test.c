@@ -79,10 +79,8 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 		if (ret < 0)
 			break;
 		if (!ret) {
-			if (unlikely(vhostx_enable_notify(vq))) {
-				vhostx_disable_notify(vq);
+			if (unlikely(vhostx_enable_notify(vq)))
 				continue;
-			}
 			break;
 		}
 		len = buf.in ? vhostx_test_echo(t, &buf) : 0;
