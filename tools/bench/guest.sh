@@ -26,7 +26,11 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 {
 	echo "kernel: $(uname -r) $(uname -v)"
 	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1) x $(nproc)"
-	echo "accel: QEMU TCG (emulated guest: compare ratios, not absolute numbers)"
+	if [ "${BENCH_ICOUNT:-0}" != 0 ]; then
+		echo "accel: QEMU TCG with -icount shift=0,sleep=off, one vCPU (guest time = instructions executed, 1 ns each; idle time skipped: figures are CPU work, not speed)"
+	else
+		echo "accel: QEMU TCG (emulated guest: compare ratios, not absolute numbers)"
+	fi
 	for m in vhost_net vhostx vhostx_net; do
 		d=/sys/module/$m/parameters
 		[ -d $d ] || continue

@@ -142,6 +142,7 @@ def main():
     summary = {"meta": meta, "rows": []}
     out = []
     env = os.path.join(d, "env.txt")
+    meta["icount"] = os.path.exists(env) and "-icount" in open(env).read()
     if os.path.exists(env):
         out.append("::\n")
         out += ["  " + ln.rstrip() for ln in open(env)]
@@ -166,7 +167,7 @@ def main():
                "(min..max).\n")
 
     # Throughput and CPU per packet.
-    head = ["test", "backend", "pps", "bit/s", "worker/pkt",
+    head = ["test", "backend", "pps", "bit/s", "worker/pkt", "driver/pkt",
             "pps ratio", "worker/pkt ratio"]
     rows = []
     for t in TESTS[:5]:
@@ -178,14 +179,16 @@ def main():
             pps = med(values(t, be, "pps").values())
             bps = med(values(t, be, "bps").values())
             cpu = med(values(t, be, "worker_ns_per_pkt").values())
+            drv = med(values(t, be, "driver_ns_per_pkt").values())
             rp = ratio(t, be, "pps") if be != BASE else None
             rc = ratio(t, be, "worker_ns_per_pkt") if be != BASE else None
             rows.append([LABEL[t], be, fmt(pps, "pps"),
-                         fmt(bps, "bps"), fmt(cpu, "ns"),
+                         fmt(bps, "bps"), fmt(cpu, "ns"), fmt(drv, "ns"),
                          rfmt(rp) if be != BASE else "",
                          rfmt(rc, False) if be != BASE else ""])
             summary["rows"].append({"test": t, "backend": be, "pps": pps,
                                     "bps": bps, "worker_ns_per_pkt": cpu,
+                                    "driver_ns_per_pkt": drv,
                                     "pps_ratio": rp, "cpu_ratio": rc})
     if rows:
         out.append("Throughput (median over rounds)\n")
@@ -350,7 +353,8 @@ def chart(d, meta, by, backends, ratio):
                                        " ".join(vals)))
         files.append((fn, len(rows)))
     title = (f"vhostx vs vhost-net, guest {meta['kernel']} on "
-             f"{meta['cpu']} (QEMU TCG, emulated), "
+             f"{meta['cpu']} (QEMU TCG, emulated"
+             f"{', -icount: CPU work' if meta.get('icount') else ''}), "
              f"{meta['rounds']} rounds: bar = median ratio, "
              f"whiskers = min..max")
     png = os.path.join(d, "bench.png")

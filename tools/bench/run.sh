@@ -15,6 +15,8 @@
 #   BENCH_RING (256)  BENCH_BUSYLOOP_US (200)  BENCH_TESTS (all)
 #   BENCH_BACKENDS (vhost-net,vhostx,vhostx-zc)  BENCH_RX_SOURCE (pktgen)
 #   BENCH_PIN (1)
+#   BENCH_ICOUNT=1  one vCPU whose clock counts instructions (vm-run --icount):
+#                   figures are CPU work, independent of the host's load
 #   BENCH_TIMEOUT (1800, seconds for the whole guest run)
 #   BENCH_NO_BUILD=1  skip the builds (use what is in the tree)
 set -euo pipefail
@@ -37,6 +39,12 @@ cp drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko "$out/modules/"
 } > "$out/modules/tree.txt"
 rm -f "$out"/results.json "$out"/env.txt "$out"/table.rst "$out"/summary.json \
 	"$out"/bench.png "$out"/chart*.dat "$out"/bench.gp
+vmopts=()
+if [ "${BENCH_ICOUNT:-0}" != 0 ]; then
+	vmopts=(--smp 1 --icount)
+	# Busy polling on the only CPU measures the scheduler, not the backend.
+	export BENCH_TESTS=${BENCH_TESTS:-tx64,tx1500,txgso,rx64,rx1500,lat}
+fi
 envs=()
 for v in $(compgen -e | grep '^BENCH_' || true); do
 	envs+=(--env "$v=${!v}")
@@ -44,6 +52,6 @@ done
 
 start=$(date +%s)
 tools/testing/vm/vm-run --timeout "${BENCH_TIMEOUT:-1800}" --results "$out" \
-	${envs[@]+"${envs[@]}"} -- tools/bench/guest.sh
+	${vmopts[@]+"${vmopts[@]}"} ${envs[@]+"${envs[@]}"} -- tools/bench/guest.sh
 echo "run.sh: guest run took $(( $(date +%s) - start )) s"
 python3 tools/bench/report.py "$out"

@@ -258,6 +258,7 @@ static int find_vx_debugfs(char *path, size_t size)
 struct snap {
 	double t;
 	uint64_t wk_ns;		/* schedstat: ns on cpu */
+	uint64_t drv_ns;	/* the driver thread's CPU time */
 	uint64_t wk_ticks;	/* utime + stime, clock ticks */
 	uint64_t vcsw, nvcsw;	/* voluntary / involuntary switches */
 	bool vx_ok;
@@ -447,10 +448,21 @@ static bool read_zc_stats(int fd, struct snap *s)
 	return true;
 }
 
+/* CPU time of the calling thread (the guest driver), nanoseconds. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void cell_snap(struct cell *c, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->t = now_s();
+	s->drv_ns = thread_cpu_ns();
 	read_worker(c->worker, s);
 	s->vx_ok = read_vx_stats(c->vx_path, s->vx);
 	s->tap_rx = tap_stat(c->ifname, "rx_packets");
@@ -1245,6 +1257,8 @@ static void cell_report(struct cell *c, int err)
 	json_kv_dbl("worker_ticks", (double)(b->wk_ticks - a->wk_ticks), true);
 	json_kv_dbl("worker_util", wk_ns / 1e9 / secs, true);
 	json_kv_dbl("worker_ns_per_pkt", wk_ns / pk, true);
+	json_kv_dbl("driver_ns_per_pkt", (double)(b->drv_ns - a->drv_ns) / pk,
+		    true);
 	json_kv_dbl("worker_ns_per_byte",
 		    c->bytes ? wk_ns / (double)c->bytes : NAN, true);
 	json_kv_dbl("worker_sleeps_per_pkt", (double)(b->vcsw - a->vcsw) / pk,
