@@ -259,6 +259,7 @@ struct snap {
 	double t;
 	uint64_t wk_ns;		/* schedstat: ns on cpu */
 	uint64_t drv_ns;	/* the driver thread's CPU time */
+	uint64_t drv_vcsw, drv_nvcsw;	/* its voluntary / involuntary switches */
 	uint64_t wk_ticks;	/* utime + stime, clock ticks */
 	uint64_t vcsw, nvcsw;	/* voluntary / involuntary switches */
 	bool vx_ok;
@@ -359,6 +360,7 @@ struct cell {
 	const char *block;	/* "zc": vhost-net paired with vhostx-zc */
 	uint64_t pkts, bytes;
 	uint64_t kicks_tx, kicks_rx, calls_tx, calls_rx;
+	uint64_t reaps;		/* TX: driver passes that found used entries */
 	uint64_t injected;
 	/* latency */
 	uint64_t *lat;
@@ -460,9 +462,15 @@ static uint64_t thread_cpu_ns(void)
 
 static void cell_snap(struct cell *c, struct snap *s)
 {
+	struct rusage ru;
+
 	memset(s, 0, sizeof(*s));
 	s->t = now_s();
 	s->drv_ns = thread_cpu_ns();
+	if (!getrusage(RUSAGE_THREAD, &ru)) {
+		s->drv_vcsw = (uint64_t)ru.ru_nvcsw;
+		s->drv_nvcsw = (uint64_t)ru.ru_nivcsw;
+	}
 	read_worker(c->worker, s);
 	s->vx_ok = read_vx_stats(c->vx_path, s->vx);
 	s->tap_rx = tap_stat(c->ifname, "rx_packets");
@@ -687,7 +695,7 @@ static int run_tx(struct cell *c)
 		now = now_s();
 		if (!measuring && now >= t_warm) {
 			cell_snap(c, &c->s0);
-			c->pkts = c->kicks_tx = c->calls_tx = 0;
+			c->pkts = c->kicks_tx = c->calls_tx = c->reaps = 0;
 			c->calls_rx = c->kicks_rx = 0;
 			measuring = true;
 		}
@@ -698,6 +706,7 @@ static int run_tx(struct cell *c)
 			n++;
 		if (n) {
 			c->pkts += n;
+			c->reaps++;
 			while (n-- > 0)
 				vg_vq_add_buf(&c->tx, pkt, HDR_LEN + flen,
 					      NULL, 0, pkt);
@@ -1265,6 +1274,12 @@ static void cell_report(struct cell *c, int err)
 		    true);
 	json_kv_dbl("worker_preempts_per_pkt",
 		    (double)(b->nvcsw - a->nvcsw) / pk, true);
+	json_kv_dbl("driver_sleeps_per_pkt",
+		    (double)(b->drv_vcsw - a->drv_vcsw) / pk, true);
+	json_kv_dbl("driver_preempts_per_pkt",
+		    (double)(b->drv_nvcsw - a->drv_nvcsw) / pk, true);
+	if (c->t->kind == 't')
+		json_kv_u64("reaps_tx", c->reaps, true);
 	json_kv_u64("kicks_tx", c->kicks_tx, true);
 	json_kv_u64("kicks_rx", c->kicks_rx, true);
 	json_kv_u64("calls_tx", c->calls_tx, true);
