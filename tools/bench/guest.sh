@@ -31,6 +31,10 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	else
 		echo "accel: QEMU TCG (emulated guest: compare ratios, not absolute numbers)"
 	fi
+	# PREEMPT_DYNAMIC kernels show "none voluntary (full)"-style here.
+	if [ -r /sys/kernel/debug/sched/preempt ]; then
+		echo "preempt: $(cat /sys/kernel/debug/sched/preempt)"
+	fi
 	for m in vhost_net vhostx vhostx_net; do
 		d=/sys/module/$m/parameters
 		[ -d $d ] || continue

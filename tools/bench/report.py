@@ -18,6 +18,7 @@ and latency: lower is better.
 """
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -142,7 +143,10 @@ def main():
     summary = {"meta": meta, "rows": []}
     out = []
     env = os.path.join(d, "env.txt")
-    meta["icount"] = os.path.exists(env) and "-icount" in open(env).read()
+    envtext = open(env).read() if os.path.exists(env) else ""
+    meta["icount"] = "-icount" in envtext
+    m = re.search(r"^preempt: .*\((\w+)\)", envtext, re.M)
+    meta["preempt"] = m.group(1) if m else None
     if os.path.exists(env):
         out.append("::\n")
         out += ["  " + ln.rstrip() for ln in open(env)]
@@ -354,7 +358,8 @@ def chart(d, meta, by, backends, ratio):
         files.append((fn, len(rows)))
     title = (f"vhostx vs vhost-net, guest {meta['kernel']} on "
              f"{meta['cpu']} (QEMU TCG, emulated"
-             f"{', -icount: CPU work' if meta.get('icount') else ''}), "
+             f"{', -icount: CPU work' if meta.get('icount') else ''}"
+             f"{', preempt=' + meta['preempt'] if meta.get('preempt') else ''}), "
              f"{meta['rounds']} rounds: bar = median ratio, "
              f"whiskers = min..max")
     png = os.path.join(d, "bench.png")

@@ -17,6 +17,8 @@
 #   BENCH_PIN (1)
 #   BENCH_ICOUNT=1  one vCPU whose clock counts instructions (vm-run --icount):
 #                   figures are CPU work, independent of the host's load
+#   BENCH_PREEMPT   guest preemption model: none, voluntary or full
+#                   (default: the kernel's, voluntary; full with BENCH_ICOUNT)
 #   BENCH_TIMEOUT (1800, seconds for the whole guest run)
 #   BENCH_NO_BUILD=1  skip the builds (use what is in the tree)
 set -euo pipefail
@@ -40,11 +42,17 @@ cp drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko "$out/modules/"
 rm -f "$out"/results.json "$out"/env.txt "$out"/table.rst "$out"/summary.json \
 	"$out"/bench.png "$out"/chart*.dat "$out"/bench.gp
 vmopts=()
+# Preemption model of the guest kernel (preempt=none|voluntary|full, a
+# PREEMPT_DYNAMIC boot option): Debian's default (voluntary) unless set;
+# full on one vCPU, where voluntary misaccounts CPU time (performance.rst).
+preempt=${BENCH_PREEMPT:-}
 if [ "${BENCH_ICOUNT:-0}" != 0 ]; then
 	vmopts=(--smp 1 --icount)
+	preempt=${preempt:-full}
 	# Busy polling on the only CPU measures the scheduler, not the backend.
 	export BENCH_TESTS=${BENCH_TESTS:-tx64,tx1500,txgso,rx64,rx1500,lat}
 fi
+[ -z "$preempt" ] || vmopts+=(--append "preempt=$preempt")
 envs=()
 for v in $(compgen -e | grep '^BENCH_' || true); do
 	envs+=(--env "$v=${!v}")
