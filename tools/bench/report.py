@@ -147,9 +147,9 @@ def main():
     meta["icount"] = "-icount" in envtext
     m = re.search(r"^preempt: .*\((\w+)\)", envtext, re.M)
     meta["preempt"] = m.group(1) if m else None
-    if os.path.exists(env):
+    if envtext:
         out.append("::\n")
-        out += ["  " + ln.rstrip() for ln in open(env)]
+        out += ["  " + ln.rstrip() for ln in envtext.splitlines()]
         out.append("")
     burst = meta.get("rx_burst", 0)
     rxdesc = (f"RX: bursts of {burst} frames queued on the tap, then "
