@@ -5,7 +5,9 @@
 #     command succeeds, and the runner names the WARNING;
 #  3. an Oops (NULL dereference in a module's init) ends the run at once
 #     (oops=panic) and fails it, naming the Oops;
-#  4. a hung command is killed at the timeout and the runner exits 124.
+#  4. a hung command is killed at the timeout and the runner exits 124;
+#  5. --icount without --smp 1 is refused (usage error, no guest), and
+#     with --smp 1 the instruction-counting guest boots and runs.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -52,6 +54,16 @@ start=$(date +%s)
 rc=$?
 check "hung command killed at the timeout (got $rc after $(( $(date +%s) - start ))s, want 124)" \
 	$([ "$rc" = 124 ]; echo $?)
+
+"$here/vm-run" -q --icount --timeout 60 --results "$out/icount-bad" -- true 2> "$out/icount-bad.stderr"
+rc=$?
+check "--icount without --smp 1 refused (got $rc, want 2)" $([ "$rc" = 2 ]; echo $?)
+grep -q -- '--icount needs --smp 1' "$out/icount-bad.stderr"
+check "runner says why" $?
+
+"$here/vm-run" -q --smp 1 --icount --timeout 300 --results "$out/icount" -- sh -c 'exit 3'
+rc=$?
+check "--smp 1 --icount guest runs the command (got $rc, want 3)" $([ "$rc" = 3 ]; echo $?)
 set -e
 [ "$fails" = 0 ] && echo "vm-run self-test passed" || echo "vm-run self-test FAILED"
 [ "$fails" = 0 ]
