@@ -96,7 +96,7 @@ static int64_t reap_one(struct vg_vq *vq, int expect_head, void *expect_cookie)
 TEST_F(ring, single_echo)
 {
 	uint8_t *out, *in;
-	int head;
+	int head, kicked;
 
 	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, 64, 64);
@@ -104,7 +104,16 @@ TEST_F(ring, single_echo)
 	vx_fill(out, 64, 1);
 	head = add_pair(&self->vq, self->add_flags, out, 64, in, 64, out);
 	ASSERT_LE(0, head);
-	ASSERT_EQ(1, vg_vq_kick(&self->vq));	/* an idle device wants kicks */
+	/*
+	 * An idle device wants kicks.  The worker's first run after start
+	 * may still be going on and see the buffer: then no kick is
+	 * needed (with EVENT_IDX avail_event is already past it), and the
+	 * buffer is used all the same.
+	 */
+	kicked = vg_vq_kick(&self->vq);
+	ASSERT_LE(0, kicked);
+	if (!kicked && self->vq.event_idx)
+		ASSERT_EQ(1, vg_vq_avail_event(&self->vq));
 	ASSERT_EQ(64, reap_one(&self->vq, head, out));
 	ASSERT_EQ(-1, vx_check(in, 64, 1, 0));
 	/* The first used buffer after start is always signalled. */
