@@ -4,12 +4,16 @@
 # through kbuild, which reads ./Kbuild (not this file).
 
 # Kernel build tree: the running kernel's, else the newest Debian headers.
-KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
+# Looked up when a recipe uses it (=, not :=): on a fresh machine `deps`
+# installs the headers earlier in the same make run (make demo).
+ifeq ($(strip $(KDIR)),)
+KDIR = $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
 	ls -dv /usr/src/linux-headers-*-amd64 2>/dev/null | tail -n1)
+endif
 export KDIR
 
 KBUILD_VARS := CONFIG_VHOSTX=m CONFIG_VHOSTX_NET=m CONFIG_VHOSTX_TEST=m
-KMAKE       := $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_VARS)
+KMAKE        = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_VARS)
 
 VM_RUN      := tools/testing/vm/vm-run
 # Time limit (seconds) for the test-suite VM run.
@@ -97,6 +101,14 @@ KERNELS_ARGS ?=
 check-kernels:
 	tools/testing/kernels/build-newer.sh $(KERNELS_ARGS)
 
+# What CI runs: a new bare Debian 12 root (debootstrap), this checkout's
+# HEAD cloned into it, `make demo` and `make check` there as a new user
+# would, then the suite on trixie's and sid's kernels; one result line
+# per kernel and the total (tools/testing/fresh/check-fresh.sh).
+.PHONY: check-fresh
+check-fresh:
+	tools/testing/fresh/check-fresh.sh
+
 # Just the benchmark program, on the host (no VM): CI builds it this way.
 .PHONY: bench-build
 bench-build:
@@ -151,6 +163,7 @@ help:
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
 	@echo "  check         deps all sparse kernel-doc selftests vm-test dkms-check vm-selftest check-e2e"
+	@echo "  check-fresh   (CI) demo and check in a new bare Debian 12 root, then the suite on trixie and sid"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"
 	@echo "  bench-build   build the benchmark program only (build/bench/vhostx-bench)"
