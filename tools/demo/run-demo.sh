@@ -3,9 +3,10 @@
 #
 # vhostx-net demo, run inside the VM by `make demo`: load the modules from
 # this tree, then move frames guest ring -> tap (TX) and tap -> guest ring
-# (RX) through /dev/vhostx-net, check every byte, and print what moved and
-# how fast.  The kernel's own /dev/vhost-net runs the same traffic in the
-# same guest for comparison (emulated CPU: compare ratios, not numbers).
+# (RX) through /dev/vhostx-net, check every byte, and print what moved.
+# The kernel's own /dev/vhost-net runs the same traffic in the same guest.
+# No speed is printed: one short cold run says nothing about it (make
+# bench measures that).
 #
 # Environment: DEMO_PACKETS (default 20000), DEMO_SIZE (frame bytes, 256).
 set -euo pipefail
