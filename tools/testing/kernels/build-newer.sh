@@ -25,7 +25,6 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 prog=build-newer
 cache=/var/cache/vhostx
-mirror=${VHOSTX_MIRROR:-http://deb.debian.org/debian}
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 2; }
@@ -43,6 +42,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#releases[@]} -gt 0 ] || releases=(trixie sid)
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot)"
+# The archive this machine's apt uses (VHOSTX_MIRROR overrides).
+mirror=$("$repo/tools/testing/lib/apt-mirror.sh") || exit 2
 
 "$repo/tools/setup.sh" --newer-kernels >/dev/null
 
