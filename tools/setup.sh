@@ -21,12 +21,19 @@ pkgs=(
 # debug-kernel, make check-debug); plain `make check` stays lean.
 # --newer-kernels: debootstrap, for the trixie/sid build chroots of
 # tools/testing/kernels/build-newer.sh (make check-kernels).
+# --fresh-host: only what make check-fresh needs on the host (debootstrap).
+fresh_host=0
 for arg in "$@"; do
 	case $arg in
 	--debug-kernel)
 		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves) ;;
 	--newer-kernels)
 		pkgs+=(debootstrap debian-archive-keyring) ;;
+	--fresh-host)
+		# make check-fresh's host side: it only makes the bare root;
+		# the root installs everything else itself.
+		pkgs=(debootstrap debian-archive-keyring git)
+		fresh_host=1 ;;
 	*)
 		echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
 	esac
@@ -46,6 +53,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
 	echo "setup.sh: all Debian packages present"
 fi
+
+[ "$fresh_host" = 0 ] || exit 0
 
 # kselftest headers and checkpatch.pl (no Debian package ships them).
 out=$repo/build/kselftest
