@@ -62,18 +62,17 @@ dkms-check:
 vm-selftest:
 	tools/testing/vm/selftest.sh
 
+# Each step's time goes to build/check-times (printed at the end).
+CHECK_STEPS := deps all sparse kernel-doc selftests vm-test dkms-check \
+	vm-selftest bench-build check-e2e
 check:
-	$(MAKE) deps
-	$(MAKE) all
-	$(MAKE) sparse
-	$(MAKE) kernel-doc
-	$(MAKE) selftests
-	$(MAKE) vm-test
-	$(MAKE) dkms-check
-	$(MAKE) vm-selftest
-	$(MAKE) bench-build
-	$(MAKE) check-e2e
-	@echo "make check: all steps passed; selftests in the VM:"
+	@rm -f build/check-times
+	@set -e; for s in $(CHECK_STEPS); do \
+		echo "make $$s"; \
+		tools/testing/lib/timed.sh build/check-times $$s $(MAKE) $$s; \
+	done
+	@echo "make check: all steps passed, in:"; sed 's/^/  /' build/check-times
+	@echo "make check: selftests in the VM:"
 	@# The suite's own count, as the last line (CI reads it).
 	@tr -d '\r' < build/vm/test/console.log | \
 		grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1

@@ -22,7 +22,11 @@
 #   chroot/, kernels/    the trixie/sid build chroots and kernel images
 #                        of make check-kernels (bound into the root)
 #
-# usage: check-fresh.sh [--steps "demo check kernels"]
+# usage: check-fresh.sh [--steps "demo check kernels"] [--reuse-root]
+#   --steps       run only these steps, in this order
+#   --reuse-root  use the root of the last run as it is (no debootstrap;
+#                 its clone checks out HEAD): for debugging this script
+#                 only, it proves nothing about a bare machine
 # Environment: VHOSTX_FRESH_DIR (default /var/tmp/vhostx-fresh; the root is
 #   $VHOSTX_FRESH_DIR/root and stays there until the next run, for
 #   inspection), VHOSTX_CACHE, VHOSTX_MIRROR (default: the machine's apt
@@ -35,11 +39,12 @@ prog=check-fresh
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 2; }
 
-steps="demo check kernels"
+steps="demo check kernels" reuse=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--steps) steps=$2; shift 2 ;;
-	-h|--help) sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--reuse-root) reuse=1; shift ;;
+	-h|--help) sed -n '4,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -64,39 +69,52 @@ if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
 	say "note: uncommitted changes are not tested (the root clones HEAD $head)"
 fi
 
-# A previous root: nothing may still be mounted below it (every mount of
-# ours lives in a private namespace), then it goes.
+make_root() {
+	# A previous root: nothing may still be mounted below it (every mount of
+	# ours lives in a private namespace), then it goes.
+	if [ -e "$root" ]; then
+		if grep -qF " $root/" /proc/self/mountinfo; then
+			die "something is mounted below $root; unmount it first"
+		fi
+		rm -rf --one-file-system "$root"
+	fi
+	mkdir -p "$log"
+	rm -f "$log"/*
+
+	# 1. the bare root
+	t0=$SECONDS
+	say "debootstrap bookworm (minbase + git make ca-certificates) from $mirror"
+	debootstrap --variant=minbase --include=git,make,ca-certificates \
+		--cache-dir="$cache/fresh/debootstrap" bookworm "$root" "$mirror" \
+		>"$log/debootstrap.log" 2>&1 || {
+		tail -n 20 "$log/debootstrap.log" >&2
+		die "debootstrap failed (log: $log/debootstrap.log)"
+	}
+	# The machine's apt sources (its security and updates suites too).
+	rm -f "$root/etc/apt/sources.list"
+	cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/" 2>/dev/null || true
+	[ ! -f /etc/apt/sources.list ] || cp /etc/apt/sources.list "$root/etc/apt/"
+	cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+	t_root=$((SECONDS - t0))
+	say "root ready in ${t_root}s: $root"
+
+	# 2. the checkout, as a clone of HEAD
+	git clone -q --no-hardlinks "$repo" "$root/root/vhostx"
+	git -C "$root/root/vhostx" checkout -q "$head"
+}
+
 mkdir -p "$top" "$cache/fresh/debootstrap" "$cache/fresh/apt/partial" \
 	"$cache/chroot" "$cache/kernels"
-if [ -e "$root" ]; then
-	if grep -qF " $root/" /proc/self/mountinfo; then
-		die "something is mounted below $root; unmount it first"
-	fi
-	rm -rf --one-file-system "$root"
+t_root=0
+if [ "$reuse" = 1 ]; then
+	[ -d "$root/root/vhostx" ] || die "--reuse-root: no root in $root"
+	say "reusing $root as it is (not a bare machine), at HEAD $head"
+	git -C "$root/root/vhostx" fetch -q "$repo" "$head"
+	git -C "$root/root/vhostx" checkout -q "$head"
+else
+	make_root
 fi
 mkdir -p "$log"
-rm -f "$log"/*
-
-# 1. the bare root
-t0=$SECONDS
-say "debootstrap bookworm (minbase + git make ca-certificates) from $mirror"
-debootstrap --variant=minbase --include=git,make,ca-certificates \
-	--cache-dir="$cache/fresh/debootstrap" bookworm "$root" "$mirror" \
-	>"$log/debootstrap.log" 2>&1 || {
-	tail -n 20 "$log/debootstrap.log" >&2
-	die "debootstrap failed (log: $log/debootstrap.log)"
-}
-# The machine's apt sources (its security and updates suites too).
-rm -f "$root/etc/apt/sources.list"
-cp -a /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/" 2>/dev/null || true
-[ ! -f /etc/apt/sources.list ] || cp /etc/apt/sources.list "$root/etc/apt/"
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-t_root=$((SECONDS - t0))
-say "root ready in ${t_root}s: $root"
-
-# 2. the checkout, as a clone of HEAD
-git clone -q --no-hardlinks "$repo" "$root/root/vhostx"
-git -C "$root/root/vhostx" checkout -q "$head"
 
 # Run a command in the root, as root, in /root/vhostx, in a private mount
 # namespace with what a booted Debian machine has: /proc, /sys, /dev,
@@ -105,6 +123,9 @@ git -C "$root/root/vhostx" checkout -q "$head"
 in_root() {	# command
 	unshare --mount --propagation private /bin/bash -euc '
 		r=$1 c=$2; shift 2
+		# The root a mount point of its own, as on a real machine
+		# (unshare --propagation in the root wants that).
+		mount --bind "$r" "$r"
 		mount -t proc proc "$r/proc"
 		mount --rbind /sys "$r/sys"
 		mount --rbind /dev "$r/dev"
@@ -151,28 +172,28 @@ count() {	# console log -> "N M K" or nothing
 kver_of() {	# results dir -> the guest kernel's version, from its dmesg
 	sed -n 's/.*Linux version \([^ ]*\).*/\1/p' "$1/dmesg.txt" 2>/dev/null | head -n 1
 }
-tp=0 tf=0 ts=0 n=0
+summary() {
+	tp=0 tf=0 ts=0
+	echo "$prog: timings: root ${t_root}s$(for s in $steps; do
+		[ -z "${took[$s]:-}" ] || printf ', %s %ss' "$s" "${took[$s]}"; done), all $((SECONDS - t_start))s"
+	for k in test:bookworm:check newer-trixie:trixie:kernels newer-sid:sid:kernels; do
+		IFS=: read -r dir rel want <<<"$k"
+		case " $steps " in *" $want "*) ;; *) continue ;; esac
+		c=$(count "$tree/build/vm/$dir/console.log")
+		if [ -z "$c" ]; then
+			echo "$prog: $rel: no result"
+			fail=1
+			continue
+		fi
+		set -- $c
+		echo "$prog: $rel $(kver_of "$tree/build/vm/$dir"): $1 passed, $2 failed, $3 skipped"
+		tp=$((tp + $1)) tf=$((tf + $2)) ts=$((ts + $3))
+		[ "$2" = 0 ] || fail=1
+	done
+	[ "$fail" = 0 ] && echo "$prog: PASS" || echo "$prog: FAIL (logs: $log)"
+	echo "$tp passed, $tf failed, $ts skipped"
+}
+summary >"$log/summary"	# not in a pipe: it sets $fail
 echo
-echo "$prog: timings: root ${t_root}s$(for s in $steps; do
-	[ -n "${took[$s]:-}" ] && printf ', %s %ss' "$s" "${took[$s]}"; done), all $((SECONDS - t_start))s"
-for k in test:bookworm newer-trixie:trixie newer-sid:sid; do
-	dir=${k%%:*} rel=${k#*:}
-	case "$rel" in
-	bookworm) want=check ;;
-	*) want=kernels ;;
-	esac
-	case " $steps " in *" $want "*) ;; *) continue ;; esac
-	c=$(count "$tree/build/vm/$dir/console.log")
-	if [ -z "$c" ]; then
-		echo "$prog: $rel: no result"
-		fail=1
-		continue
-	fi
-	set -- $c
-	echo "$prog: $rel $(kver_of "$tree/build/vm/$dir"): $1 passed, $2 failed, $3 skipped"
-	tp=$((tp + $1)) tf=$((tf + $2)) ts=$((ts + $3)) n=$((n + 1))
-	[ "$2" = 0 ] || fail=1
-done
-[ "$fail" = 0 ] && echo "$prog: PASS" || echo "$prog: FAIL (logs: $log)"
-echo "$tp passed, $tf failed, $ts skipped"
+cat "$log/summary"
 exit "$fail"
