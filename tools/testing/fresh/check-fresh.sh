@@ -142,9 +142,23 @@ in_root() {	# command
 	' in_root "$root" "$cache" "$@"
 }
 
+# The newer kernels' chroots and images need only the network and
+# dpkg: the host prepares them while the root installs and tests itself.
+prep_pid=
+case " $steps " in *" kernels "*)
+	say "preparing the trixie and sid chroots on the host meanwhile (log: $log/prepare.log)"
+	VHOSTX_CACHE=$cache "$repo/tools/testing/kernels/build-newer.sh" \
+		--prepare trixie sid >"$log/prepare.log" 2>&1 &
+	prep_pid=$!
+esac
+
 declare -A took
 fail=0
 for s in $steps; do
+	if [ "$s" = kernels ] && [ -n "$prep_pid" ]; then
+		wait "$prep_pid" || { say "preparing failed:"; tail -n 20 "$log/prepare.log" >&2; }
+		prep_pid=
+	fi
 	case "$s" in
 	demo) cmd="make demo" ;;
 	check) cmd="make check" ;;
@@ -161,6 +175,8 @@ for s in $steps; do
 		break
 	fi
 done
+
+[ -z "$prep_pid" ] || wait "$prep_pid" || true
 
 # 5. the suite's count per kernel, then the total
 tree=$root/root/vhostx

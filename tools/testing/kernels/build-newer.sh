@@ -4,12 +4,16 @@
 # build-newer.sh (make check-kernels): build vhostx.ko, vhostx_net.ko and
 # vhostx_test.ko against newer Debian kernels than the host's.
 #
-# usage: build-newer.sh [--update] [--run] [release...]
+# usage: build-newer.sh [--update] [--run | --prepare] [release...]
 #   release    trixie, sid, ... (default: trixie sid)
 #   --update   apt-get update/upgrade each cached chroot first (a new sid
 #              kernel, say); without it a cached chroot is used as is
 #   --run      also boot each release's kernel in QEMU (vm-run), load the
 #              modules built for it and run the selftests
+#   --prepare  only create the chroots and fetch the kernels, every
+#              release at once, and build nothing (needs only debootstrap
+#              on this machine: make check-fresh runs it on the host
+#              while the bare root installs itself)
 #
 # A release's headers want its own gcc and glibc, so each build runs in a
 # debootstrapped chroot of that release, cached in
@@ -24,17 +28,18 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 prog=build-newer
-cache=/var/cache/vhostx
+cache=${VHOSTX_CACHE:-/var/cache/vhostx}
 
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 2; }
 
-update=0 run=0 releases=()
+update=0 run=0 prepare=0 releases=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--update) update=1 ;;
 	--run) run=1 ;;
-	-h|--help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--prepare) prepare=1 ;;
+	-h|--help) sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) releases+=("$1") ;;
 	esac
@@ -45,7 +50,11 @@ done
 # The archive this machine's apt uses (VHOSTX_MIRROR overrides).
 mirror=$("$repo/tools/testing/lib/apt-mirror.sh") || exit 2
 
-"$repo/tools/setup.sh" --newer-kernels >/dev/null
+if [ "$prepare" = 1 ]; then
+	"$repo/tools/setup.sh" --fresh-host >/dev/null
+else
+	"$repo/tools/setup.sh" --newer-kernels >/dev/null
+fi
 
 # The kbuild variables `make all` passes, from the Makefile itself.
 kbuild_vars=$(sed -n 's/^KBUILD_VARS *:= *//p' "$repo/Makefile")
@@ -115,31 +124,43 @@ build_in() {	# release dir kdir
 
 # Boot a release's kernel (its linux-image .deb, extracted into the
 # cache) and run the selftests on the modules built for it.
-run_in_vm() {	# release dir kver
-	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 deb mods vmlinuz
+# Download a release's kernel (its linux-image .deb) into the cache and
+# extract it there.
+fetch_image() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 deb
 
+	[ ! -f "$kdir/.vhostx-fetched" ] && [ ! -f "$kdir/.vhostx-ready" ] || return 0
+	say "$rel: fetching linux-image-$kver"
+	rm -rf "$kdir"
+	mkdir -p "$kdir"
+	# sid (7.x) splits linux-image into linux-binary (vmlinuz),
+	# linux-modules and linux-base (modules.builtin, ...): take
+	# those too where they exist.
+	rm -rf "$dir/tmp/vhostx-image"
+	mkdir -p "$dir/tmp/vhostx-image"
+	in_chroot "$dir" "cd /tmp/vhostx-image &&
+		apt-get -q download linux-image-$kver &&
+		for p in linux-base-$kver linux-binary-$kver linux-modules-$kver; do
+			! apt-cache show \$p >/dev/null 2>&1 ||
+			apt-get -q download \$p || exit 1
+		done" ||
+		{ say "$rel: cannot download linux-image-$kver"; return 1; }
+	for deb in "$dir"/tmp/vhostx-image/*.deb; do
+		dpkg-deb -x "$deb" "$kdir"
+	done
+	rm -rf "$dir/tmp/vhostx-image"
+	touch "$kdir/.vhostx-fetched"
+}
+
+# Boot a release's kernel and run the selftests on the modules built for
+# it.
+run_in_vm() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 mods vmlinuz
+
+	fetch_image "$rel" "$dir" "$kver" || return 1
+	mods=$kdir/lib/modules/$kver
+	[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
 	if [ ! -f "$kdir/.vhostx-ready" ]; then
-		say "$rel: fetching linux-image-$kver"
-		rm -rf "$kdir"
-		mkdir -p "$kdir"
-		# sid (7.x) splits linux-image into linux-binary (vmlinuz),
-		# linux-modules and linux-base (modules.builtin, ...): take
-		# those too where they exist.
-		rm -rf "$dir/tmp/vhostx-image"
-		mkdir -p "$dir/tmp/vhostx-image"
-		in_chroot "$dir" "cd /tmp/vhostx-image &&
-			apt-get -q download linux-image-$kver &&
-			for p in linux-base-$kver linux-binary-$kver linux-modules-$kver; do
-				! apt-cache show \$p >/dev/null 2>&1 ||
-				apt-get -q download \$p || exit 1
-			done" ||
-			{ say "$rel: cannot download linux-image-$kver"; return 1; }
-		for deb in "$dir"/tmp/vhostx-image/*.deb; do
-			dpkg-deb -x "$deb" "$kdir"
-		done
-		rm -rf "$dir/tmp/vhostx-image"
-		mods=$kdir/lib/modules/$kver
-		[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
 		depmod -b "$(dirname "$(dirname "$(dirname "$mods")")")" "$kver" ||
 			{ say "$rel: depmod failed"; return 1; }
 		touch "$kdir/.vhostx-ready"
@@ -157,10 +178,37 @@ run_in_vm() {	# release dir kver
 		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
 }
 
+for rel in "${releases[@]}"; do
+	case "$rel" in *[!a-z0-9-]*|'') die "bad release name '$rel'" ;; esac
+done
+
+# The kernel a chroot's headers are for.
+kver_of() {	# dir
+	local kdir
+
+	kdir=$(headers_of "$1")
+	[ -n "$kdir" ] || return 1
+	sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$1$kdir/include/generated/utsrelease.h"
+}
+
+if [ "$prepare" = 1 ]; then
+	pids=()
+	for rel in "${releases[@]}"; do
+		dir=$cache/chroot/$rel
+		( prepare_chroot "$rel" "$dir" &&
+		  kver=$(kver_of "$dir") &&
+		  fetch_image "$rel" "$dir" "$kver" &&
+		  say "$rel: prepared ($kver)" ) &
+		pids+=($!)
+	done
+	fail=0
+	for p in "${pids[@]}"; do wait "$p" || fail=1; done
+	exit "$fail"
+fi
+
 fail=0
 results=()
 for rel in "${releases[@]}"; do
-	case "$rel" in *[!a-z0-9-]*|'') die "bad release name '$rel'" ;; esac
 	dir=$cache/chroot/$rel
 	t0=$SECONDS
 	prepare_chroot "$rel" "$dir"
