@@ -21,7 +21,7 @@ tools/testing/vm/load-modules.sh
 echo
 echo "== building the demo (guest side: tools/lib/vguest)"
 cc -O2 -Wall -D_GNU_SOURCE -Itools/lib/vguest -o "$bin" \
-	tools/demo/net-demo.c tools/lib/vguest/vguest.c
+	tools/demo/net-demo.c tools/lib/vguest/*.c
 echo
 # Per-queue counters of /dev/vhostx-net devices live in debugfs.
 [ -d /sys/kernel/debug/vhostx ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true

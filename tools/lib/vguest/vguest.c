@@ -34,6 +34,49 @@ static int vg_ioctl(int fd, unsigned long nr, void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+/* data patterns and descriptors                                        */
+/* ------------------------------------------------------------------ */
+
+/** vg_fill() - write the deterministic byte pattern of @seed into @buf. */
+void vg_fill(void *buf, size_t len, unsigned int seed)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 8));
+}
+
+/**
+ * vg_check() - compare @buf with the pattern of @seed, starting @pat_off
+ * bytes into the pattern.
+ * Return: the index of the first byte that differs, or -1.
+ */
+long vg_check(const void *buf, size_t len, unsigned int seed, size_t pat_off)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		size_t k = i + pat_off;
+
+		if (p[i] != (uint8_t)(seed * 31 + k * 7 + (k >> 8)))
+			return (long)i;
+	}
+	return -1;
+}
+
+/** vg_closed_fd() - a descriptor number that is certainly not open. */
+int vg_closed_fd(void)
+{
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, 1000);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 ? fd : 1000;
+}
+
+/* ------------------------------------------------------------------ */
 /* device                                                               */
 /* ------------------------------------------------------------------ */
 

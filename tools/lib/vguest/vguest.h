@@ -36,10 +36,18 @@
 /* The test device's and the worker ioctls, as the modules define them. */
 #include "../../../include/uapi/linux/vhostx.h"
 
+/* The devices. */
+#define VG_VHOSTX_TEST		"/dev/vhostx-test"
+#define VG_VHOSTX_NET		"/dev/vhostx-net"
+#define VG_VHOST_NET		"/dev/vhost-net"
+
 #define VG_MAX_VQS		8
 #define VG_DEFAULT_ARENA	(16UL << 20)
 /* Capacity of the per-head indirect table vg_vq_add() uses. */
 #define VG_INDIRECT_MAX		256
+
+/* A feature bit as a mask: VG_F(VIRTIO_F_VERSION_1). */
+#define VG_F(bit)		(1ULL << (bit))
 
 /* vg_vq_add() flags */
 #define VG_ADD_INDIRECT		(1u << 0)	/* use an indirect table */
@@ -82,6 +90,11 @@ struct vg_vq {
 	struct vg_slot *slots;	/* num entries, indexed by head */
 	uint64_t calls;		/* call signals consumed by vg_vq_wait_used */
 };
+
+/* ---- data patterns and descriptors ---- */
+void vg_fill(void *buf, size_t len, unsigned int seed);
+long vg_check(const void *buf, size_t len, unsigned int seed, size_t pat_off);
+int vg_closed_fd(void);
 
 /* ---- device ---- */
 int vg_open(struct vg_dev *d, const char *path, size_t arena_size);

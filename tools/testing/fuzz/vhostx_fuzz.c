@@ -58,12 +58,11 @@
 #include <sys/socket.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
+#include <linux/virtio_net.h>
 
-/* vx_common.h/net_common.h only use the harness inside macros we don't use. */
-#include "vx_common.h"
-#include "net_common.h"
+#include "vguest.h"
+#include "vguest_net.h"
 
-#define F(b)		(1ULL << (b))
 #define ARENA		(8UL << 20)
 #define DATA_OFF	0			/* offsets in the scratch area */
 #define DATA_LEN	(512UL << 10)
@@ -338,7 +337,7 @@ static void op_traffic(struct slot *s, struct rng *r)
 
 		if (s->net && vq->index == 1) {		/* TX frame */
 			memset(b, 0, s->hlen);
-			net_make_frame(b + s->hlen, len, h);
+			vg_frame_make(b + s->hlen, len, h);
 			vg_vq_raw_desc(vq, h, vg_gpa(b), s->hlen + len, 0, 0);
 		} else if (s->net) {			/* RX buffer */
 			vg_vq_raw_desc(vq, h, vg_gpa(b), 4096,
@@ -365,9 +364,9 @@ static void op_inject(struct slot *s, struct rng *r)
 		return;
 	for (i = 0; i < n; i++) {
 		len = one_in(r, 4) ? 1500 + below(r, 9000 - 1500) :
-		      NET_ETH_HLEN + below(r, 1500);
-		net_make_frame(f, len, (unsigned int)len);
-		net_inject(s->pkt, s->ifname, f, len);
+		      VG_ETH_HLEN + below(r, 1500);
+		vg_frame_make(f, len, (unsigned int)len);
+		vg_frame_inject(s->pkt, s->ifname, f, len);
 	}
 }
 
@@ -532,7 +531,7 @@ static void op_vring_file(struct slot *s, struct rng *r)
 	switch (below(r, 5)) {
 	case 0: f.fd = -1; break;
 	case 1: f.fd = s->d.fd; break;			/* not an eventfd */
-	case 2: f.fd = vx_closed_fd(); break;
+	case 2: f.fd = vg_closed_fd(); break;
 	case 3: f.fd = tmp = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); break;
 	default:					/* put ours back */
 		f.fd = below(r, 3) == 0 ? vq->kick_fd :
@@ -567,7 +566,7 @@ static void op_backend(struct slot *s, struct rng *r)
 	case 4: {	/* a second tap, closed right after the swap */
 		char name[IFNAMSIZ] = "";
 
-		fd = tmp = net_tap_open(name, 12, 0);
+		fd = tmp = vg_tap_open(name, 12, 0);
 		break;
 	}
 	default: fd = s->tap;
@@ -596,8 +595,8 @@ static void op_ioctl(struct slot *s, struct rng *r)
 	case 5: op_mem_table(s, r); break;
 	case 6:
 		v = one_in(r, 3) ? rnd(r) : s->features ^
-		    (F(VHOST_F_LOG_ALL) * below(r, 2)) ^
-		    (F(VIRTIO_RING_F_EVENT_IDX) * below(r, 2));
+		    (VG_F(VHOST_F_LOG_ALL) * below(r, 2)) ^
+		    (VG_F(VIRTIO_RING_F_EVENT_IDX) * below(r, 2));
 		ioctl(s->d.fd, VHOST_SET_FEATURES, &v);
 		break;
 	case 7:
@@ -624,7 +623,7 @@ static void op_ioctl(struct slot *s, struct rng *r)
 	}
 	case 11: op_backend(s, r); break;
 	case 12:
-		v = one_in(r, 2) ? F(VHOST_BACKEND_F_IOTLB_MSG_V2) : rnd(r);
+		v = one_in(r, 2) ? VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2) : rnd(r);
 		ioctl(s->d.fd, VHOST_SET_BACKEND_FEATURES, &v);
 		break;
 	case 13: {
@@ -723,7 +722,7 @@ static void stop_backend(struct slot *s)
  */
 static int slot_open(struct slot *s, struct rng *r, bool sane)
 {
-	const char *path = s->net ? VX_NET_DEV : VX_TEST_DEV;
+	const char *path = s->net ? VG_VHOSTX_NET : VG_VHOSTX_TEST;
 	uint64_t offered = 0, want;
 	unsigned int i, num = sane ? 64 : 1u << below(r, 9);
 	int ret;
@@ -746,18 +745,18 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 		ret = vg_get_features(&s->d, &offered);
 	if (ret)
 		return ret;
-	want = sane ? offered & (F(VIRTIO_F_VERSION_1) |
-				 F(VIRTIO_RING_F_INDIRECT_DESC))
+	want = sane ? offered & (VG_F(VIRTIO_F_VERSION_1) |
+				 VG_F(VIRTIO_RING_F_INDIRECT_DESC))
 		    : offered & rnd(r);
 	if (!sane && one_in(r, 3))
-		want |= offered & F(VIRTIO_F_ACCESS_PLATFORM);
+		want |= offered & VG_F(VIRTIO_F_ACCESS_PLATFORM);
 	if (!sane && one_in(r, 3))
-		want |= offered & F(VHOST_F_LOG_ALL);
+		want |= offered & VG_F(VHOST_F_LOG_ALL);
 	if (sane)
-		want &= ~(F(VIRTIO_F_ACCESS_PLATFORM) | F(VHOST_F_LOG_ALL));
-	s->iotlb = want & F(VIRTIO_F_ACCESS_PLATFORM);
+		want &= ~(VG_F(VIRTIO_F_ACCESS_PLATFORM) | VG_F(VHOST_F_LOG_ALL));
+	s->iotlb = want & VG_F(VIRTIO_F_ACCESS_PLATFORM);
 	if (s->iotlb) {
-		uint64_t bf = F(VHOST_BACKEND_F_IOTLB_MSG_V2);
+		uint64_t bf = VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2);
 
 		vg_set_backend_features(&s->d, bf);
 	}
@@ -765,7 +764,7 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 	if (ret)
 		return ret;
 	s->features = want;
-	s->hlen = want & (F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_F_VERSION_1)) ? 12 : 10;
+	s->hlen = want & (VG_F(VIRTIO_NET_F_MRG_RXBUF) | VG_F(VIRTIO_F_VERSION_1)) ? 12 : 10;
 	ret = vg_set_mem_table(&s->d);
 	for (i = 0; !ret && i < s->nvq; i++)
 		ret = vg_vq_setup(&s->d, &s->vq[i], i, num, 0);
@@ -783,7 +782,7 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 		if (ret)
 			return ret;
 	}
-	if (want & F(VHOST_F_LOG_ALL)) {
+	if (want & VG_F(VHOST_F_LOG_ALL)) {
 		s->logging = true;
 		ret = vg_log_setup(&s->d);
 		for (i = 0; !ret && i < s->nvq; i++)
@@ -795,8 +794,8 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 	if (s->net) {
 		s->ifname[0] = 0;
 		/* The tap's vnet header as the features say (the VMM's job). */
-		s->tap = net_tap_open(s->ifname,
-				      want & F(VHOST_NET_F_VIRTIO_NET_HDR) ? 0 :
+		s->tap = vg_tap_open(s->ifname,
+				      want & VG_F(VHOST_NET_F_VIRTIO_NET_HDR) ? 0 :
 				      (int)s->hlen, 0);
 		if (s->tap < 0)
 			return s->tap;
@@ -811,7 +810,7 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 				close(sk);
 			}
 		}
-		s->pkt = net_packet_socket(s->ifname);
+		s->pkt = vg_packet_socket(s->ifname, VG_ETH_P);
 		if (s->pkt < 0)
 			return s->pkt;
 	}
@@ -835,7 +834,7 @@ static int transfer_ok(struct slot *s, int ms)
 	xfer_step = "echo";
 	if (!s->net) {
 		vq = &s->vq[0];
-		vx_fill(out, 1000, 77);
+		vg_fill(out, 1000, 77);
 		memset(in, 0, 1000);
 		h = vg_vq_add_buf(vq, out, 1000, in, 1000, out);
 		if (h < 0)
@@ -845,13 +844,13 @@ static int transfer_ok(struct slot *s, int ms)
 			return -ETIMEDOUT;
 		if (vg_vq_get_used(vq, &len, &cookie) != h || len != 1000)
 			return -EPROTO;
-		return vx_check(in, 1000, 77, 0) < 0 ? 0 : -EILSEQ;
+		return vg_check(in, 1000, 77, 0) < 0 ? 0 : -EILSEQ;
 	}
 	/* TX: one frame must complete. */
 	xfer_step = "tx";
 	vq = &s->vq[1];
 	memset(out, 0, s->hlen);
-	net_make_frame(out + s->hlen, 100, 5);
+	vg_frame_make(out + s->hlen, 100, 5);
 	h = vg_vq_add_buf(vq, out, (uint32_t)s->hlen + 100, NULL, 0, out);
 	if (h < 0)
 		return -1000 + h;
@@ -881,8 +880,8 @@ static int transfer_ok(struct slot *s, int ms)
 		}
 		vg_vq_kick(vq);
 		if (tries % 8 == 0) {
-			net_make_frame(out, 200, 6);
-			if (net_inject(s->pkt, s->ifname, out, 200) && tries > 64)
+			vg_frame_make(out, 200, 6);
+			if (vg_frame_inject(s->pkt, s->ifname, out, 200) && tries > 64)
 				return -EIO;
 		}
 		vg_vq_wait_used(vq, 1, 50);
@@ -891,7 +890,7 @@ static int transfer_ok(struct slot *s, int ms)
 
 			for (i = 0; cookie && i < 5; i++)
 				if (len == off[i] + 200 &&
-				    net_frame_ok((uint8_t *)cookie + off[i], 200, 6))
+				    vg_frame_ok((uint8_t *)cookie + off[i], 200, 6))
 					return 0;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -916,7 +915,7 @@ static atomic_ulong rs_count[RS_MAX];
  */
 static int recover_in_place(struct slot *s)
 {
-	uint64_t bf = s->iotlb ? F(VHOST_BACKEND_F_IOTLB_MSG_V2) : 0;
+	uint64_t bf = s->iotlb ? VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2) : 0;
 	unsigned int i;
 	int r, stage;
 
@@ -924,7 +923,7 @@ static int recover_in_place(struct slot *s)
 	stop_backend(s);
 	stage = RS_FEATURES;
 	vg_set_backend_features(&s->d, bf);
-	r = vg_set_features(&s->d, s->features & ~F(VHOST_F_LOG_ALL));
+	r = vg_set_features(&s->d, s->features & ~VG_F(VHOST_F_LOG_ALL));
 	if (r == -EPERM)
 		stage = RS_OWNER;
 	if (!r) {
@@ -1007,7 +1006,7 @@ static int run_round(struct slot *s, long round)
 
 	s->round = round;
 	s->net = opt_net && (!opt_test || one_in(&r, 2));
-	if (s->net && access(VX_NET_DEV, F_OK)) {
+	if (s->net && access(VG_VHOSTX_NET, F_OK)) {
 		s->net = false;
 		atomic_fetch_add(&n_skipped_net, 1);
 	}
@@ -1166,12 +1165,12 @@ int main(int argc, char **argv)
 	if (!opt_threads || opt_threads > 64)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	if (opt_test && access(VX_TEST_DEV, F_OK)) {
-		say("%s not present: skipping", VX_TEST_DEV);
+	if (opt_test && access(VG_VHOSTX_TEST, F_OK)) {
+		say("%s not present: skipping", VG_VHOSTX_TEST);
 		return 4;
 	}
-	if (!opt_test && access(VX_NET_DEV, F_OK)) {
-		say("%s not present: skipping", VX_NET_DEV);
+	if (!opt_test && access(VG_VHOSTX_NET, F_OK)) {
+		say("%s not present: skipping", VG_VHOSTX_NET);
 		return 4;
 	}
 	if (opt_net && access("/dev/net/tun", F_OK))
