@@ -71,7 +71,7 @@ struct vhostx_net_ubuf {
  * @completed: of those, completed with the guest pages still in use
  * @copied: of those, copied by the stack before completion
  * @fallback: large packets copied because too many were in flight
- * @batched: packets copied into a TX batch while in-order mode was on
+ * @batched: packets copied into a TX batch (zero-copy on or off)
  */
 struct vhostx_net_zc_stats {
 	u64 sent;

@@ -270,6 +270,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);
 			if (!r) {
 				vq->stats.bytes += len - nvq->sock_hlen;
+				nvq->zc_stats.batched++;
 				if (ordered)
 					vhostx_net_zc_add_batched(nvq, &buf);
 				goto done;

@@ -220,7 +220,6 @@ void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
 
 	zc_fill_slot(nvq, slot, buf, VHOSTX_NET_ZC_NONE);
 	nvq->zc_upend = ZC_NEXT(slot);
-	nvq->zc_stats.batched++;
 }
 
 /**
