@@ -66,6 +66,15 @@ long vg_check(const void *buf, size_t len, unsigned int seed, size_t pat_off)
 	return -1;
 }
 
+/** vg_now_us() - CLOCK_MONOTONIC in microseconds. */
+int64_t vg_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 /** vg_closed_fd() - a descriptor number that is certainly not open. */
 int vg_closed_fd(void)
 {
@@ -223,6 +232,28 @@ int vg_set_mem_table(struct vg_dev *d)
 	return vg_set_mem_regions(d, &r, 1);
 }
 
+/**
+ * vg_dev_init() - vg_open(@path, @arena_size), then SET_OWNER, the
+ * features @want (-EOPNOTSUPP unless the device offers all of them) and
+ * the identity memory table, as QEMU does before the vrings.
+ */
+int vg_dev_init(struct vg_dev *d, const char *path, size_t arena_size,
+		uint64_t want)
+{
+	uint64_t offered;
+	int r = vg_open(d, path, arena_size);
+
+	if (!r)
+		r = vg_set_owner(d);
+	if (!r)
+		r = vg_get_features(d, &offered);
+	if (!r && (want & ~offered))
+		r = -EOPNOTSUPP;
+	if (!r)
+		r = vg_set_features(d, want);
+	return r ? r : vg_set_mem_table(d);
+}
+
 /* ------------------------------------------------------------------ */
 /* backends                                                             */
 /* ------------------------------------------------------------------ */
@@ -265,6 +296,23 @@ int vg_net_set_backend(struct vg_dev *d, unsigned int index, int fd)
 /* eventfds                                                             */
 /* ------------------------------------------------------------------ */
 
+/**
+ * vg_wait_readable() - wait up to @timeout_ms for @fd to be readable.
+ * Returns 1 if it is, 0 on timeout, -errno.
+ */
+int vg_wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return vg_err();
+	return r > 0;
+}
+
 int vg_eventfd(void)
 {
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -288,17 +336,9 @@ int64_t vg_read_eventfd(int fd)
  */
 int64_t vg_wait_eventfd(int fd, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
+	int r = vg_wait_readable(fd, timeout_ms);
 
-	do {
-		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return vg_err();
-	if (r == 0)
-		return 0;
-	return vg_read_eventfd(fd);
+	return r > 0 ? vg_read_eventfd(fd) : r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -718,20 +758,14 @@ void vg_vq_disable_cb(struct vg_vq *vq)
  */
 int vg_vq_wait_used(struct vg_vq *vq, unsigned int count, int timeout_ms)
 {
-	struct timespec t0, t;
-	long elapsed;
-	int64_t r;
+	int64_t t0 = vg_now_us(), r;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		unsigned int n = vg_vq_used_pending(vq);
 
 		if (n >= count)
 			return (int)n;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		elapsed = (t.tv_sec - t0.tv_sec) * 1000 +
-			  (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (elapsed >= timeout_ms)
+		if (vg_now_us() - t0 >= (int64_t)timeout_ms * 1000)
 			return 0;
 		r = vg_wait_eventfd(vq->call_fd, 5);
 		if (r > 0)
@@ -906,17 +940,11 @@ int vg_iotlb_invalidate(struct vg_dev *d, uint64_t iova, uint64_t size)
  */
 int vg_iotlb_read(struct vg_dev *d, struct vhost_msg_v2 *msg, int timeout_ms)
 {
-	struct pollfd p = { .fd = d->fd, .events = POLLIN };
+	int r = vg_wait_readable(d->fd, timeout_ms);
 	ssize_t n;
-	int r;
 
-	do {
-		r = poll(&p, 1, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return vg_err();
-	if (r == 0)
-		return 0;
+	if (r <= 0)
+		return r;
 	n = read(d->fd, msg, sizeof(*msg));
 	return n < 0 ? vg_err() : (int)n;
 }

@@ -95,6 +95,7 @@ struct vg_vq {
 void vg_fill(void *buf, size_t len, unsigned int seed);
 long vg_check(const void *buf, size_t len, unsigned int seed, size_t pat_off);
 int vg_closed_fd(void);
+int64_t vg_now_us(void);
 
 /* ---- device ---- */
 int vg_open(struct vg_dev *d, const char *path, size_t arena_size);
@@ -111,6 +112,8 @@ int vg_set_backend_features(struct vg_dev *d, uint64_t features);
 int vg_set_mem_table(struct vg_dev *d);
 int vg_set_mem_regions(struct vg_dev *d,
 		       const struct vhost_memory_region *r, unsigned int n);
+int vg_dev_init(struct vg_dev *d, const char *path, size_t arena_size,
+		uint64_t want);
 
 /* ---- device-specific backends ---- */
 int vg_test_run(struct vg_dev *d, int run);
@@ -159,6 +162,7 @@ uint16_t vg_vq_avail_event(struct vg_vq *vq);
 void vg_vq_set_used_event(struct vg_vq *vq, uint16_t ev);
 
 /* ---- eventfds ---- */
+int vg_wait_readable(int fd, int timeout_ms);
 int vg_eventfd(void);
 int64_t vg_wait_eventfd(int fd, int timeout_ms);
 int64_t vg_read_eventfd(int fd);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,6 +138,40 @@ int vg_tap_capture(char *ifname, int hdr_len, int *tap, int *pkt)
 }
 
 /**
+ * vg_net_open() - a vhost-net style device at @path: vg_dev_init() with
+ * @arena_size and @features, RX (vq 0) and TX (vq 1) rings of @num
+ * entries; no backend attached.
+ */
+int vg_net_open(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx,
+		const char *path, size_t arena_size, uint64_t features,
+		unsigned int num)
+{
+	int r = vg_dev_init(d, path, arena_size, features);
+
+	if (!r)
+		r = vg_vq_setup(d, rx, 0, num, 0);
+	return r ? r : vg_vq_setup(d, tx, 1, num, 0);
+}
+
+/** vg_net_attach() - @fd as the backend of both queues (-1: detach). */
+int vg_net_attach(struct vg_dev *d, int fd)
+{
+	int r = vg_net_set_backend(d, 0, fd);
+
+	return r ? r : vg_net_set_backend(d, 1, fd);
+}
+
+/** vg_net_close() - detach both queues (if open), free them, close. */
+void vg_net_close(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx)
+{
+	if (d->fd >= 0)
+		vg_net_attach(d, -1);
+	vg_vq_free(rx);
+	vg_vq_free(tx);
+	vg_close(d);
+}
+
+/**
  * vg_frame_make() - test frame of @len bytes: broadcast, EtherType
  * VG_ETH_P, @seq (4 bytes, host order), then vg_fill(@seq).  A frame
  * shorter than VG_FRAME_MIN is cut from that.
@@ -204,11 +237,11 @@ int vg_frame_inject(int pkt, const char *ifname, const void *f, size_t len)
  */
 ssize_t vg_frame_capture(int pkt, void *buf, size_t size, int timeout_ms)
 {
-	struct pollfd p = { .fd = pkt, .events = POLLIN };
+	int r = vg_wait_readable(pkt, timeout_ms);
 	ssize_t n;
 
-	if (poll(&p, 1, timeout_ms) <= 0)
-		return -ETIMEDOUT;
+	if (r <= 0)
+		return r ? r : -ETIMEDOUT;
 	n = recv(pkt, buf, size, MSG_TRUNC);
 	return n < 0 ? -errno : n;
 }

@@ -30,6 +30,15 @@ int vg_tap_open(char *name, int hdr_len, int flags);
 int vg_packet_socket(const char *ifname, uint16_t proto);
 int vg_tap_capture(char *ifname, int hdr_len, int *tap, int *pkt);
 
+/* ---- a vhost-net device: RX is vq 0, TX vq 1 ---- */
+struct vg_dev;
+struct vg_vq;
+int vg_net_open(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx,
+		const char *path, size_t arena_size, uint64_t features,
+		unsigned int num);
+int vg_net_attach(struct vg_dev *d, int fd);
+void vg_net_close(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx);
+
 /* ---- test frames ---- */
 void vg_frame_make(uint8_t *f, size_t len, uint32_t seq);
 int vg_frame_parse(const uint8_t *f, size_t len, uint32_t *seq);

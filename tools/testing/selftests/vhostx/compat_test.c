@@ -14,8 +14,6 @@
  * VHOST_NET_SET_BACKEND / backend features), reference (vhost-net against
  * the expectations: validates this file on any kernel).
  */
-#include <sys/wait.h>
-
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -104,16 +102,7 @@ static int mem_pages(struct vg_dev *d, unsigned int n, uint32_t padding,
 /* Run @nr on @fd from a forked child (a process that is not the owner). */
 static int child_ioctl(int fd, unsigned long nr, void *arg)
 {
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (!pid)
-		_exit(ioctl(fd, nr, arg) < 0 ? errno : 0);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -ECHILD;
-	return -WEXITSTATUS(status);
+	return VX_IN_CHILD(xio(fd, nr, arg));
 }
 
 #define UNKNOWN_IOCTL	_IOW(VHOST_VIRTIO, 0x7f, __u32)
@@ -133,7 +122,7 @@ static void generic_seq(struct run *r, const char *path)
 		return;
 	}
 	efd = vg_eventfd();
-	bad_fd = vx_closed_fd();
+	bad_fd = vg_closed_fd();
 	ring = vg_alloc(&d, 3 * 4096, 4096);
 
 	/* Before SET_OWNER only the feature ioctls work. */
@@ -308,8 +297,8 @@ static void net_seq(struct run *r, const char *path)
 		return;
 	}
 	efd = vg_eventfd();
-	bad_fd = vx_closed_fd();
-	tap = vx_tap_open(ifname);
+	bad_fd = vg_closed_fd();
+	tap = vg_tap_open(ifname, sizeof(struct virtio_net_hdr_mrg_rxbuf), 0);
 
 	rec(r, "NET_SET_BACKEND before owner", -EPERM,
 	    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, efd));
@@ -438,9 +427,8 @@ static void compare(struct __test_metadata *_metadata, struct run *ref,
 				   "device under test"));
 }
 
-TEST_F(compat, generic_ioctls)
+VX_TEST_F(compat, generic_ioctls)
 {
-	VX_SETUP_SKIPPED();
 	bool have_ref = !access(VHOST_NET_DEV, F_OK);
 
 	if (have_ref)
@@ -452,13 +440,10 @@ TEST_F(compat, generic_ioctls)
 	compare(_metadata, &self->ref, &self->dut, have_ref);
 }
 
-TEST_F(compat, net_ioctls)
+VX_TEST_F_IF(compat, net_ioctls, variant->net)
 {
-	VX_SETUP_SKIPPED();
 	bool have_ref = !access(VHOST_NET_DEV, F_OK);
 
-	if (!variant->net)
-		SKIP(return, "not a net device");
 	if (access("/dev/net/tun", F_OK))
 		SKIP(return, "/dev/net/tun not present");
 	if (have_ref)

@@ -12,10 +12,8 @@
  */
 #include "kselftest_harness.h"
 #include "vx_common.h"
-#include "cve_common.h"
 
 #define NUM		16
-#define F(b)		(1ULL << (b))
 #define NEXT		VRING_DESC_F_NEXT
 #define WR		VRING_DESC_F_WRITE
 #define INDIR		VRING_DESC_F_INDIRECT
@@ -37,10 +35,10 @@ FIXTURE_SETUP(ring)
 	uint64_t a;
 	int r;
 
-	self->d.fd = -1;
+	vx_fixture_init(&self->d, &self->vq);
 	VX_REQUIRE_DEV(VX_TEST_DEV);
 	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV,
-			 F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_INDIRECT_DESC),
+			 VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_INDIRECT_DESC),
 			 0, NUM, 0);
 	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 	a = vg_gpa(self->d.arena);
@@ -60,53 +58,16 @@ FIXTURE_SETUP(ring)
 
 FIXTURE_TEARDOWN(ring)
 {
-	if (self->d.fd >= 0)
-		vg_test_stop(&self->d);
-	vg_vq_free(&self->vq);
-	vg_close(&self->d);
-}
-
-/* Publish, kick: rejected, error signalled and counted, queue stalled. */
-static void rejected(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(ring) *self, const char *what)
-{
-	uint16_t used = vg_vq_used_idx(&self->vq);
-	long long err0 = cve_stat(self->d.fd, 0, CVE_ST_ERRORS), err1;
-
-	vg_read_eventfd(self->vq.err_fd);
-	vg_vq_publish(&self->vq);
-	ASSERT_EQ(0, vg_vq_notify(&self->vq));
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS))
-		TH_LOG("%s: error eventfd not signalled", what);
-	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
-		TH_LOG("%s: device completed a hostile chain", what);
-	err1 = cve_stat(self->d.fd, 0, CVE_ST_ERRORS);
-	if (err0 >= 0)
-		ASSERT_LT(err0, err1) TH_LOG("%s: error not counted", what);
-	ASSERT_EQ(0, vg_vq_notify(&self->vq));
-	usleep(VX_QUIET_MS * 1000);
-	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
-		TH_LOG("%s: device moved past the hostile chain", what);
-}
-
-/* Reset the ring; the device must echo byte-exact again. */
-static void recovers(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(ring) *self)
-{
-	vg_test_stop(&self->d);
-	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
-	ASSERT_EQ(0, vg_test_start(&self->d));
-	vg_read_eventfd(self->vq.err_fd);
-	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 2));
-	ASSERT_EQ(0, vx_echo_once(&self->vq, 3000, 3));
-	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+	vx_test_teardown(&self->d, &self->vq);
 }
 
 #define B(self)			vg_gpa((self)->buf)
 #define DESC(i, a, l, f, n)	vg_vq_raw_desc(&self->vq, i, a, l, f, n)
 #define PUSH(h)			vg_vq_raw_push(&self->vq, h)
-#define CASE(what)		do { rejected(_metadata, self, what); \
-				     recovers(_metadata, self); } while (0)
+#define CASE(what) do {						\
+	vx_expect_rejected(_metadata, &self->vq, what);			\
+	vx_expect_recovers(_metadata, &self->vq);			\
+} while (0)
 
 static struct vring_desc *table(FIXTURE_DATA(ring) *self, size_t n)
 {
@@ -114,12 +75,11 @@ static struct vring_desc *table(FIXTURE_DATA(ring) *self, size_t n)
 }
 
 /* Class: descriptor loops and chains longer than the ring. */
-TEST_F_TIMEOUT(ring, desc_loop_and_chain_longer_than_ring, 300)
+VX_TEST_F_TIMEOUT(ring, desc_loop_and_chain_longer_than_ring, 300)
 {
 	struct vring_desc *t;
 	unsigned int i;
 
-	VX_SETUP_SKIPPED();
 	DESC(0, B(self), 16, NEXT, 0);
 	PUSH(0);
 	CASE("self loop");
@@ -145,9 +105,8 @@ TEST_F_TIMEOUT(ring, desc_loop_and_chain_longer_than_ring, 300)
 }
 
 /* Class: avail index jumping by more than the ring size. */
-TEST_F_TIMEOUT(ring, avail_idx_jump_beyond_ring_size, 300)
+VX_TEST_F_TIMEOUT(ring, avail_idx_jump_beyond_ring_size, 300)
 {
-	VX_SETUP_SKIPPED();
 	DESC(0, B(self), 16, 0, 0);
 	self->vq.avail_idx += NUM + 1;
 	CASE("avail idx + NUM + 1");
@@ -160,9 +119,8 @@ TEST_F_TIMEOUT(ring, avail_idx_jump_beyond_ring_size, 300)
 }
 
 /* Class: head index out of range. */
-TEST_F_TIMEOUT(ring, head_index_out_of_range, 300)
+VX_TEST_F_TIMEOUT(ring, head_index_out_of_range, 300)
 {
-	VX_SETUP_SKIPPED();
 	PUSH(NUM);
 	CASE("head == NUM");
 	PUSH(0xffff);
@@ -173,11 +131,10 @@ TEST_F_TIMEOUT(ring, head_index_out_of_range, 300)
 }
 
 /* Class: nested indirect tables. */
-TEST_F_TIMEOUT(ring, nested_indirect_table, 300)
+VX_TEST_F_TIMEOUT(ring, nested_indirect_table, 300)
 {
 	struct vring_desc *t = table(self, 2), *inner = table(self, 1);
 
-	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, inner);
 	inner[0] = (struct vring_desc){ B(self), 16, 0, 0 };
 	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
@@ -193,13 +150,12 @@ TEST_F_TIMEOUT(ring, nested_indirect_table, 300)
 }
 
 /* Class: indirect length not a multiple of 16. */
-TEST_F_TIMEOUT(ring, indirect_len_not_multiple_of_16, 300)
+VX_TEST_F_TIMEOUT(ring, indirect_len_not_multiple_of_16, 300)
 {
 	struct vring_desc *t = table(self, 2);
 	static const uint32_t lens[] = { 24, 8, 33, 0 };
 	unsigned int i;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, t);
 	t[0] = (struct vring_desc){ B(self), 16, NEXT, 1 };
 	t[1] = (struct vring_desc){ B(self) + 16, 16, WR, 0 };
@@ -211,12 +167,11 @@ TEST_F_TIMEOUT(ring, indirect_len_not_multiple_of_16, 300)
 }
 
 /* Class: huge indirect tables. */
-TEST_F_TIMEOUT(ring, huge_indirect_table, 300)
+VX_TEST_F_TIMEOUT(ring, huge_indirect_table, 300)
 {
 	size_t n = 65537, i;
 	struct vring_desc *t = table(self, n);
 
-	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, t);
 	/* More entries than a 16-bit next can address. */
 	for (i = 0; i < n; i++)
@@ -241,11 +196,10 @@ TEST_F_TIMEOUT(ring, huge_indirect_table, 300)
 }
 
 /* Class: out (readable) descriptors after in (writable) ones. */
-TEST_F_TIMEOUT(ring, out_desc_after_in_desc, 300)
+VX_TEST_F_TIMEOUT(ring, out_desc_after_in_desc, 300)
 {
 	struct vring_desc *t = table(self, 3);
 
-	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, t);
 	DESC(0, B(self), 16, NEXT, 1);
 	DESC(1, B(self) + 16, 16, WR | NEXT, 2);
@@ -262,9 +216,8 @@ TEST_F_TIMEOUT(ring, out_desc_after_in_desc, 300)
 }
 
 /* Class: addresses outside every memory region. */
-TEST_F_TIMEOUT(ring, addr_outside_every_region, 300)
+VX_TEST_F_TIMEOUT(ring, addr_outside_every_region, 300)
 {
-	VX_SETUP_SKIPPED();
 	DESC(0, self->hole + 4096, 64, 0, 0);
 	PUSH(0);
 	CASE("out buffer in the hole between regions");
@@ -296,11 +249,10 @@ TEST_F_TIMEOUT(ring, addr_outside_every_region, 300)
 }
 
 /* Class: addr + len overflow. */
-TEST_F_TIMEOUT(ring, addr_plus_len_overflow, 300)
+VX_TEST_F_TIMEOUT(ring, addr_plus_len_overflow, 300)
 {
 	struct vring_desc *t = table(self, 2);
 
-	VX_SETUP_SKIPPED();
 	ASSERT_NE(NULL, t);
 	DESC(0, ~0ULL - 10, 100, 0, 0);
 	PUSH(0);

@@ -15,7 +15,6 @@
 #include "vx_common.h"
 
 #define NUM		16
-#define F(b)		(1ULL << (b))
 #define NEXT		VRING_DESC_F_NEXT
 #define WR		VRING_DESC_F_WRITE
 #define INDIR		VRING_DESC_F_INDIRECT
@@ -31,10 +30,10 @@ FIXTURE_SETUP(hostile)
 {
 	int r;
 
-	self->d.fd = -1;
+	vx_fixture_init(&self->d, &self->vq);
 	VX_REQUIRE_DEV(VX_TEST_DEV);
-	r = vx_test_setup(&self->d, &self->vq, F(VIRTIO_F_VERSION_1) |
-			  F(VIRTIO_RING_F_INDIRECT_DESC), NUM, 0);
+	r = vx_test_setup(&self->d, &self->vq, VG_F(VIRTIO_F_VERSION_1) |
+			  VG_F(VIRTIO_RING_F_INDIRECT_DESC), NUM, 0);
 	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 	self->buf = vg_alloc(&self->d, 4096, 4096);
 	ASSERT_NE(NULL, self->buf);
@@ -45,60 +44,17 @@ FIXTURE_SETUP(hostile)
 
 FIXTURE_TEARDOWN(hostile)
 {
-	if (self->d.fd >= 0)
-		vg_test_stop(&self->d);
-	vg_vq_free(&self->vq);
-	vg_close(&self->d);
-}
-
-/*
- * Publish what the builder queued, kick, and require: error eventfd
- * signalled, nothing used; and after another kick still nothing used (the
- * queue stays stalled on the bad chain rather than skipping it).
- */
-static void expect_rejected(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(hostile) *self)
-{
-	uint16_t used = vg_vq_used_idx(&self->vq);
-
-	vg_read_eventfd(self->vq.err_fd);
-	vg_vq_publish(&self->vq);
-	ASSERT_EQ(0, vg_vq_notify(&self->vq));
-	ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS))
-		TH_LOG("error eventfd not signalled");
-	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
-		TH_LOG("device completed a hostile chain");
-
-	ASSERT_EQ(0, vg_vq_notify(&self->vq));
-	usleep(VX_QUIET_MS * 1000);
-	ASSERT_EQ(used, vg_vq_used_idx(&self->vq))
-		TH_LOG("device moved past the hostile chain");
-}
-
-/* Reset the ring and require a byte-exact echo again. */
-static void recover(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(hostile) *self)
-{
-	/* Best effort: upstream refuses even to stop a queue whose ring
-	 * addresses fail access_ok (EFAULT), and then it is not running. */
-	vg_test_stop(&self->d);
-	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
-	ASSERT_EQ(0, vg_test_start(&self->d));
-	vg_read_eventfd(self->vq.err_fd);
-	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 2));
-	ASSERT_EQ(0, vx_echo_once(&self->vq, 4000, 3));
-	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+	vx_test_teardown(&self->d, &self->vq);
 }
 
 /* Builders get the fixture and write a hostile ring (not yet published). */
 #define HOSTILE(name)							\
 	static void build_##name(FIXTURE_DATA(hostile) *self);		\
-	TEST_F(hostile, name)						\
+	VX_TEST_F(hostile, name)					\
 	{								\
-		VX_SETUP_SKIPPED();					\
 		build_##name(self);					\
-		expect_rejected(_metadata, self);			\
-		recover(_metadata, self);				\
+		vx_expect_rejected(_metadata, &self->vq, #name);	\
+		vx_expect_recovers(_metadata, &self->vq);		\
 	}								\
 	static void build_##name(FIXTURE_DATA(hostile) *self)
 
@@ -204,7 +160,7 @@ HOSTILE(indirect_with_next)
  * first: one 3.75 GiB readable buffer there is accepted (used len 0: the
  * test device copies only into writable descriptors).
  */
-TEST_F(hostile, chain_length_overflows_u32)
+VX_TEST_F(hostile, chain_length_overflows_u32)
 {
 	const uint64_t gpa = 1ULL << 40;
 	struct vhost_memory_region r[2] = {
@@ -216,7 +172,6 @@ TEST_F(hostile, chain_length_overflows_u32)
 	};
 	uint16_t used;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vg_set_mem_regions(&self->d, r, 2));
 
 	used = vg_vq_used_idx(&self->vq);
@@ -231,8 +186,8 @@ TEST_F(hostile, chain_length_overflows_u32)
 	DESC(self, 1, gpa, 0xf0000000u, NEXT, 2);
 	DESC(self, 2, gpa + 0xf0000000u, 0x20000000u, 0, 0);
 	PUSH(self, 1);
-	expect_rejected(_metadata, self);
-	recover(_metadata, self);
+	vx_expect_rejected(_metadata, &self->vq, "chain length over 4 GiB");
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
 HOSTILE(indirect_len_zero)
@@ -344,15 +299,14 @@ HOSTILE(in_addr_len_overflow_indirect)
  * Zero-length descriptors are not an error upstream: they translate to no
  * iovec at all, whatever their address.  The chain echoes normally.
  */
-TEST_F(hostile, zero_len_desc_ignored)
+VX_TEST_F(hostile, zero_len_desc_ignored)
 {
 	uint8_t *out, *in;
 	uint32_t len;
 
-	VX_SETUP_SKIPPED();
 	out = self->buf;
 	in = self->buf + 512;
-	vx_fill(out, 32, 7);
+	vg_fill(out, 32, 7);
 	DESC(self, 0, vg_gpa(out), 32, NEXT, 1);
 	DESC(self, 1, self->end + (1 << 20), 0, WR | NEXT, 2);
 	DESC(self, 2, vg_gpa(in), 32, WR, 0);
@@ -362,13 +316,13 @@ TEST_F(hostile, zero_len_desc_ignored)
 	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
 	len = self->vq.used->ring[(uint16_t)(vg_vq_used_idx(&self->vq) - 1) % NUM].len;
 	ASSERT_EQ(32, len);
-	ASSERT_EQ(-1, vx_check(in, 32, 7, 0));
+	ASSERT_EQ(-1, vg_check(in, 32, 7, 0));
 	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
-	recover(_metadata, self);
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
 /* Misaligned ring addresses are refused at SET_VRING_ADDR. */
-TEST_F(hostile, ring_addr_misaligned)
+VX_TEST_F(hostile, ring_addr_misaligned)
 {
 	struct vhost_vring_addr a = {
 		.index = 0,
@@ -377,17 +331,16 @@ TEST_F(hostile, ring_addr_misaligned)
 		.used_user_addr = vg_gpa(self->vq.used),
 	};
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
 	a.avail_user_addr -= 1;
 	a.used_user_addr += 2;
 	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
-	recover(_metadata, self);
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
 /* A kernel address is refused while running (access_ok fails). */
-TEST_F(hostile, ring_addr_kernel_while_running)
+VX_TEST_F(hostile, ring_addr_kernel_while_running)
 {
 	struct vhost_vring_addr a = {
 		.index = 0,
@@ -396,14 +349,13 @@ TEST_F(hostile, ring_addr_kernel_while_running)
 		.used_user_addr = vg_gpa(self->vq.used),
 	};
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(-EINVAL, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 4));
 	/* Stopped, it is accepted, but starting must then fail. */
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
 	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
-	recover(_metadata, self);
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
 /* An unmapped page in the process: returns its address. */
@@ -428,14 +380,13 @@ static int set_ring(FIXTURE_DATA(hostile) *self, uint64_t desc,
 }
 
 /* The used ring is written at start: starting must fail with EFAULT. */
-TEST_F(hostile, used_ring_unmapped)
+VX_TEST_F(hostile, used_ring_unmapped)
 {
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, set_ring(self, vg_gpa(self->vq.desc),
 			      vg_gpa(self->vq.avail), unmapped_page()));
 	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
-	recover(_metadata, self);
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
 /*
@@ -462,12 +413,11 @@ static void unmapped_ring_read(struct __test_metadata *_metadata,
 		ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS));
 		ASSERT_EQ(1, vg_vq_used_idx(&self->vq));
 	}
-	recover(_metadata, self);
+	vx_expect_recovers(_metadata, &self->vq);
 }
 
-TEST_F(hostile, desc_ring_unmapped)
+VX_TEST_F(hostile, desc_ring_unmapped)
 {
-	VX_SETUP_SKIPPED();
 	/* Queue something so the device reaches the descriptor table. */
 	DESC(self, 0, B(self), 16, 0, 0);
 	PUSH(self, 0);
@@ -475,23 +425,21 @@ TEST_F(hostile, desc_ring_unmapped)
 	unmapped_ring_read(_metadata, self, true);
 }
 
-TEST_F(hostile, avail_ring_unmapped)
+VX_TEST_F(hostile, avail_ring_unmapped)
 {
-	VX_SETUP_SKIPPED();
 	unmapped_ring_read(_metadata, self, false);
 }
 
 /* After all that, a brand-new open of the device works too. */
-TEST_F(hostile, fresh_fd_after_abuse)
+VX_TEST_F(hostile, fresh_fd_after_abuse)
 {
 	struct vg_dev d2;
 	struct vg_vq vq2;
 
-	VX_SETUP_SKIPPED();
 	DESC(self, 0, B(self), 16, NEXT, 0);
 	PUSH(self, 0);
-	expect_rejected(_metadata, self);
-	ASSERT_EQ(0, vx_test_setup(&d2, &vq2, F(VIRTIO_F_VERSION_1), 64, 0));
+	vx_expect_rejected(_metadata, &self->vq, "self loop");
+	ASSERT_EQ(0, vx_test_setup(&d2, &vq2, VG_F(VIRTIO_F_VERSION_1), 64, 0));
 	ASSERT_EQ(0, vx_echo_once(&vq2, 1000, 9));
 	vg_test_stop(&d2);
 	vg_vq_free(&vq2);

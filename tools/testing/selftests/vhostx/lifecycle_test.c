@@ -6,146 +6,87 @@
  * copy: none may hang or oops (the VM runner checks the kernel log), and
  * a fresh open must work afterwards.
  */
-#include <signal.h>
-#include <sys/wait.h>
-
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
-#define F(b)	(1ULL << (b))
-#define FEAT	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | \
-		 F(VIRTIO_RING_F_INDIRECT_DESC))
+#define FEAT	(VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX) | \
+		 VG_F(VIRTIO_RING_F_INDIRECT_DESC))
 
-FIXTURE(life) {
-	struct vg_dev d;
-	struct vg_vq vq;
-};
+VX_TEST_DEV_FIXTURE(life)
 
-FIXTURE_SETUP(life)
-{
-	self->d.fd = -1;
-	memset(&self->vq, 0, sizeof(self->vq));
-	self->vq.kick_fd = self->vq.call_fd = self->vq.err_fd = -1;
-	VX_REQUIRE_DEV(VX_TEST_DEV);
-}
-
-FIXTURE_TEARDOWN(life)
-{
-	vg_vq_free(&self->vq);
-	vg_close(&self->d);
-}
-
-/* Fill the ring with echo buffers and kick, without waiting. */
-static int flood(struct vg_vq *vq, uint8_t *buf, size_t len)
-{
-	int n = 0;
-
-	while (vq->num_free >= 2) {
-		if (vg_vq_add_buf(vq, buf, (uint32_t)len, buf + len,
-				  (uint32_t)len, buf) < 0)
-			break;
-		n++;
-	}
-	vg_vq_kick(vq);
-	return n;
-}
-
-/* A fresh open + set-up + echo works. */
-static void fresh_open_works(struct __test_metadata *_metadata)
-{
-	struct vg_dev d;
-	struct vg_vq vq;
-
-	ASSERT_EQ(0, vx_test_setup(&d, &vq, FEAT, 128, 0));
-	ASSERT_EQ(0, vx_echo_once(&vq, 1500, 42));
-	vg_test_stop(&d);
-	vg_vq_free(&vq);
-	vg_close(&d);
-}
-
-TEST_F(life, close_with_buffers_in_flight)
+VX_TEST_F(life, close_with_buffers_in_flight)
 {
 	uint8_t *buf;
 	int round;
 
-	VX_SETUP_SKIPPED();
 	for (round = 0; round < 20; round++) {
 		ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, FEAT, 256, 0));
 		buf = vg_alloc(&self->d, 128 * 1024, 4096);
-		ASSERT_LT(0, flood(&self->vq, buf, 64 * 1024));
+		ASSERT_LT(0, vx_flood(&self->vq, buf, 64 * 1024));
 		/* Close immediately: the device must drop its work cleanly. */
 		vg_close(&self->d);
 		vg_vq_free(&self->vq);
 	}
-	fresh_open_works(_metadata);
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
 /* Closing the eventfds first: the device holds its own references. */
-TEST_F(life, close_eventfds_before_device)
+VX_TEST_F(life, close_eventfds_before_device)
 {
 	uint8_t *buf;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, FEAT, 256, 0));
 	buf = vg_alloc(&self->d, 8192, 4096);
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 512, 1));
-	flood(&self->vq, buf, 4096);
+	vx_flood(&self->vq, buf, 4096);
 	vg_vq_free(&self->vq);	/* closes kick/call/err */
 	usleep(100 * 1000);
 	vg_close(&self->d);
-	fresh_open_works(_metadata);
+	ASSERT_EQ(0, vx_fresh_echo());
+}
+
+/* The owner: a device flooded, reaped and refilled until it is killed. */
+static void flooding_owner(struct __test_metadata *_metadata, int ready,
+			   void *arg)
+{
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint8_t *buf;
+
+	if (vx_test_setup(&d, &vq, FEAT, 256, 0))
+		_exit(1);
+	buf = vg_alloc(&d, 8192, 4096);
+	if (write(ready, "r", 1) != 1)
+		_exit(2);
+	for (;;) {
+		vx_flood(&vq, buf, 4096);
+		while (vg_vq_get_used(&vq, NULL, NULL) >= 0)
+			;
+	}
 }
 
 /* The owner is SIGKILLed while flooding; the device is torn down by exit. */
-TEST_F_TIMEOUT(life, owner_killed_mid_traffic, 90)
+VX_TEST_F_TIMEOUT(life, owner_killed_mid_traffic, 90)
 {
 	int round;
 
-	VX_SETUP_SKIPPED();
 	for (round = 0; round < 5; round++) {
-		int status, p[2];
-		pid_t pid;
 		char c;
+		pid_t pid = vx_spawn(_metadata, flooding_owner, NULL, &c, 1);
 
-		ASSERT_EQ(0, pipe(p));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			struct vg_dev d;
-			struct vg_vq vq;
-			uint8_t *buf;
-
-			close(p[0]);
-			if (vx_test_setup(&d, &vq, FEAT, 256, 0))
-				_exit(1);
-			buf = vg_alloc(&d, 8192, 4096);
-			if (write(p[1], "r", 1) != 1)
-				_exit(2);
-			for (;;) {	/* reap and refill forever */
-				flood(&vq, buf, 4096);
-				while (vg_vq_get_used(&vq, NULL, NULL) >= 0)
-					;
-			}
-		}
-		close(p[1]);
-		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("child set-up failed");
-		close(p[0]);
 		usleep(200 * 1000 + round * 50 * 1000);
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		ASSERT_TRUE(WIFSIGNALED(status));
+		vx_kill(_metadata, pid);
 	}
-	fresh_open_works(_metadata);
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
 /* The owner exits while a child still holds the fd: device stays sane. */
-TEST_F(life, owner_exits_child_keeps_fd)
+VX_TEST_F(life, owner_exits_child_keeps_fd)
 {
 	int status, p[2];
 	pid_t pid;
 	char c = 0;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -176,18 +117,17 @@ TEST_F(life, owner_exits_child_keeps_fd)
 	ASSERT_EQ(1, read(p[0], &c, 1));
 	ASSERT_EQ('p', c) TH_LOG("non-owner ioctl was not refused with EPERM");
 	close(p[0]);
-	fresh_open_works(_metadata);
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
 /* RESET_OWNER with traffic queued, then become owner again and reuse. */
-TEST_F(life, reset_owner_during_traffic)
+VX_TEST_F(life, reset_owner_during_traffic)
 {
 	uint8_t *buf;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, FEAT, 256, 0));
 	buf = vg_alloc(&self->d, 128 * 1024, 4096);
-	flood(&self->vq, buf, 32 * 1024);
+	vx_flood(&self->vq, buf, 32 * 1024);
 	ASSERT_EQ(0, vg_reset_owner(&self->d));
 	/* Reset: not owned any more. */
 	ASSERT_EQ(-EPERM, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM, 256));
@@ -201,17 +141,16 @@ TEST_F(life, reset_owner_during_traffic)
 }
 
 /* Stop/start the backend repeatedly while buffers keep coming. */
-TEST_F_TIMEOUT(life, stop_start_under_load, 90)
+VX_TEST_F_TIMEOUT(life, stop_start_under_load, 90)
 {
 	unsigned int inflight;
 	uint8_t *buf;
 	int i;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, FEAT, 256, 0));
 	buf = vg_alloc(&self->d, 16384, 4096);
 	for (i = 0; i < 50; i++) {
-		flood(&self->vq, buf, 4096);
+		vx_flood(&self->vq, buf, 4096);
 		ASSERT_EQ(0, vg_test_stop(&self->d));
 		while (vg_vq_get_used(&self->vq, NULL, NULL) >= 0)
 			;

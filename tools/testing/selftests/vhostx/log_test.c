@@ -13,32 +13,14 @@
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
-#define F(b)	(1ULL << (b))
 #define PG	4096
 
-FIXTURE(dlog) {
-	struct vg_dev d;
-	struct vg_vq vq;
-};
-
-FIXTURE_SETUP(dlog)
-{
-	self->d.fd = -1;
-	VX_REQUIRE_DEV(VX_TEST_DEV);
-}
-
-FIXTURE_TEARDOWN(dlog)
-{
-	if (self->d.fd >= 0)
-		vg_test_stop(&self->d);
-	vg_vq_free(&self->vq);
-	vg_close(&self->d);
-}
+VX_TEST_DEV_FIXTURE(dlog)
 
 /* QEMU's order: features, log base + fd, vring address with the log flag. */
 static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
 {
-	uint64_t f = F(VIRTIO_F_VERSION_1) | (log_all ? F(VHOST_F_LOG_ALL) : 0);
+	uint64_t f = VG_F(VIRTIO_F_VERSION_1) | (log_all ? VG_F(VHOST_F_LOG_ALL) : 0);
 	int r;
 
 	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, 64, 0);
@@ -79,20 +61,19 @@ static void expect_clean_rings(struct __test_metadata *_metadata,
 	EXPECT_FALSE(vg_log_test(d, vg_gpa(vq->avail)));
 }
 
-TEST_F(dlog, in_page_and_used_ring)
+VX_TEST_F(dlog, in_page_and_used_ring)
 {
 	uint8_t *out, *in;
 	struct iovec sg[2];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, true));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, PG, PG);
-	vx_fill(out, 100, 1);
+	vg_fill(out, 100, 1);
 	sg[0] = (struct iovec){ out, 100 };
 	sg[1] = (struct iovec){ in, 100 };
 	ASSERT_EQ(100, run_chain(self, sg, 1, 1));
-	ASSERT_EQ(-1, vx_check(in, 100, 1, 0));
+	ASSERT_EQ(-1, vg_check(in, 100, 1, 0));
 
 	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(in)));
 	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(self->vq.used)));
@@ -103,16 +84,15 @@ TEST_F(dlog, in_page_and_used_ring)
 }
 
 /* An in buffer over three pages, fully written: three dirty pages. */
-TEST_F(dlog, multi_page_in_buffer)
+VX_TEST_F(dlog, multi_page_in_buffer)
 {
 	uint8_t *out, *in;
 	struct iovec sg[2];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, true));
 	out = vg_alloc(&self->d, 3 * PG, PG);
 	in = vg_alloc(&self->d, 3 * PG, PG);
-	vx_fill(out, 3 * PG, 2);
+	vg_fill(out, 3 * PG, 2);
 	sg[0] = (struct iovec){ out, 3 * PG };
 	sg[1] = (struct iovec){ in, 3 * PG };
 	ASSERT_EQ(3 * PG, run_chain(self, sg, 1, 1));
@@ -123,12 +103,11 @@ TEST_F(dlog, multi_page_in_buffer)
 }
 
 /* Only the bytes written count: a big in buffer, 100 bytes used. */
-TEST_F(dlog, only_written_bytes_logged)
+VX_TEST_F(dlog, only_written_bytes_logged)
 {
 	uint8_t *out, *in;
 	struct iovec sg[2];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, true));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, 3 * PG, PG);
@@ -142,16 +121,15 @@ TEST_F(dlog, only_written_bytes_logged)
 }
 
 /* Scattered in segments on distant pages; the last only partly used. */
-TEST_F(dlog, scattered_in_segments)
+VX_TEST_F(dlog, scattered_in_segments)
 {
 	uint8_t *out, *in;
 	struct iovec sg[4];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, true));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, 8 * PG, PG);
-	vx_fill(out, 150, 3);
+	vg_fill(out, 150, 3);
 	sg[0] = (struct iovec){ out, 150 };
 	sg[1] = (struct iovec){ in + 1 * PG, 100 };
 	sg[2] = (struct iovec){ in + 5 * PG, 100 };
@@ -165,12 +143,11 @@ TEST_F(dlog, scattered_in_segments)
 }
 
 /* Without VHOST_VRING_F_LOG the used ring is not logged, buffers are. */
-TEST_F(dlog, used_ring_needs_vring_flag)
+VX_TEST_F(dlog, used_ring_needs_vring_flag)
 {
 	uint8_t *out, *in;
 	struct iovec sg[2];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, false));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, PG, PG);
@@ -183,12 +160,11 @@ TEST_F(dlog, used_ring_needs_vring_flag)
 }
 
 /* Without LOG_ALL nothing is logged, even with a log base set. */
-TEST_F(dlog, nothing_without_log_all)
+VX_TEST_F(dlog, nothing_without_log_all)
 {
 	uint8_t *out, *in;
 	struct iovec sg[2];
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, false, false));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, PG, PG);
@@ -200,13 +176,12 @@ TEST_F(dlog, nothing_without_log_all)
 }
 
 /* Many completions: every in page of every buffer is logged. */
-TEST_F(dlog, many_buffers_all_logged)
+VX_TEST_F(dlog, many_buffers_all_logged)
 {
 	const unsigned int n = 30;	/* 2 descriptors each, ring of 64 */
 	uint8_t *out, *in;
 	unsigned int i;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, log_setup(self, true, true));
 	out = vg_alloc(&self->d, PG, PG);
 	in = vg_alloc(&self->d, n * PG, PG);

@@ -5,25 +5,25 @@
  *
  * The device under test is /dev/vhostx-net, or $VX_NET_DEV when set: the
  * same programs run against the kernel's own /dev/vhost-net to check that
- * their expectations match upstream behaviour.
+ * their expectations match upstream behaviour (which has no counters: a
+ * test reads them only when !net_dev_is_upstream()).
  *
  * Traffic goes guest TX ring -> device -> tap -> AF_PACKET capture socket,
- * and AF_PACKET send -> tap -> device -> guest RX ring.  Test frames carry
- * an experimental EtherType so other traffic on the tap is told apart.
+ * and AF_PACKET send -> tap -> device -> guest RX ring, with the test
+ * frames of vguest_net.h.
  */
 #ifndef NET_COMMON_H
 #define NET_COMMON_H
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <poll.h>
-#include <sys/mount.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
-#define NET_ETH_P	0x88b5		/* IEEE local experimental */
-#define NET_ETH_HLEN	14
+#include "vguest_net.h"
 
 static inline const char *net_dev_path(void)
 {
@@ -31,6 +31,26 @@ static inline const char *net_dev_path(void)
 
 	return p && *p ? p : VX_NET_DEV;
 }
+
+/* The kernel's own vhost-net is under test (see above). */
+static inline bool net_dev_is_upstream(void)
+{
+	return !strcmp(net_dev_path(), VHOST_NET_DEV);
+}
+
+/*
+ * Counter @name of queue @vq of the device under test (VX_COUNTER(): a
+ * counter vhostx cannot show fails the test); 0 on the kernel's
+ * vhost-net, which has none: assertions on it are for vhostx only.
+ */
+#define NET_COUNTER(n, vq, name)					\
+	(net_dev_is_upstream() ? 0 : VX_COUNTER((n)->d.fd, (vq), (name)))
+
+#define NET_REQUIRE_DEV() do {						\
+	VX_REQUIRE_DEV(net_dev_path());					\
+	if (access("/dev/net/tun", F_OK))				\
+		SKIP(return, "/dev/net/tun not present");		\
+} while (0)
 
 #define NET_ZCOPY_PARAM "/sys/module/vhostx_net/parameters/experimental_zcopytx"
 #define NET_ZCOPY_MIN_PARAM "/sys/module/vhostx_net/parameters/zcopy_min_len"
@@ -68,129 +88,24 @@ static inline int net_zcopy_min(const char *val)
 }
 
 /*
- * The kernel's vhost-net leaves num_buffers alone without MRG_RXBUF
- * (virtio 1.x wants 1 there, and vhostx writes it): checks of that field
- * are relaxed when running against upstream.
+ * Turn zero-copy TX on for the tests that are about it, with the tests'
+ * threshold: both parameters are 0644 on vhostx_net, and a failure to set
+ * them fails the test (it would hide the zero-copy path).
  */
-static inline bool net_dev_is_upstream(void)
+static inline void net_zcopy_on(struct __test_metadata *_metadata)
 {
-	return !strcmp(net_dev_path(), VHOST_NET_DEV);
+	int r = net_zcopy_param("1");
+
+	ASSERT_EQ(0, r) TH_LOG("%s: %s", NET_ZCOPY_PARAM, strerror(-r));
+	r = net_zcopy_min(NET_ZCOPY_MIN_TESTS);
+	ASSERT_EQ(0, r) TH_LOG("%s: %s", NET_ZCOPY_MIN_PARAM, strerror(-r));
 }
 
-#define NET_REQUIRE_DEV() do {						\
-	VX_REQUIRE_DEV(net_dev_path());					\
-	if (access("/dev/net/tun", F_OK))				\
-		SKIP(return, "/dev/net/tun not present");		\
-} while (0)
-
-static inline void net_sysctl(const char *ifname, const char *knob,
-			      const char *val)
+/* Back to the module's defaults (fixture teardown: best effort). */
+static inline void net_zcopy_off(void)
 {
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s",
-		 ifname, knob);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, val, strlen(val)) < 0)
-		; /* best effort: only keeps noise off the tap */
-	close(fd);
-}
-
-static inline int net_if_up(const char *ifname)
-{
-	struct ifreq ifr;
-	int sk, r = 0;
-
-	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-	if (ioctl(sk, SIOCGIFFLAGS, &ifr) < 0) {
-		r = -errno;
-	} else {
-		ifr.ifr_flags |= IFF_UP;
-		if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
-			r = -errno;
-	}
-	close(sk);
-	return r;
-}
-
-/*
- * Open a tap: IFF_TAP | IFF_NO_PI, with IFF_VNET_HDR of @hdr_len bytes
- * (0: no virtio-net header on the tap at all), IPv6 off so the host stack
- * stays quiet, link up.  @flags are extra IFF_* flags (IFF_MULTI_QUEUE...).
- * @name: in/out, IFNAMSIZ buffer; empty lets the kernel pick.
- */
-static inline int net_tap_open(char *name, int hdr_len, int flags)
-{
-	struct ifreq ifr;
-	int fd, r;
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | flags;
-	if (hdr_len)
-		ifr.ifr_flags |= IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		goto err;
-	if (hdr_len && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
-		goto err;
-	strcpy(name, ifr.ifr_name);
-	net_sysctl(name, "disable_ipv6", "1");
-	r = net_if_up(name);
-	if (r) {
-		close(fd);
-		return r;
-	}
-	return fd;
-err:
-	r = -errno;
-	close(fd);
-	return r;
-}
-
-/* AF_PACKET socket on @ifname for our EtherType (capture and inject). */
-static inline int net_packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(NET_ETH_P),
-		.sll_ifindex = (int)if_nametoindex(ifname),
-	};
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(NET_ETH_P));
-
-	if (s < 0)
-		return -errno;
-	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(s);
-		return -errno;
-	}
-	return s;
-}
-
-/*
- * A new tap with a @hdr_len-byte vnet header (net_tap_open(), @ifname
- * as there) and a packet socket capturing on it.  Either descriptor is
- * left in *@tap / *@pkt (or -1) for the caller to close.
- * Return: 0 or -errno.
- */
-static inline int net_tap_capture(char *ifname, int hdr_len, int *tap,
-				  int *pkt)
-{
-	*pkt = -1;
-	*tap = net_tap_open(ifname, hdr_len, 0);
-	if (*tap < 0)
-		return *tap;
-	*pkt = net_packet_socket(ifname);
-	return *pkt < 0 ? *pkt : 0;
+	net_zcopy_param("0");
+	net_zcopy_min(NET_ZCOPY_MIN_DEFAULT);
 }
 
 /* Run a shell command (printf-style); its exit status, or -1. */
@@ -207,102 +122,14 @@ static inline int net_sh(const char *fmt, ...)
 	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
 }
 
-/* Ethernet frame of @len bytes (>= 14), payload patterned by @seed. */
-static inline void net_make_frame(uint8_t *f, size_t len, unsigned int seed)
-{
-	memset(f, 0xff, 6);
-	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-	f[12] = NET_ETH_P >> 8;
-	f[13] = NET_ETH_P & 0xff;
-	vx_fill(f + NET_ETH_HLEN, len - NET_ETH_HLEN, seed);
-}
-
-static inline bool net_frame_ok(const uint8_t *f, size_t len,
-				unsigned int seed)
-{
-	return len >= NET_ETH_HLEN && f[12] == (NET_ETH_P >> 8) &&
-	       f[13] == (NET_ETH_P & 0xff) &&
-	       vx_check(f + NET_ETH_HLEN, len - NET_ETH_HLEN, seed, 0) < 0;
-}
-
-/* Inject a frame into the tap's transmit side (towards the device's RX). */
-static inline int net_inject(int pkt, const char *ifname, const void *f,
-			     size_t len)
-{
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)if_nametoindex(ifname),
-		.sll_halen = 6,
-	};
-	ssize_t n = sendto(pkt, f, len, 0, (struct sockaddr *)&to, sizeof(to));
-
-	return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
-}
-
-/*
- * Receive the next frame of ours from the capture socket within @ms:
- * returns its length, -ETIMEDOUT, or -errno.
- */
-static inline ssize_t net_capture(int pkt, void *buf, size_t size, int ms)
-{
-	struct pollfd p = { .fd = pkt, .events = POLLIN };
-	ssize_t n;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -ETIMEDOUT;
-	n = recv(pkt, buf, size, MSG_TRUNC);
-	return n < 0 ? -errno : n;
-}
-
-/* Features: what the device must support for a variant. */
-#define NET_F(bit)	(1ULL << (bit))
-
-/*
- * Open the device and set up RX (vq 0) and TX (vq 1) with @features and
- * @num entries each; backends not attached.
- */
-static inline int net_dev_setup(struct vg_dev *d, struct vg_vq *rx,
-				struct vg_vq *tx, uint64_t features,
-				unsigned int num)
-{
-	int r = vx_dev_setup(d, rx, net_dev_path(), features, 0, num, 0);
-
-	return r ? r : vg_vq_setup(d, tx, 1, num, 0);
-}
-
-/* Attach @tap as the backend of both queues. */
-static inline int net_attach_tap(struct vg_dev *d, int tap)
-{
-	int r = vg_net_set_backend(d, 0, tap);
-
-	return r ? r : vg_net_set_backend(d, 1, tap);
-}
-
-/*
- * Fixture teardown: detach both queues (if the device is open), close
- * it, then the packet socket and the tap (each may be -1).
- */
-static inline void net_teardown(struct vg_dev *d, int tap, int pkt)
-{
-	if (d->fd >= 0) {
-		vg_net_set_backend(d, 0, -1);
-		vg_net_set_backend(d, 1, -1);
-	}
-	vg_close(d);
-	if (pkt >= 0)
-		close(pkt);
-	if (tap >= 0)
-		close(tap);
-}
-
 /*
  * Virtio-net header bytes in guest buffers for @features: 12 with
  * MRG_RXBUF or VERSION_1, else 10.
  */
 static inline size_t net_hdr_len(uint64_t features)
 {
-	return features & (NET_F(VIRTIO_NET_F_MRG_RXBUF) |
-			   NET_F(VIRTIO_F_VERSION_1)) ?
+	return features & (VG_F(VIRTIO_NET_F_MRG_RXBUF) |
+			   VG_F(VIRTIO_F_VERSION_1)) ?
 		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 		sizeof(struct virtio_net_hdr);
 }
@@ -317,54 +144,186 @@ static inline int net_wait_used(struct vg_vq *vq, uint32_t *len, void **cookie,
 }
 
 /*
- * A per-queue counter of the newest vhostx net device (the core's debugfs
- * file /sys/kernel/debug/vhostx/net-N/stats: a header line naming the
- * columns, then one line per vq).  Returns -1 when unavailable (upstream
- * device, no debugfs).  Tests open one device at a time, so the newest
- * is theirs.
+ * What a net test works with: the device under test and its queues, a
+ * tap and a packet socket capturing test frames on it.  Fixtures embed it
+ * as `n`; set-up is net_fx_init(), then net_fx_tap() and net_fx_dev()
+ * (or net_fx_up(), both; net_fx_open() leaves the queues detached),
+ * teardown net_fx_teardown().
  */
-static inline long long net_stat(unsigned int vq, const char *field)
-{
-	char path[96], line[512], *tok, *save;
-	int i, best = -1, col = -1, c;
-	long long val = -1;
-	FILE *f;
+struct net_fx {
+	const char *path;	/* the device: net_dev_path() by default */
+	struct vg_dev d;
+	struct vg_vq rx, tx;
+	int tap, pkt;
+	char ifname[IFNAMSIZ];
+	size_t hlen;		/* virtio-net header bytes in guest buffers */
+};
 
-	if (net_dev_is_upstream())
-		return -1;
-	if (access("/sys/kernel/debug/vhostx", F_OK))
-		mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
-	for (i = 0; i < 4096; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/kernel/debug/vhostx/net-%d/stats", i);
-		if (!access(path, R_OK))
-			best = i;
+/* Nothing open yet: teardown may follow any step of the set-up. */
+static inline void net_fx_init(struct net_fx *n)
+{
+	vx_fixture_init(&n->d, &n->rx);
+	vx_fixture_init(&n->d, &n->tx);
+	n->tap = n->pkt = -1;
+	n->ifname[0] = 0;
+	n->path = net_dev_path();
+}
+
+/* A new tap with a @hdr_len-byte vnet header, test frames captured on it. */
+static inline int net_fx_tap(struct net_fx *n, int hdr_len)
+{
+	n->ifname[0] = 0;
+	return vg_tap_capture(n->ifname, hdr_len, &n->tap, &n->pkt);
+}
+
+/*
+ * Open the device, set up RX (vq 0) and TX (vq 1) with @features and
+ * rings of @num; no backend attached.
+ */
+static inline int net_fx_open(struct net_fx *n, uint64_t features,
+			      unsigned int num)
+{
+	n->hlen = net_hdr_len(features);
+	return vg_net_open(&n->d, &n->rx, &n->tx, n->path, 0, features, num);
+}
+
+/* The device with @features and rings of @num, both queues on the tap. */
+static inline int net_fx_dev(struct net_fx *n, uint64_t features,
+			     unsigned int num)
+{
+	int r = net_fx_open(n, features, num);
+
+	return r ? r : vg_net_attach(&n->d, n->tap);
+}
+
+/* Both: a tap with the header the features give, then the device. */
+static inline int net_fx_up(struct net_fx *n, uint64_t features,
+			    unsigned int num)
+{
+	int r = net_fx_tap(n, (int)net_hdr_len(features));
+
+	return r ? r : net_fx_dev(n, features, num);
+}
+
+/* Detach (if the device is open), close everything. */
+static inline void net_fx_teardown(struct net_fx *n)
+{
+	vg_net_close(&n->d, &n->rx, &n->tx);
+	if (n->pkt >= 0)
+		close(n->pkt);
+	if (n->tap >= 0)
+		close(n->tap);
+	n->pkt = n->tap = -1;
+}
+
+/*
+ * Queue one TX frame (vg_frame_make(@seq), @flen bytes) behind a zeroed
+ * header, and kick.  Returns the buffer, or NULL.
+ */
+static inline uint8_t *net_tx_frame(struct net_fx *n, size_t flen,
+				    uint32_t seq)
+{
+	uint8_t *b = vg_alloc(&n->d, n->hlen + flen, 64);
+
+	if (!b)
+		return NULL;
+	memset(b, 0, n->hlen);
+	vg_frame_make(b + n->hlen, flen, seq);
+	if (vg_vq_add_buf(&n->tx, b, (uint32_t)(n->hlen + flen), NULL, 0,
+			  b) < 0)
+		return NULL;
+	vg_vq_kick(&n->tx);
+	return b;
+}
+
+/* Post @count RX buffers of @size bytes each, kick.  0 or -errno. */
+static inline int net_rx_post(struct net_fx *n, unsigned int count,
+			      size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		uint8_t *b = vg_alloc(&n->d, size, 64);
+
+		if (!b)
+			return -ENOMEM;
+		if (vg_vq_add_buf(&n->rx, NULL, 0, b, (uint32_t)size, b) < 0)
+			return -ENOSPC;
 	}
-	if (best < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhostx/net-%d/stats",
-		 best);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fgets(line, sizeof(line), f))
-		for (c = 0, tok = strtok_r(line, " \n", &save); tok;
-		     c++, tok = strtok_r(NULL, " \n", &save))
-			if (!strcmp(tok, field))
-				col = c;
-	while (col >= 0 && fgets(line, sizeof(line), f)) {
-		tok = strtok_r(line, " \n", &save);
-		if (!tok || strtoul(tok, NULL, 10) != vq)
-			continue;
-		for (c = 1; c <= col && (tok = strtok_r(NULL, " \n", &save));
-		     c++)
-			;
-		if (tok)
-			val = strtoll(tok, NULL, 10);
-		break;
+	vg_vq_kick(&n->rx);
+	return 0;
+}
+
+/*
+ * A thread that keeps the TX ring of a net fixture full of frames and
+ * reaps what completes, until net_pump_stop(): traffic for tests that do
+ * something else meanwhile (swap backends, close, starve RX...).
+ */
+#define NET_PUMP_BUFS	256
+
+struct net_pump {
+	struct net_fx *n;
+	uint8_t *bufs[NET_PUMP_BUFS];	/* header + frame, queued in turn */
+	size_t len;
+	volatile bool stop;
+	volatile unsigned long sent, done;
+	int error;			/* a buffer could not be queued */
+	pthread_t th;
+};
+
+static inline void *net_pump_fn(void *arg)
+{
+	struct net_pump *p = arg;
+	struct vg_vq *tx = &p->n->tx;
+	unsigned int next = 0;
+
+	while (!p->stop) {
+		while (tx->num_free && !p->stop) {
+			uint8_t *b = p->bufs[next++ % NET_PUMP_BUFS];
+
+			if (vg_vq_add_buf(tx, b, (uint32_t)p->len, NULL, 0,
+					  b) < 0) {
+				p->error = 1;
+				return NULL;
+			}
+			p->sent++;
+		}
+		vg_vq_kick(tx);
+		vg_vq_wait_used(tx, 1, 20);
+		while (vg_vq_get_used(tx, NULL, NULL) >= 0)
+			p->done++;
 	}
-	fclose(f);
-	return val;
+	return NULL;
+}
+
+/* @p's buffers: test frames of @flen bytes behind zeroed headers. */
+static inline void net_pump_init(struct __test_metadata *_metadata,
+				 struct net_pump *p, struct net_fx *n,
+				 size_t flen)
+{
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	p->len = n->hlen + flen;
+	for (i = 0; i < NET_PUMP_BUFS; i++) {
+		p->bufs[i] = vg_alloc(&n->d, p->len, 64);
+		ASSERT_NE(NULL, p->bufs[i]);
+		memset(p->bufs[i], 0, n->hlen);
+		vg_frame_make(p->bufs[i] + n->hlen, flen, i);
+	}
+}
+
+static inline void net_pump_start(struct __test_metadata *_metadata,
+				  struct net_pump *p)
+{
+	ASSERT_EQ(0, pthread_create(&p->th, NULL, net_pump_fn, p));
+}
+
+static inline void net_pump_stop(struct net_pump *p)
+{
+	p->stop = true;
+	pthread_join(p->th, NULL);
 }
 
 #endif /* NET_COMMON_H */

@@ -20,11 +20,9 @@
 #define L2L3L4	(14 + 20 + 20)
 #define FRAME	(L2L3L4 + PAYLOAD)
 
+/* n.pkt: a capture socket for IPv4 with virtio-net headers (below). */
 FIXTURE(gso) {
-	struct vg_dev d;
-	struct vg_vq rx, tx;
-	int tap, cap;
-	char ifname[IFNAMSIZ];
+	struct net_fx n;
 };
 
 static int gso_capture_socket(const char *ifname)
@@ -51,28 +49,19 @@ FIXTURE_SETUP(gso)
 {
 	unsigned int off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 
-	self->tap = self->cap = -1;
-	self->d.fd = -1;
+	net_fx_init(&self->n);
 	NET_REQUIRE_DEV();
-	self->ifname[0] = 0;
-	self->tap = net_tap_open(self->ifname, HLEN, 0);
-	ASSERT_LE(0, self->tap);
-	ASSERT_EQ(0, ioctl(self->tap, TUNSETOFFLOAD, off));
-	self->cap = gso_capture_socket(self->ifname);
-	ASSERT_LE(0, self->cap);
-	ASSERT_EQ(0, net_dev_setup(&self->d, &self->rx, &self->tx,
-				   NET_F(VIRTIO_F_VERSION_1), RING));
-	ASSERT_EQ(0, vg_net_set_backend(&self->d, 0, self->tap));
-	ASSERT_EQ(0, vg_net_set_backend(&self->d, 1, self->tap));
+	self->n.tap = vg_tap_open(self->n.ifname, HLEN, 0);
+	ASSERT_LE(0, self->n.tap);
+	ASSERT_EQ(0, ioctl(self->n.tap, TUNSETOFFLOAD, off));
+	self->n.pkt = gso_capture_socket(self->n.ifname);
+	ASSERT_LE(0, self->n.pkt);
+	ASSERT_EQ(0, net_fx_dev(&self->n, VG_F(VIRTIO_F_VERSION_1), RING));
 }
 
 FIXTURE_TEARDOWN(gso)
 {
-	vg_close(&self->d);
-	if (self->cap >= 0)
-		close(self->cap);
-	if (self->tap >= 0)
-		close(self->tap);
+	net_fx_teardown(&self->n);
 }
 
 static uint16_t gso_csum(const void *p, size_t len)
@@ -114,7 +103,7 @@ static void gso_make_tcp(uint8_t *f, unsigned int seed)
 	th->doff = 5;
 	th->ack = 1;
 	th->window = htons(65535);
-	vx_fill(f + L2L3L4, PAYLOAD, seed);
+	vg_fill(f + L2L3L4, PAYLOAD, seed);
 }
 
 static void gso_make_hdr(struct virtio_net_hdr *h)
@@ -129,9 +118,9 @@ static void gso_make_hdr(struct virtio_net_hdr *h)
 }
 
 /* Guest GSO packet -> one GSO skb on the tap's interface. */
-TEST_F(gso, tx_tcpv4)
+VX_TEST_F(gso, tx_tcpv4)
 {
-	uint8_t *b = vg_alloc(&self->d, HLEN + FRAME, 64);
+	uint8_t *b = vg_alloc(&self->n.d, HLEN + FRAME, 64);
 	uint8_t *cap = malloc(65536);
 	struct virtio_net_hdr *vh = (void *)cap;
 	int tries;
@@ -140,12 +129,12 @@ TEST_F(gso, tx_tcpv4)
 	memset(b, 0, HLEN);
 	gso_make_hdr((void *)b);
 	gso_make_tcp(b + HLEN, 5);
-	ASSERT_LE(0, vg_vq_add_buf(&self->tx, b, HLEN + FRAME, NULL, 0, b));
-	vg_vq_kick(&self->tx);
-	ASSERT_LE(0, net_wait_used(&self->tx, NULL, NULL, VX_TIMEOUT_MS));
+	ASSERT_LE(0, vg_vq_add_buf(&self->n.tx, b, HLEN + FRAME, NULL, 0, b));
+	vg_vq_kick(&self->n.tx);
+	ASSERT_LE(0, net_wait_used(&self->n.tx, NULL, NULL, VX_TIMEOUT_MS));
 
 	for (tries = 0; tries < 16; tries++) {
-		ssize_t n = net_capture(self->cap, cap, 65536, VX_TIMEOUT_MS);
+		ssize_t n = vg_frame_capture(self->n.pkt, cap, 65536, VX_TIMEOUT_MS);
 
 		ASSERT_LT(0, n) TH_LOG("GSO frame not seen on the tap");
 		if (n != (ssize_t)(sizeof(*vh) + FRAME))
@@ -153,7 +142,7 @@ TEST_F(gso, tx_tcpv4)
 		ASSERT_EQ(VIRTIO_NET_HDR_GSO_TCPV4, vh->gso_type);
 		ASSERT_EQ(MSS, vh->gso_size);
 		ASSERT_EQ(0, memcmp(cap + sizeof(*vh), b + HLEN, L2L3L4));
-		ASSERT_EQ(-1, vx_check(cap + sizeof(*vh) + L2L3L4, PAYLOAD,
+		ASSERT_EQ(-1, vg_check(cap + sizeof(*vh) + L2L3L4, PAYLOAD,
 				       5, 0));
 		break;
 	}
@@ -162,29 +151,29 @@ TEST_F(gso, tx_tcpv4)
 }
 
 /* A GSO packet sent to a TSO-capable tap reaches the guest unsegmented. */
-TEST_F(gso, rx_tcpv4)
+VX_TEST_F(gso, rx_tcpv4)
 {
 	struct sockaddr_ll to = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_IP),
-		.sll_ifindex = (int)if_nametoindex(self->ifname),
+		.sll_ifindex = (int)if_nametoindex(self->n.ifname),
 		.sll_halen = 6,
 	};
 	uint8_t *msg = malloc(sizeof(struct virtio_net_hdr) + FRAME);
 	const struct virtio_net_hdr_mrg_rxbuf *h;
-	uint8_t *b = vg_alloc(&self->d, 65536, 64);
+	uint8_t *b = vg_alloc(&self->n.d, 65536, 64);
 	uint32_t len;
 	void *c;
 
 	ASSERT_NE(NULL, msg);
-	ASSERT_LE(0, vg_vq_add_buf(&self->rx, NULL, 0, b, 65536, b));
-	vg_vq_kick(&self->rx);
+	ASSERT_LE(0, vg_vq_add_buf(&self->n.rx, NULL, 0, b, 65536, b));
+	vg_vq_kick(&self->n.rx);
 	gso_make_hdr((void *)msg);
 	gso_make_tcp(msg + sizeof(struct virtio_net_hdr), 6);
 	ASSERT_EQ((ssize_t)(sizeof(struct virtio_net_hdr) + FRAME),
-		  sendto(self->cap, msg, sizeof(struct virtio_net_hdr) + FRAME,
+		  sendto(self->n.pkt, msg, sizeof(struct virtio_net_hdr) + FRAME,
 			 0, (struct sockaddr *)&to, sizeof(to)));
-	ASSERT_LE(0, net_wait_used(&self->rx, &len, &c, VX_TIMEOUT_MS));
+	ASSERT_LE(0, net_wait_used(&self->n.rx, &len, &c, VX_TIMEOUT_MS));
 	h = c;
 	ASSERT_EQ(HLEN + FRAME, len)
 		TH_LOG("got %u bytes, gso_type %u", len, h->hdr.gso_type);
@@ -192,7 +181,7 @@ TEST_F(gso, rx_tcpv4)
 	ASSERT_EQ(MSS, h->hdr.gso_size);
 	if (!net_dev_is_upstream())
 		ASSERT_EQ(1, h->num_buffers);
-	ASSERT_EQ(-1, vx_check(b + HLEN + L2L3L4, PAYLOAD, 6, 0));
+	ASSERT_EQ(-1, vg_check(b + HLEN + L2L3L4, PAYLOAD, 6, 0));
 	free(msg);
 }
 

@@ -11,7 +11,6 @@
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
-#define F(b)	(1ULL << (b))
 
 FIXTURE(ring) {
 	struct vg_dev d;
@@ -26,19 +25,19 @@ FIXTURE_VARIANT(ring) {
 };
 
 FIXTURE_VARIANT_ADD(ring, direct) {
-	.features = F(VIRTIO_F_VERSION_1), .num = 256,
+	.features = VG_F(VIRTIO_F_VERSION_1), .num = 256,
 };
 FIXTURE_VARIANT_ADD(ring, indirect) {
-	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_INDIRECT_DESC),
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_INDIRECT_DESC),
 	.add_flags = VG_ADD_INDIRECT, .num = 256,
 };
 FIXTURE_VARIANT_ADD(ring, event_idx) {
-	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX),
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX),
 	.num = 256,
 };
 FIXTURE_VARIANT_ADD(ring, small_event_idx_indirect) {
-	.features = F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) |
-		    F(VIRTIO_RING_F_INDIRECT_DESC),
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX) |
+		    VG_F(VIRTIO_RING_F_INDIRECT_DESC),
 	.add_flags = VG_ADD_INDIRECT, .num = 8,
 };
 
@@ -46,7 +45,7 @@ FIXTURE_SETUP(ring)
 {
 	int r;
 
-	self->d.fd = -1;
+	vx_fixture_init(&self->d, &self->vq);
 	VX_REQUIRE_DEV(VX_TEST_DEV);
 	self->add_flags = variant->add_flags;
 	r = vx_test_setup(&self->d, &self->vq, variant->features,
@@ -56,10 +55,7 @@ FIXTURE_SETUP(ring)
 
 FIXTURE_TEARDOWN(ring)
 {
-	if (self->d.fd >= 0)
-		vg_test_stop(&self->d);
-	vg_vq_free(&self->vq);
-	vg_close(&self->d);
+	vx_test_teardown(&self->d, &self->vq);
 }
 
 /* One out buffer of @out_len bytes, one in buffer of @in_len bytes. */
@@ -93,15 +89,14 @@ static int64_t reap_one(struct vg_vq *vq, int expect_head, void *expect_cookie)
 	return len;
 }
 
-TEST_F(ring, single_echo)
+VX_TEST_F(ring, single_echo)
 {
 	uint8_t *out, *in;
 	int head, kicked;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, 64, 64);
 	in = vg_alloc(&self->d, 64, 64);
-	vx_fill(out, 64, 1);
+	vg_fill(out, 64, 1);
 	head = add_pair(&self->vq, self->add_flags, out, 64, in, 64, out);
 	ASSERT_LE(0, head);
 	/*
@@ -115,19 +110,18 @@ TEST_F(ring, single_echo)
 	if (!kicked && self->vq.event_idx)
 		ASSERT_EQ(1, vg_vq_avail_event(&self->vq));
 	ASSERT_EQ(64, reap_one(&self->vq, head, out));
-	ASSERT_EQ(-1, vx_check(in, 64, 1, 0));
+	ASSERT_EQ(-1, vg_check(in, 64, 1, 0));
 	/* The first used buffer after start is always signalled. */
 	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
 /* Out-only chains complete with used len 0, as upstream vhost_test. */
-TEST_F(ring, out_only_len0)
+VX_TEST_F(ring, out_only_len0)
 {
 	uint8_t *out;
 	int head;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, 100, 64);
 	head = add_pair(&self->vq, self->add_flags, out, 100, NULL, 0, out);
 	ASSERT_LE(0, head);
@@ -136,54 +130,51 @@ TEST_F(ring, out_only_len0)
 }
 
 /* Larger in space: len = out bytes, bytes past it untouched. */
-TEST_F(ring, in_larger_than_out)
+VX_TEST_F(ring, in_larger_than_out)
 {
 	uint8_t *out, *in;
 	int head, i;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, 40, 64);
 	in = vg_alloc(&self->d, 200, 64);
-	vx_fill(out, 40, 2);
+	vg_fill(out, 40, 2);
 	memset(in, 0xee, 200);
 	head = add_pair(&self->vq, self->add_flags, out, 40, in, 200, out);
 	ASSERT_LE(0, head);
 	vg_vq_kick(&self->vq);
 	ASSERT_EQ(40, reap_one(&self->vq, head, out));
-	ASSERT_EQ(-1, vx_check(in, 40, 2, 0));
+	ASSERT_EQ(-1, vg_check(in, 40, 2, 0));
 	for (i = 40; i < 200; i++)
 		ASSERT_EQ(0xee, in[i]) TH_LOG("byte %d overwritten", i);
 }
 
 /* Smaller in space: the echo is truncated, len = in space. */
-TEST_F(ring, in_smaller_truncates)
+VX_TEST_F(ring, in_smaller_truncates)
 {
 	uint8_t *out, *in;
 	int head;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, 300, 64);
 	in = vg_alloc(&self->d, 64 + 16, 64);
-	vx_fill(out, 300, 3);
+	vg_fill(out, 300, 3);
 	memset(in, 0xee, 80);
 	head = add_pair(&self->vq, self->add_flags, out, 300, in, 64, out);
 	ASSERT_LE(0, head);
 	vg_vq_kick(&self->vq);
 	ASSERT_EQ(64, reap_one(&self->vq, head, out));
-	ASSERT_EQ(-1, vx_check(in, 64, 3, 0));
+	ASSERT_EQ(-1, vg_check(in, 64, 3, 0));
 	ASSERT_EQ(0xee, in[64]);
 	ASSERT_EQ(0xee, in[79]);
 }
 
 /* Many buffers in batches, several times round the ring. */
-TEST_F_TIMEOUT(ring, many_buffers, 120)
+VX_TEST_F_TIMEOUT(ring, many_buffers, 120)
 {
 	const unsigned int total = 2000, len = 96;
 	unsigned int sent = 0, done = 0, num = self->vq.num;
 	unsigned int need = self->add_flags ? 1 : 2;
 	uint8_t *out, *in;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, (size_t)num * len, 64);
 	in = vg_alloc(&self->d, (size_t)num * len, 64);
 	ASSERT_NE(NULL, in);
@@ -193,7 +184,7 @@ TEST_F_TIMEOUT(ring, many_buffers, 120)
 			unsigned int slot = sent % num;
 			uint8_t *o = out + slot * len, *i = in + slot * len;
 
-			vx_fill(o, len, sent);
+			vg_fill(o, len, sent);
 			memset(i, 0, len);
 			ASSERT_LE(0, add_pair(&self->vq, self->add_flags, o, len,
 					      i, len, (void *)(uintptr_t)(sent + 1)));
@@ -213,7 +204,7 @@ TEST_F_TIMEOUT(ring, many_buffers, 120)
 			/* Chains complete in order for this device. */
 			ASSERT_EQ(done, seq);
 			ASSERT_EQ(len, ulen);
-			ASSERT_EQ(-1, vx_check(in + (seq % num) * len, len, seq, 0));
+			ASSERT_EQ(-1, vg_check(in + (seq % num) * len, len, seq, 0));
 			done++;
 		}
 	}
@@ -223,16 +214,15 @@ TEST_F_TIMEOUT(ring, many_buffers, 120)
 }
 
 /* Fill the ring completely, one kick; every slot completes. */
-TEST_F(ring, ring_full)
+VX_TEST_F(ring, ring_full)
 {
 	unsigned int num = self->vq.num, k, need = self->add_flags ? 1 : 2;
 	uint8_t *buf;
 
-	VX_SETUP_SKIPPED();
 	buf = vg_alloc(&self->d, (size_t)num * 32 * 2, 64);
 	ASSERT_NE(NULL, buf);
 	for (k = 0; self->vq.num_free >= need; k++) {
-		vx_fill(buf + k * 64, 32, k);
+		vg_fill(buf + k * 64, 32, k);
 		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64,
 				      32, buf + k * 64 + 32, 32,
 				      (void *)(uintptr_t)(k + 1)));
@@ -248,13 +238,13 @@ TEST_F(ring, ring_full)
 
 		ASSERT_LE(0, vg_vq_get_used(&self->vq, &len, NULL));
 		ASSERT_EQ(32, len);
-		ASSERT_EQ(-1, vx_check(buf + i * 64 + 32, 32, i, 0));
+		ASSERT_EQ(-1, vg_check(buf + i * 64 + 32, 32, i, 0));
 	}
 	ASSERT_EQ(num, self->vq.num_free);
 }
 
 /* Scatter/gather: odd-sized out segments gathered, scattered into ins. */
-TEST_F(ring, many_segments)
+VX_TEST_F(ring, many_segments)
 {
 	unsigned int nout, nin, i, total = 0, max;
 	struct iovec sg[VG_INDIRECT_MAX];
@@ -263,7 +253,6 @@ TEST_F(ring, many_segments)
 	uint32_t len;
 	int head;
 
-	VX_SETUP_SKIPPED();
 	/* Direct chains are bounded by the ring; indirect by the table. */
 	max = self->add_flags ? VG_INDIRECT_MAX : self->vq.num;
 	nout = max * 3 / 4;
@@ -278,7 +267,7 @@ TEST_F(ring, many_segments)
 		off += l;
 	}
 	total = (unsigned int)off;
-	vx_fill(src, total, 9);
+	vg_fill(src, total, 9);
 	/* In segments: varied sizes summing to >= total. */
 	off = 0;
 	for (i = 0; i < nin; i++) {
@@ -300,30 +289,29 @@ TEST_F(ring, many_segments)
 
 		if (l > total - off)
 			l = total - off;
-		ASSERT_EQ(-1, vx_check(sg[nout + i].iov_base, l, 9, off))
+		ASSERT_EQ(-1, vg_check(sg[nout + i].iov_base, l, 9, off))
 			TH_LOG("in segment %u", i);
 		off += l;
 	}
 }
 
 /* Large buffers spanning many pages. */
-TEST_F(ring, large_buffer)
+VX_TEST_F(ring, large_buffer)
 {
 	const size_t len = 256 * 1024;
 	uint8_t *out, *in;
 	int head;
 
-	VX_SETUP_SKIPPED();
 	out = vg_alloc(&self->d, len, 4096);
 	in = vg_alloc(&self->d, len, 4096);
 	ASSERT_NE(NULL, in);
-	vx_fill(out, len, 11);
+	vg_fill(out, len, 11);
 	head = add_pair(&self->vq, self->add_flags, out + 1, len - 1,
 			in + 3, len - 3, out);
 	ASSERT_LE(0, head);
 	vg_vq_kick(&self->vq);
 	ASSERT_EQ((int64_t)(len - 3), reap_one(&self->vq, head, out));
-	ASSERT_EQ(-1, vx_check(in + 3, len - 3, 11, 1));
+	ASSERT_EQ(-1, vg_check(in + 3, len - 3, 11, 1));
 }
 
 /*
@@ -331,12 +319,11 @@ TEST_F(ring, large_buffer)
  * crosses used_event.  Otherwise: only while VRING_AVAIL_F_NO_INTERRUPT is
  * clear.  Either way the device must still complete everything.
  */
-TEST_F(ring, call_suppression)
+VX_TEST_F(ring, call_suppression)
 {
 	uint8_t *buf;
 	unsigned int k;
 
-	VX_SETUP_SKIPPED();
 	buf = vg_alloc(&self->d, 64 * 16, 64);
 	/* Prime: the first completion after start is always signalled. */
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 1));
@@ -366,14 +353,12 @@ TEST_F(ring, call_suppression)
 /*
  * EVENT_IDX with used_event set ahead: no call until used idx passes it.
  */
-TEST_F(ring, used_event_threshold)
+VX_TEST_F_IF(ring, used_event_threshold,
+	     variant->features & VG_F(VIRTIO_RING_F_EVENT_IDX))
 {
 	uint8_t *buf;
 	unsigned int k, n;
 
-	VX_SETUP_SKIPPED();
-	if (!self->vq.event_idx)
-		SKIP(return, "EVENT_IDX not negotiated in this variant");
 	n = self->vq.num >= 8 ? 6 : self->vq.num - 1;
 	if (!self->add_flags && n > self->vq.num / 2)
 		n = self->vq.num / 2;
@@ -404,9 +389,8 @@ TEST_F(ring, used_event_threshold)
  * Kick suppression from the device side: once idle, the device asks for
  * kicks (used->flags without NO_NOTIFY, or avail_event == avail idx).
  */
-TEST_F(ring, device_wants_kick_when_idle)
+VX_TEST_F(ring, device_wants_kick_when_idle)
 {
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 5));
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 6));
 	usleep(50 * 1000);
@@ -418,13 +402,12 @@ TEST_F(ring, device_wants_kick_when_idle)
 }
 
 /* Indices wrap past 65535: start at 65530 and push several hundred. */
-TEST_F_TIMEOUT(ring, wraparound, 120)
+VX_TEST_F_TIMEOUT(ring, wraparound, 120)
 {
 	const unsigned int total = 600;
 	unsigned int i, base;
 	uint8_t *buf;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vg_vq_program(&self->vq, 65530));
 	ASSERT_EQ(0, vg_test_start(&self->d));
@@ -433,7 +416,7 @@ TEST_F_TIMEOUT(ring, wraparound, 120)
 		uint32_t len;
 		int head;
 
-		vx_fill(buf, 64, i);
+		vg_fill(buf, 64, i);
 		head = add_pair(&self->vq, self->add_flags, buf, 64, buf + 64,
 				64, buf);
 		ASSERT_LE(0, head);
@@ -443,7 +426,7 @@ TEST_F_TIMEOUT(ring, wraparound, 120)
 			       (uint16_t)(65530 + i));
 		ASSERT_EQ(head, vg_vq_get_used(&self->vq, &len, NULL));
 		ASSERT_EQ(64, len);
-		ASSERT_EQ(-1, vx_check(buf + 64, 64, i, 0));
+		ASSERT_EQ(-1, vg_check(buf + 64, 64, i, 0));
 	}
 	ASSERT_EQ((uint16_t)(65530 + total), vg_vq_used_idx(&self->vq));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
@@ -452,11 +435,10 @@ TEST_F_TIMEOUT(ring, wraparound, 120)
 }
 
 /* GET_VRING_BASE reports the next avail index the device will read. */
-TEST_F(ring, get_vring_base_after_consumption)
+VX_TEST_F(ring, get_vring_base_after_consumption)
 {
 	unsigned int i, base;
 
-	VX_SETUP_SKIPPED();
 	for (i = 0; i < 37; i++)
 		ASSERT_EQ(0, vx_echo_once(&self->vq, 8, i));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
@@ -465,9 +447,8 @@ TEST_F(ring, get_vring_base_after_consumption)
 }
 
 /* Ring geometry is frozen while the backend runs. */
-TEST_F(ring, reconfigure_while_running_ebusy)
+VX_TEST_F(ring, reconfigure_while_running_ebusy)
 {
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(-EBUSY, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE, 0));
 	ASSERT_EQ(-EBUSY, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM,
 					  self->vq.num));
@@ -478,11 +459,10 @@ TEST_F(ring, reconfigure_while_running_ebusy)
 }
 
 /* Stop, move the base, restart: traffic resumes from the new base. */
-TEST_F(ring, restart_at_new_base)
+VX_TEST_F(ring, restart_at_new_base)
 {
 	unsigned int base;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 1));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vg_vq_program(&self->vq, 1000));
@@ -496,15 +476,14 @@ TEST_F(ring, restart_at_new_base)
 }
 
 /* A stopped backend consumes nothing; restarting picks the work up. */
-TEST_F(ring, stopped_backend_consumes_nothing)
+VX_TEST_F(ring, stopped_backend_consumes_nothing)
 {
 	uint8_t *buf;
 	int head;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	buf = vg_alloc(&self->d, 64, 64);
-	vx_fill(buf, 32, 4);
+	vg_fill(buf, 32, 4);
 	head = add_pair(&self->vq, self->add_flags, buf, 32, buf + 32, 32, buf);
 	ASSERT_LE(0, head);
 	vg_vq_publish(&self->vq);
@@ -514,7 +493,7 @@ TEST_F(ring, stopped_backend_consumes_nothing)
 	ASSERT_EQ(0, vg_test_start(&self->d));
 	vg_vq_notify(&self->vq);
 	ASSERT_EQ(32, reap_one(&self->vq, head, buf));
-	ASSERT_EQ(-1, vx_check(buf + 32, 32, 4, 0));
+	ASSERT_EQ(-1, vg_check(buf + 32, 32, 4, 0));
 }
 
 VX_HARNESS_MAIN

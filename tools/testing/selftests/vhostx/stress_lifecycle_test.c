@@ -20,11 +20,9 @@
 #include "kselftest_harness.h"
 #include "vx_common.h"
 #include "net_common.h"
-#include "cve_common.h"
 
-#define F(b)	(1ULL << (b))
-#define FEAT	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_EVENT_IDX) | \
-		 F(VIRTIO_RING_F_INDIRECT_DESC))
+#define FEAT	(VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX) | \
+		 VG_F(VIRTIO_RING_F_INDIRECT_DESC))
 #define HLEN	12
 
 /* Long timeouts: the debug kernel under TCG is 10-30 times slower. */
@@ -40,101 +38,74 @@ static unsigned int scale(unsigned int n)
 	return (unsigned int)(n * (k ? k : 1));
 }
 
-/* The net device and tun are there: the cycles include net devices. */
-static bool have_net(void)
+/* The cycles use both devices (and tun for the net device's backend). */
+#define STRESS_REQUIRE_DEVS() do {					\
+	VX_REQUIRE_DEV(VX_TEST_DEV);					\
+	NET_REQUIRE_DEV();						\
+} while (0)
+
+/* A net device on a fresh tap (no capture socket), both queues attached. */
+static int net_up(struct net_fx *n)
 {
-	return !access(VX_NET_DEV, F_OK) && !access("/dev/net/tun", F_OK);
-}
-
-/* Fill a ring with echo buffers and kick, without waiting. */
-static int flood(struct vg_vq *vq, uint8_t *buf, size_t len)
-{
-	int n = 0;
-
-	while (vq->num_free >= 2 &&
-	       vg_vq_add_buf(vq, buf, (uint32_t)len, buf + len,
-			     (uint32_t)len, buf) >= 0)
-		n++;
-	vg_vq_kick(vq);
-	return n;
-}
-
-/* A net device on a fresh tap, both queues attached. */
-static int net_up(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx,
-		  int *tap, char *ifname)
-{
-	int r;
-
-	ifname[0] = 0;
-	*tap = net_tap_open(ifname, HLEN, 0);
-	if (*tap < 0)
-		return *tap;
-	r = net_dev_setup(d, rx, tx, NET_F(VIRTIO_F_VERSION_1), 128);
-	if (!r)
-		r = vg_net_set_backend(d, 0, *tap);
-	if (!r)
-		r = vg_net_set_backend(d, 1, *tap);
-	return r;
+	net_fx_init(n);
+	n->tap = vg_tap_open(n->ifname, HLEN, 0);
+	if (n->tap < 0)
+		return n->tap;
+	return net_fx_dev(n, VG_F(VIRTIO_F_VERSION_1), 128);
 }
 
 /* Queue TX frames (no wait) and RX buffers on a net device. */
-static void net_flood(struct vg_dev *d, struct vg_vq *rx, struct vg_vq *tx)
+static void net_flood(struct net_fx *n)
 {
-	uint8_t *b = vg_alloc(d, 2048 * 2, 64);
+	uint8_t *b = vg_alloc(&n->d, 2048 * 2, 64);
 
 	if (!b)
 		return;
 	memset(b, 0, HLEN);
-	net_make_frame(b + HLEN, 1000, 1);
-	while (tx->num_free && vg_vq_add_buf(tx, b, HLEN + 1000, NULL, 0, b) >= 0)
+	vg_frame_make(b + HLEN, 1000, 1);
+	while (n->tx.num_free &&
+	       vg_vq_add_buf(&n->tx, b, HLEN + 1000, NULL, 0, b) >= 0)
 		;
-	while (rx->num_free &&
-	       vg_vq_add_buf(rx, NULL, 0, b + 2048, 2048, b + 2048) >= 0)
+	while (n->rx.num_free &&
+	       vg_vq_add_buf(&n->rx, NULL, 0, b + 2048, 2048, b + 2048) >= 0)
 		;
-	vg_vq_kick(tx);
-	vg_vq_kick(rx);
+	vg_vq_kick(&n->tx);
+	vg_vq_kick(&n->rx);
 }
 
-static void free_all(struct vg_dev *d, struct vg_vq *a, struct vg_vq *b)
+static void free_all(struct vg_dev *d, struct vg_vq *vq)
 {
 	vg_close(d);
-	vg_vq_free(a);
-	if (b)
-		vg_vq_free(b);
+	vg_vq_free(vq);
 }
 
-/* A fresh test device echoes byte-exact. */
-static int fresh_ok(void)
+/* Close a net device as it is (backends attached), the tap first or last. */
+static void net_down(struct net_fx *n, bool tap_first)
 {
-	struct vg_dev d;
-	struct vg_vq vq;
-	int r = vx_test_setup(&d, &vq, FEAT, 64, 0);
-
-	if (!r)
-		r = vx_echo_once(&vq, 1500, 42);
-	free_all(&d, &vq, NULL);
-	return r;
+	if (tap_first)
+		close(n->tap);
+	free_all(&n->d, &n->rx);
+	vg_vq_free(&n->tx);
+	if (!tap_first)
+		close(n->tap);
 }
 
-TEST_F_TIMEOUT(stress, open_setup_traffic_close_cycles, 900)
+VX_TEST_F_TIMEOUT(stress, open_setup_traffic_close_cycles, 900)
 {
 	unsigned int i, n = scale(400), nets = 0;
-	bool net = have_net();
 
-	VX_REQUIRE_DEV(VX_TEST_DEV);
+	STRESS_REQUIRE_DEVS();
 	for (i = 0; i < n; i++) {
 		struct vg_dev d;
-		struct vg_vq vq, tx;
+		struct vg_vq vq;
 
-		if (net && i % 20 == 0) {	/* taps are expensive: 1 in 20 */
-			char ifname[IFNAMSIZ];
-			int tap = -1;
+		if (i % 20 == 0) {	/* taps are expensive: 1 in 20 */
+			struct net_fx nd;
 
-			ASSERT_EQ(0, net_up(&d, &vq, &tx, &tap, ifname));
-			net_flood(&d, &vq, &tx);
-			ASSERT_LT(0, vg_vq_wait_used(&tx, 1, VX_TIMEOUT_MS));
-			free_all(&d, &vq, &tx);
-			close(tap);
+			ASSERT_EQ(0, net_up(&nd));
+			net_flood(&nd);
+			ASSERT_LT(0, vg_vq_wait_used(&nd.tx, 1, VX_TIMEOUT_MS));
+			net_down(&nd, false);
 			nets++;
 			continue;
 		}
@@ -145,141 +116,114 @@ TEST_F_TIMEOUT(stress, open_setup_traffic_close_cycles, 900)
 				TH_LOG("cycle %u", i);
 		if (i % 2)
 			vg_test_stop(&d);
-		free_all(&d, &vq, NULL);
+		free_all(&d, &vq);
 	}
 	TH_LOG("%u cycles, %u of them on %s", n, nets, VX_NET_DEV);
-	ASSERT_EQ(0, fresh_ok());
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
-TEST_F_TIMEOUT(stress, close_during_traffic_cycles, 900)
+VX_TEST_F_TIMEOUT(stress, close_during_traffic_cycles, 900)
 {
 	unsigned int i, n = scale(40);
-	bool net = have_net();
 
-	VX_REQUIRE_DEV(VX_TEST_DEV);
+	STRESS_REQUIRE_DEVS();
 	for (i = 0; i < n; i++) {
 		struct vg_dev d;
-		struct vg_vq vq, tx;
+		struct vg_vq vq;
 
-		if (net && i % 5 == 0) {
-			char ifname[IFNAMSIZ];
-			int tap = -1;
+		if (i % 5 == 0) {
+			struct net_fx nd;
 
-			ASSERT_EQ(0, net_up(&d, &vq, &tx, &tap, ifname));
-			net_flood(&d, &vq, &tx);
+			ASSERT_EQ(0, net_up(&nd));
+			net_flood(&nd);
 			/* tap first or device first, alternately */
-			if (i % 10) {
-				close(tap);
-				free_all(&d, &vq, &tx);
-			} else {
-				free_all(&d, &vq, &tx);
-				close(tap);
-			}
+			net_down(&nd, i % 10);
 			continue;
 		}
 		ASSERT_EQ(0, vx_test_setup(&d, &vq, FEAT, 256, 0));
-		flood(&vq, vg_alloc(&d, 128 * 1024, 4096), 16 * 1024 + i);
+		vx_flood(&vq, vg_alloc(&d, 128 * 1024, 4096), 16 * 1024 + i);
 		if (i % 3 == 0)
 			usleep(i % 1000);
-		free_all(&d, &vq, NULL);
+		free_all(&d, &vq);
 	}
-	ASSERT_EQ(0, fresh_ok());
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
-TEST_F_TIMEOUT(stress, owner_sigkilled_cycles, 900)
+/* An owner of both devices, flooding them until it is killed. */
+static void owner(struct __test_metadata *_metadata, int ready, void *arg)
+{
+	struct net_fx nd;
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint8_t *buf;
+
+	if (vx_test_setup(&d, &vq, FEAT, 256, 0) || net_up(&nd))
+		_exit(1);
+	buf = vg_alloc(&d, 16384, 4096);
+	if (write(ready, "r", 1) != 1)
+		_exit(2);
+	for (;;) {
+		vx_flood(&vq, buf, 4096);
+		while (vg_vq_get_used(&vq, NULL, NULL) >= 0)
+			;
+		net_flood(&nd);
+		while (vg_vq_get_used(&nd.tx, NULL, NULL) >= 0)
+			;
+	}
+}
+
+VX_TEST_F_TIMEOUT(stress, owner_sigkilled_cycles, 900)
 {
 	unsigned int i, n = scale(8);
-	bool net = have_net();
 
-	VX_REQUIRE_DEV(VX_TEST_DEV);
+	STRESS_REQUIRE_DEVS();
 	for (i = 0; i < n; i++) {
-		int status, p[2];
-		pid_t pid;
 		char c;
+		pid_t pid = vx_spawn(_metadata, owner, NULL, &c, 1);
 
-		ASSERT_EQ(0, pipe(p));
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			struct vg_dev d, nd;
-			struct vg_vq vq, rx, tx;
-			char ifname[IFNAMSIZ];
-			uint8_t *buf;
-			int tap;
-
-			close(p[0]);
-			if (vx_test_setup(&d, &vq, FEAT, 256, 0))
-				_exit(1);
-			if (net && net_up(&nd, &rx, &tx, &tap, ifname))
-				_exit(1);
-			buf = vg_alloc(&d, 16384, 4096);
-			if (write(p[1], "r", 1) != 1)
-				_exit(2);
-			for (;;) {
-				flood(&vq, buf, 4096);
-				while (vg_vq_get_used(&vq, NULL, NULL) >= 0)
-					;
-				if (net) {
-					net_flood(&nd, &rx, &tx);
-					while (vg_vq_get_used(&tx, NULL, NULL) >= 0)
-						;
-				}
-			}
-		}
-		close(p[1]);
-		ASSERT_EQ(1, read(p[0], &c, 1)) TH_LOG("child set-up failed");
-		close(p[0]);
 		usleep(20 * 1000 + (i % 7) * 30 * 1000);
-		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		ASSERT_TRUE(WIFSIGNALED(status));
+		vx_kill(_metadata, pid);
 	}
-	ASSERT_EQ(0, fresh_ok());
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
-TEST_F_TIMEOUT(stress, backend_closed_under_worker_cycles, 900)
+VX_TEST_F_TIMEOUT(stress, backend_closed_under_worker_cycles, 900)
 {
 	unsigned int i, n = scale(20);
-	struct vg_dev d;
-	struct vg_vq rx, tx;
-	char ifname[IFNAMSIZ];
-	int tap = -1;
+	struct net_fx nd;
 
-	if (!have_net())
-		SKIP(return, "%s or /dev/net/tun not present", VX_NET_DEV);
-	ASSERT_EQ(0, net_up(&d, &rx, &tx, &tap, ifname));
+	STRESS_REQUIRE_DEVS();
+	ASSERT_EQ(0, net_up(&nd));
 	for (i = 0; i < n; i++) {
 		char name[IFNAMSIZ] = "";
-		int t = net_tap_open(name, HLEN, 0);
+		int t = vg_tap_open(name, HLEN, 0);
 
 		ASSERT_LE(0, t);
-		ASSERT_EQ(0, vg_net_set_backend(&d, i % 2, t));
-		ASSERT_EQ(0, vg_net_set_backend(&d, !(i % 2), t));
+		ASSERT_EQ(0, vg_net_set_backend(&nd.d, i % 2, t));
+		ASSERT_EQ(0, vg_net_set_backend(&nd.d, !(i % 2), t));
 		/* Traffic queued, then the only fd of the backend closed. */
-		if (tx.num_free > 4 && rx.num_free > 4) {
-			uint8_t *b = vg_alloc(&d, 4096, 64);
+		if (nd.tx.num_free > 4 && nd.rx.num_free > 4) {
+			uint8_t *b = vg_alloc(&nd.d, 4096, 64);
 
 			if (b) {
 				memset(b, 0, HLEN);
-				net_make_frame(b + HLEN, 500, i);
-				vg_vq_add_buf(&tx, b, HLEN + 500, NULL, 0, b);
-				vg_vq_add_buf(&rx, NULL, 0, b + 2048, 2048, b);
-				vg_vq_kick(&tx);
-				vg_vq_kick(&rx);
+				vg_frame_make(b + HLEN, 500, i);
+				vg_vq_add_buf(&nd.tx, b, HLEN + 500, NULL, 0, b);
+				vg_vq_add_buf(&nd.rx, NULL, 0, b + 2048, 2048, b);
+				vg_vq_kick(&nd.tx);
+				vg_vq_kick(&nd.rx);
 			}
 		}
 		close(t);
 		if (i % 3 == 0)
-			ASSERT_EQ(0, vg_net_set_backend(&d, i % 2, -1));
-		while (vg_vq_get_used(&tx, NULL, NULL) >= 0)
+			ASSERT_EQ(0, vg_net_set_backend(&nd.d, i % 2, -1));
+		while (vg_vq_get_used(&nd.tx, NULL, NULL) >= 0)
 			;
-		while (vg_vq_get_used(&rx, NULL, NULL) >= 0)
+		while (vg_vq_get_used(&nd.rx, NULL, NULL) >= 0)
 			;
 	}
-	ASSERT_EQ(0, vg_net_set_backend(&d, 0, tap));
-	ASSERT_EQ(0, vg_net_set_backend(&d, 1, tap));
-	free_all(&d, &rx, &tx);
-	close(tap);
+	ASSERT_EQ(0, vg_net_attach(&nd.d, nd.tap));
+	net_down(&nd, false);
 }
 
 struct echo_loop {
@@ -301,7 +245,7 @@ static void *echo_fn(void *arg)
 		void *c;
 		int h;
 
-		vx_fill(out, len, (unsigned int)e->done);
+		vg_fill(out, len, (unsigned int)e->done);
 		h = vg_vq_add_buf(e->vq, out, (uint32_t)len, in, (uint32_t)len, out);
 		if (h < 0) {
 			e->error = -ENOSPC;
@@ -311,7 +255,7 @@ static void *echo_fn(void *arg)
 		if (!vg_vq_wait_used(e->vq, 1, VX_TIMEOUT_MS))
 			e->error = -ETIMEDOUT;
 		else if (vg_vq_get_used(e->vq, &ulen, &c) != h || ulen != len ||
-			 vx_check(in, len, (unsigned int)e->done, 0) >= 0)
+			 vg_check(in, len, (unsigned int)e->done, 0) >= 0)
 			e->error = -EILSEQ;
 		else
 			e->done++;
@@ -324,7 +268,7 @@ static void *echo_fn(void *arg)
  * regions split at a varying page, eight) while echo traffic runs: every
  * echo must complete byte-exact.
  */
-TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
+VX_TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
 {
 	struct echo_loop e = { 0 };
 	struct vhost_memory_region reg[8];
@@ -334,7 +278,7 @@ TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
 	pthread_t th;
 	uint64_t lo, size;
 
-	VX_REQUIRE_DEV(VX_TEST_DEV);
+	STRESS_REQUIRE_DEVS();
 	ASSERT_EQ(0, vx_test_setup(&d, &vq, FEAT, 64, 0));
 	lo = vg_gpa(d.arena);
 	size = d.arena_size;
@@ -366,8 +310,8 @@ TEST_F_TIMEOUT(stress, mem_table_replaced_during_traffic, 900)
 	TH_LOG("%u table changes, %lu echoes", i, e.done);
 	ASSERT_LT(0, e.done);
 	vg_test_stop(&d);
-	free_all(&d, &vq, NULL);
-	ASSERT_EQ(0, fresh_ok());
+	free_all(&d, &vq);
+	ASSERT_EQ(0, vx_fresh_echo());
 }
 
 VX_HARNESS_MAIN

@@ -9,14 +9,11 @@
  * for an unknown id.  Attaching is done before SET_VRING_KICK, as the uapi
  * header asks.  Traffic must flow on whatever worker the vq ends up on.
  */
-#include <sys/wait.h>
-
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
 /* VHOST_*_WORKER come from include/uapi/linux/vhostx.h via vguest.h. */
 
-#define F(b)	(1ULL << (b))
 
 FIXTURE(worker) {
 	struct vg_dev d;
@@ -26,12 +23,12 @@ FIXTURE(worker) {
 
 FIXTURE_SETUP(worker)
 {
-	self->d.fd = -1;
+	vx_fixture_init(&self->d, &self->vq);
 	self->vq_ready = false;
 	VX_REQUIRE_DEV(VX_TEST_DEV);
 	ASSERT_EQ(0, vg_open(&self->d, VX_TEST_DEV, 0));
 	ASSERT_EQ(0, vg_set_owner(&self->d));
-	ASSERT_EQ(0, vg_set_features(&self->d, F(VIRTIO_F_VERSION_1)));
+	ASSERT_EQ(0, vg_set_features(&self->d, VG_F(VIRTIO_F_VERSION_1)));
 	ASSERT_EQ(0, vg_set_mem_table(&self->d));
 }
 
@@ -104,21 +101,19 @@ TEST(ioctl_numbers_match_upstream)
 	ASSERT_EQ(8, sizeof(struct vhost_vring_worker));
 }
 
-TEST_F(worker, default_worker_reported)
+VX_TEST_F(worker, default_worker_reported)
 {
 	unsigned int def = 0xdeadbeef;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
 	ASSERT_NE(0xdeadbeef, def);
 	traffic(_metadata, self, 3);
 }
 
-TEST_F(worker, new_workers_have_distinct_ids)
+VX_TEST_F(worker, new_workers_have_distinct_ids)
 {
 	unsigned int def, a, b;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
 	ASSERT_EQ(0, new_worker(self->d.fd, &a));
 	ASSERT_EQ(0, new_worker(self->d.fd, &b));
@@ -127,11 +122,10 @@ TEST_F(worker, new_workers_have_distinct_ids)
 	ASSERT_NE(def, b);
 }
 
-TEST_F(worker, attach_get_and_traffic)
+VX_TEST_F(worker, attach_get_and_traffic)
 {
 	unsigned int w, got;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, new_worker(self->d.fd, &w));
 	ASSERT_EQ(0, attach(self->d.fd, 0, w));
 	ASSERT_EQ(0, get_worker(self->d.fd, 0, &got));
@@ -141,22 +135,20 @@ TEST_F(worker, attach_get_and_traffic)
 	ASSERT_EQ(w, got);
 }
 
-TEST_F(worker, free_attached_is_ebusy)
+VX_TEST_F(worker, free_attached_is_ebusy)
 {
 	unsigned int w;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, new_worker(self->d.fd, &w));
 	ASSERT_EQ(0, attach(self->d.fd, 0, w));
 	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, w));
 	traffic(_metadata, self, 5);	/* still fine after the refusal */
 }
 
-TEST_F(worker, free_after_detach)
+VX_TEST_F(worker, free_after_detach)
 {
 	unsigned int def, w, got;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
 	ASSERT_EQ(0, new_worker(self->d.fd, &w));
 	ASSERT_EQ(0, attach(self->d.fd, 0, w));
@@ -171,11 +163,10 @@ TEST_F(worker, free_after_detach)
 }
 
 /* The default worker is an ordinary worker once nothing uses it. */
-TEST_F(worker, free_default_worker)
+VX_TEST_F(worker, free_default_worker)
 {
 	unsigned int def, w;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
 	ASSERT_EQ(0, new_worker(self->d.fd, &w));
 	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, def));
@@ -184,11 +175,10 @@ TEST_F(worker, free_default_worker)
 	traffic(_metadata, self, 5);
 }
 
-TEST_F(worker, unknown_ids_and_indexes)
+VX_TEST_F(worker, unknown_ids_and_indexes)
 {
 	unsigned int got;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(-ENODEV, free_worker(self->d.fd, 0xdead));
 	ASSERT_EQ(-ENODEV, attach(self->d.fd, 0, 0xdead));
 	ASSERT_EQ(-ENOBUFS, attach(self->d.fd, 5, 0));
@@ -197,40 +187,22 @@ TEST_F(worker, unknown_ids_and_indexes)
 }
 
 /* Another process may not create or free workers. */
-TEST_F(worker, non_owner_eperm)
+VX_TEST_F(worker, non_owner_eperm)
 {
-	unsigned int w;
-	int status;
-	pid_t pid;
+	unsigned int w, x;
 
-	VX_SETUP_SKIPPED();
 	ASSERT_EQ(0, new_worker(self->d.fd, &w));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		unsigned int x;
-
-		if (new_worker(self->d.fd, &x) != -EPERM)
-			_exit(1);
-		if (free_worker(self->d.fd, w) != -EPERM)
-			_exit(2);
-		if (attach(self->d.fd, 0, w) != -EPERM)
-			_exit(3);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child step %d failed",
-						 WEXITSTATUS(status));
+	ASSERT_EQ(-EPERM, VX_IN_CHILD(new_worker(self->d.fd, &x)));
+	ASSERT_EQ(-EPERM, VX_IN_CHILD(free_worker(self->d.fd, w)));
+	ASSERT_EQ(-EPERM, VX_IN_CHILD(attach(self->d.fd, 0, w)));
 	ASSERT_EQ(0, free_worker(self->d.fd, w));
 }
 
 /* Workers nobody freed go away with the device; reopening works. */
-TEST_F(worker, close_with_workers)
+VX_TEST_F(worker, close_with_workers)
 {
 	unsigned int w, i;
 
-	VX_SETUP_SKIPPED();
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, new_worker(self->d.fd, &w));
 	ASSERT_EQ(0, attach(self->d.fd, 0, w));
@@ -240,7 +212,7 @@ TEST_F(worker, close_with_workers)
 	self->vq_ready = false;
 	vg_close(&self->d);
 
-	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, F(VIRTIO_F_VERSION_1),
+	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq, VG_F(VIRTIO_F_VERSION_1),
 				   64, 0));
 	self->vq_ready = true;
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
