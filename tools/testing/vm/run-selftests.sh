@@ -2,12 +2,50 @@
 # Run inside the vm-run guest: run every executable in build/selftests/
 # (or the directory given as $1), each printing kselftest TAP, and end with
 # exactly one line "N passed, M failed, K skipped".  Exits non-zero if a
-# test failed, or a binary exited non-zero or printed no TAP result.
+# test failed, a binary exited non-zero or printed no TAP result, or a
+# test skipped for a reason tools/testing/selftests/vhostx/expected-skips
+# (or $VX_EXPECTED_SKIPS) does not list: each such skip is named and
+# counted as a failure.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 dir=${1:-build/selftests}
 # Per-binary limit, so one hung test can't eat the whole VM timeout.
 limit=${SELFTEST_TIMEOUT:-900}
+expected=${VX_EXPECTED_SKIPS:-tools/testing/selftests/vhostx/expected-skips}
+kernel=$(uname -r)
+
+# Entries of the expected-skips list: program, test, kernel, reason.
+exp_prog=() exp_test=() exp_kern=() exp_why=()
+if [ -r "$expected" ]; then
+	while read -r p t k why; do
+		case $p in ''|'#'*) continue ;; esac
+		exp_prog+=("$p") exp_test+=("$t") exp_kern+=("$k") exp_why+=("$why")
+	done <"$expected"
+else
+	echo "# run-selftests: no expected-skips list at $expected: every skip fails"
+fi
+
+# Is skip ($1 program, $2 test, $3 reason) on the list?  Patterns unquoted.
+skip_expected() {
+	local i
+	for i in "${!exp_prog[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $1 == ${exp_prog[i]} && $2 == ${exp_test[i]} &&
+		   $kernel == ${exp_kern[i]} && $3 == ${exp_why[i]} ]] && return 0
+	done
+	return 1
+}
+
+# The skips in a program's output, one "test<TAB>reason" a line: a test's
+# name is on the harness's "#  RUN" line before its result.
+list_skips() {
+	awk '/^# +RUN +/ { name = $3 }
+	     /^(not )?ok [0-9]+ .*# *SKIP/ {
+		why = $0; sub(/^[^#]*# *SKIP */, "", why)
+		print name "\t" why; name = "-" }
+	     /^1\.\.0 .*# *SKIP/ {
+		why = $0; sub(/^[^#]*# *SKIP */, "", why); print "-\t" why }' "$1"
+}
 
 pass=0 fail=0 skip=0 bad=()
 log=$(mktemp)
@@ -32,6 +70,16 @@ for t in $(find "$dir" -maxdepth 1 -type f -perm -u+x | sort); do
 	elif [ "$rc" != 0 ] && [ "$rc" != 4 ] && [ $((nok - nsk)) -eq 0 ]; then
 		bad+=("$t: exit status $rc although no test failed")
 	fi
+	prog=$(basename "$t")
+	skips=$(list_skips "$log")
+	if [ $((ok + nok)) -eq 0 ] && [ "$rc" = 4 ] && [ -z "$skips" ]; then
+		skips=$(printf -- '-\t(exit status 4)')
+	fi
+	while IFS=$'\t' read -r name why; do
+		[ -n "$why" ] || continue
+		skip_expected "$prog" "$name" "$why" ||
+			bad+=("unexpected skip: $prog $name: $why")
+	done <<<"$skips"
 done
 rm -f "$log"
 # An empty run (nothing built, wrong directory) is a failure, not a pass.
