@@ -56,6 +56,8 @@
 #include <linux/virtio_net.h>
 
 #include "vguest.h"
+#include "vguest_net.h"
+#include "vguest_stats.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
@@ -69,7 +71,6 @@
 #define ETH_P_BENCH	0x88b5		/* IEEE local experimental */
 #define INJECT_BATCH	64
 #define GSO_FRAME	65536
-#define NSTAT		24		/* debugfs columns we keep per vq */
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                        */
@@ -234,27 +235,6 @@ static pid_t find_worker(const char *prefix)
 	return best;
 }
 
-/* Newest /sys/kernel/debug/vhostx/net-N (only one device is open). */
-static int find_vx_debugfs(char *path, size_t size)
-{
-	struct dirent *e;
-	int best = -1;
-	DIR *d = opendir("/sys/kernel/debug/vhostx");
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (!strncmp(e->d_name, "net-", 4) &&
-		    atoi(e->d_name + 4) > best)
-			best = atoi(e->d_name + 4);
-	}
-	closedir(d);
-	if (best >= 0)
-		snprintf(path, size, "/sys/kernel/debug/vhostx/net-%d/stats",
-			 best);
-	return best;
-}
-
 struct snap {
 	double t;
 	uint64_t wk_ns;		/* schedstat: ns on cpu */
@@ -262,42 +242,10 @@ struct snap {
 	uint64_t drv_vcsw, drv_nvcsw;	/* its voluntary / involuntary switches */
 	uint64_t wk_ticks;	/* utime + stime, clock ticks */
 	uint64_t vcsw, nvcsw;	/* voluntary / involuntary switches */
-	bool vx_ok;
-	uint64_t vx[2][NSTAT];
+	bool vx_ok;		/* a vhostx device: its counters in vx */
+	struct vg_stats vx;
 	uint64_t tap_rx, tap_rx_drop, tap_tx, tap_tx_drop;
-	bool zc_ok;		/* vhostx_net's zero-copy line in fdinfo */
-	uint64_t zc_sent, zc_batched;
 };
-
-static char vx_cols[NSTAT][24];
-static int vx_ncols;
-
-/* Parse the debugfs stats table: header line of names, one line per vq. */
-static bool read_vx_stats(const char *path, uint64_t out[2][NSTAT])
-{
-	char buf[4096], *save = NULL, *line;
-	int row = -1;
-
-	if (!path[0] || read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save), row++) {
-		char *s2 = NULL, *tok;
-		int col = 0;
-
-		for (tok = strtok_r(line, " ", &s2); tok && col < NSTAT;
-		     tok = strtok_r(NULL, " ", &s2), col++) {
-			if (row < 0) {
-				snprintf(vx_cols[col], sizeof(vx_cols[col]),
-					 "%s", tok);
-				vx_ncols = col + 1;
-			} else if (row < 2) {
-				out[row][col] = strtoull(tok, NULL, 10);
-			}
-		}
-	}
-	return row >= 2;
-}
 
 static void read_worker(pid_t tid, struct snap *s)
 {
@@ -352,7 +300,6 @@ struct cell {
 	int tap;		/* the run's tap (shared by all cells) */
 	const char *ifname;
 	pid_t worker;
-	char vx_path[128];
 
 	/* what the cell measured */
 	struct snap s0, s1;
@@ -380,46 +327,6 @@ static int if_ioctl(unsigned long req, struct ifreq *ifr)
 	return r;
 }
 
-static int tap_open(char *name)
-{
-	int hdr = HDR_LEN, fd, sk;
-	struct ifreq ifr;
-	char path[128];
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "vxbench%%d");
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0)
-		goto err;
-	strcpy(name, ifr.ifr_name);
-	/* Keep the host stack quiet on the tap: no IPv6 autoconf traffic. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 name);
-	sk = open(path, O_WRONLY | O_CLOEXEC);
-	if (sk >= 0) {
-		if (write(sk, "1", 1) < 0)
-			;
-		close(sk);
-	}
-	if (if_ioctl(SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		hdr = if_ioctl(SIOCSIFFLAGS, &ifr);
-		if (hdr < 0) {
-			close(fd);
-			return hdr;
-		}
-	}
-	return fd;
-err:
-	hdr = -errno;
-	close(fd);
-	return hdr;
-}
-
 /* Throw away what an earlier cell left queued on the tap (no backend now). */
 static void tap_drain(int fd)
 {
@@ -430,24 +337,6 @@ static void tap_drain(int fd)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	fcntl(fd, F_SETFL, fl);
-}
-
-/* Packets vhostx sent from guest pages / copied into TX batches. */
-static bool read_zc_stats(int fd, struct snap *s)
-{
-	char path[64], buf[16384], *p;
-	unsigned long long sent, batched;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (fd < 0 || read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	p = strstr(buf, "vhostx-net-zcopy:");
-	if (!p || sscanf(p, "vhostx-net-zcopy: %*d sent %llu completed %*u copied %*u fallback %*u pending %*d batched %llu",
-			 &sent, &batched) != 2)
-		return false;
-	s->zc_sent = sent;
-	s->zc_batched = batched;
-	return true;
 }
 
 /* CPU time of the calling thread (the guest driver), nanoseconds. */
@@ -472,41 +361,26 @@ static void cell_snap(struct cell *c, struct snap *s)
 		s->drv_nvcsw = (uint64_t)ru.ru_nivcsw;
 	}
 	read_worker(c->worker, s);
-	s->vx_ok = read_vx_stats(c->vx_path, s->vx);
+	s->vx_ok = !vg_stats_read(&s->vx, c->d.fd);
 	s->tap_rx = tap_stat(c->ifname, "rx_packets");
 	s->tap_rx_drop = tap_stat(c->ifname, "rx_dropped");
 	s->tap_tx = tap_stat(c->ifname, "tx_packets");
 	s->tap_tx_drop = tap_stat(c->ifname, "tx_dropped");
-	s->zc_ok = read_zc_stats(c->d.fd, s);
 }
 
 static int cell_open(struct cell *c)
 {
-	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
-			(1ULL << VIRTIO_RING_F_EVENT_IDX) |
-			(1ULL << VIRTIO_NET_F_MRG_RXBUF), offered = 0;
+	uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
+			VG_F(VIRTIO_RING_F_EVENT_IDX) |
+			VG_F(VIRTIO_NET_F_MRG_RXBUF);
 	size_t arena = 8UL << 20;
 	int r;
 
 	if (c->t->gso)
 		arena += 2 * GSO_FRAME;
 	arena += (size_t)cfg.ring * RX_BUF_LEN * 2;
-	r = vg_open(&c->d, c->b->path, arena);
-	if (r)
-		return r;
-	r = vg_set_owner(&c->d);
-	if (!r)
-		r = vg_get_features(&c->d, &offered);
-	if (!r && (want & ~offered))
-		r = -EOPNOTSUPP;
-	if (!r)
-		r = vg_set_features(&c->d, want);
-	if (!r)
-		r = vg_set_mem_table(&c->d);
-	if (!r)
-		r = vg_vq_setup(&c->d, &c->rx, 0, cfg.ring, 0);
-	if (!r)
-		r = vg_vq_setup(&c->d, &c->tx, 1, cfg.ring, 0);
+	r = vg_net_open(&c->d, &c->rx, &c->tx, c->b->path, arena, want,
+			cfg.ring);
 	if (!r && c->t->busyloop) {
 		r = vg_vq_set_state(&c->rx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
 				    cfg.busyloop_us);
@@ -525,28 +399,17 @@ static int cell_open(struct cell *c)
 		fprintf(stderr, "vhostx-bench: no worker thread %s-%d found\n",
 			c->b->worker, (int)getpid());
 	pin_to(c->worker, cfg.ncpu - 1);
-	c->vx_path[0] = 0;
-	if (strstr(c->b->path, "vhostx"))
-		find_vx_debugfs(c->vx_path, sizeof(c->vx_path));
 	return 0;
 }
 
 static int cell_attach(struct cell *c)
 {
-	int r = vg_net_set_backend(&c->d, 0, c->tap);
-
-	return r ? r : vg_net_set_backend(&c->d, 1, c->tap);
+	return vg_net_attach(&c->d, c->tap);
 }
 
 static void cell_close(struct cell *c)
 {
-	if (c->d.fd >= 0) {
-		vg_net_set_backend(&c->d, 0, -1);
-		vg_net_set_backend(&c->d, 1, -1);
-	}
-	vg_vq_free(&c->rx);
-	vg_vq_free(&c->tx);
-	vg_close(&c->d);
+	vg_net_close(&c->d, &c->rx, &c->tx);
 	free(c->lat);
 	c->lat = NULL;
 }
@@ -767,25 +630,15 @@ static void *inject_fn(void *arg)
 	return NULL;
 }
 
-static int packet_socket(const char *ifname, uint16_t proto, bool bypass)
+/* A packet socket on @ifname (vguest) that skips the qdisc and ignores
+ * what it sends itself. */
+static int packet_socket(const char *ifname, uint16_t proto)
 {
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(proto),
-		.sll_ifindex = (int)if_nametoindex(ifname),
-	};
-	int one = 1;
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(proto));
+	int one = 1, s = vg_packet_socket(ifname, proto);
 
 	if (s < 0)
-		return -errno;
-	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(s);
-		return -errno;
-	}
-	if (bypass)
-		setsockopt(s, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-			   sizeof(one));
+		return s;
+	setsockopt(s, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	return s;
 }
@@ -889,7 +742,7 @@ static int run_rx_burst(struct cell *c, struct injector *in)
 		r = rx_fill(c);
 	if (r)
 		return r;
-	in->sk = packet_socket(c->ifname, 0, true);
+	in->sk = packet_socket(c->ifname, 0);
 	if (in->sk < 0)
 		return in->sk;
 	memset(m, 0, sizeof(m));
@@ -949,7 +802,7 @@ static int run_rx(struct cell *c)
 		r = pg_setup(c->ifname, in.len);
 	if (!r && !pktgen) {
 		/* proto 0: this socket only sends. */
-		in.sk = packet_socket(c->ifname, 0, true);
+		in.sk = packet_socket(c->ifname, 0);
 		if (in.sk < 0)
 			r = in.sk;
 	}
@@ -1080,7 +933,7 @@ static int run_lat(struct cell *c)
 		r = cell_attach(c);
 	if (r)
 		return r;
-	ps = packet_socket(c->ifname, ETH_P_BENCH, true);
+	ps = packet_socket(c->ifname, ETH_P_BENCH);
 	if (ps < 0)
 		return ps;
 	to.sll_ifindex = (int)if_nametoindex(c->ifname);
@@ -1230,12 +1083,26 @@ static double pct(const uint64_t *v, size_t n, double p)
 	return (double)v[i];
 }
 
+/* Counter @name of queue @vq from snapshot @a to @b: false if absent. */
+static bool vx_delta(const struct snap *a, const struct snap *b,
+		     unsigned int vq, const char *name, uint64_t *d)
+{
+	uint64_t va, vb;
+
+	if (!a->vx_ok || !b->vx_ok || vg_stats_get(&a->vx, vq, name, &va) ||
+	    vg_stats_get(&b->vx, vq, name, &vb))
+		return false;
+	*d = vb - va;
+	return true;
+}
+
 static void cell_report(struct cell *c, int err)
 {
 	struct snap *a = &c->s0, *b = &c->s1;
 	double secs = b->t - a->t, pk = c->pkts ? (double)c->pkts : NAN;
 	double wk_ns = (double)(b->wk_ns - a->wk_ns);
-	int q, k;
+	unsigned int q, k;
+	uint64_t d;
 
 	if (!json_first)
 		fprintf(json, ",\n");
@@ -1288,10 +1155,10 @@ static void cell_report(struct cell *c, int err)
 	json_kv_u64("tap_rx_dropped", b->tap_rx_drop - a->tap_rx_drop, true);
 	json_kv_u64("tap_tx_packets", b->tap_tx - a->tap_tx, true);
 	json_kv_u64("tap_tx_dropped", b->tap_tx_drop - a->tap_tx_drop, true);
-	if (a->zc_ok && b->zc_ok) {
-		json_kv_u64("zc_sent", b->zc_sent - a->zc_sent, true);
-		json_kv_u64("zc_batched", b->zc_batched - a->zc_batched, true);
-	}
+	if (vx_delta(a, b, 1, "sent", &d))
+		json_kv_u64("zc_sent", d, true);
+	if (vx_delta(a, b, 1, "batched", &d))
+		json_kv_u64("zc_batched", d, true);
 	json_kv_u64("injected", c->injected, c->nlat || (a->vx_ok && b->vx_ok));
 	if (c->nlat) {
 		double sum = 0;
@@ -1316,17 +1183,16 @@ static void cell_report(struct cell *c, int err)
 			/* Deltas of every monotonic counter (from "kicks"). */
 			bool first = true;
 
-			for (k = 0; k < vx_ncols; k++) {
-				const char *n = vx_cols[k];
+			for (k = 0; k < b->vx.ncols; k++) {
+				const char *n = b->vx.col[k];
 
-				if (!strcmp(n, "vq") || !strcmp(n, "num") ||
-				    !strcmp(n, "last_avail") ||
+				if (!strcmp(n, "num") || !strcmp(n, "last_avail") ||
 				    !strcmp(n, "last_used") ||
-				    !strcmp(n, "broken"))
+				    !strcmp(n, "broken") ||
+				    !vx_delta(a, b, q, n, &d))
 					continue;
 				fprintf(json, "%s\"%s\": %llu", first ? "" : ", ",
-					n, (unsigned long long)
-					(b->vx[q][k] - a->vx[q][k]));
+					n, (unsigned long long)d);
 				first = false;
 			}
 			fprintf(json, "}%s", q ? "" : ", ");
@@ -1538,7 +1404,8 @@ int main(int argc, char **argv)
 		cfg.backend_mask &= ~4u;
 	}
 
-	run_tap = tap_open(run_ifname);
+	snprintf(run_ifname, sizeof(run_ifname), "vxbench%%d");
+	run_tap = vg_tap_open(run_ifname, HDR_LEN, 0);
 	if (run_tap < 0)
 		die("cannot create a tap: %s", strerror(-run_tap));
 

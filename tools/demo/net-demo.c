@@ -33,8 +33,9 @@
 #include <linux/virtio_net.h>
 
 #include "vguest.h"
+#include "vguest_net.h"
+#include "vguest_stats.h"
 
-#define ETH_P_DEMO	0x88b5
 #define HLEN		12	/* virtio_net_hdr_mrg_rxbuf (VERSION_1) */
 #define RING		256
 #define WINDOW		128	/* frames in flight before we wait */
@@ -52,92 +53,13 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Frame: broadcast, our EtherType, 4-byte sequence, pattern from it. */
-static void make_frame(uint8_t *f, size_t len, uint32_t seq)
+/* 1: test frame intact and @want bytes long, 0: ours but not, -1: not ours. */
+static int check_frame(const uint8_t *f, size_t len, size_t want)
 {
-	size_t i;
+	uint32_t seq;
+	int r = vg_frame_parse(f, len, &seq);
 
-	memset(f, 0xff, 6);
-	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-	f[12] = ETH_P_DEMO >> 8;
-	f[13] = ETH_P_DEMO & 0xff;
-	memcpy(f + 14, &seq, 4);
-	for (i = 18; i < len; i++)
-		f[i] = (uint8_t)(seq * 13 + i);
-}
-
-/* 1: frame @seq intact, 0: one of ours but damaged, -1: not ours. */
-static int check_frame(const uint8_t *f, size_t len, size_t want,
-		       uint32_t *seq)
-{
-	size_t i;
-
-	if (len < 18 || f[12] != (ETH_P_DEMO >> 8) ||
-	    f[13] != (ETH_P_DEMO & 0xff))
-		return -1;
-	memcpy(seq, f + 14, 4);
-	if (len != want)
-		return 0;
-	for (i = 18; i < len; i++)
-		if (f[i] != (uint8_t)(*seq * 13 + i))
-			return 0;
-	return 1;
-}
-
-static int tap_open(char *name)
-{
-	struct ifreq ifr;
-	int fd, sk, hdr = HLEN;
-	char path[128];
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
-		close(fd);
-		return -1;
-	}
-	strcpy(name, ifr.ifr_name);
-	/* Keep the host's IPv6 chatter off the tap. */
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 name);
-	sk = open(path, O_WRONLY);
-	if (sk >= 0) {
-		if (write(sk, "1", 1) < 0)
-			perror("disable_ipv6");
-		close(sk);
-	}
-	sk = socket(AF_INET, SOCK_DGRAM, 0);
-	if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(sk, SIOCSIFFLAGS, &ifr);
-	}
-	if (sk >= 0)
-		close(sk);
-	return fd;
-}
-
-static int packet_socket(const char *ifname)
-{
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_DEMO),
-		.sll_ifindex = (int)if_nametoindex(ifname),
-	};
-	int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_DEMO));
-	int sz = 16 << 20;
-
-	if (s < 0)
-		return -1;
-	setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	if (bind(s, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		close(s);
-		return -1;
-	}
-	return s;
+	return r > 0 && len != want ? 0 : r;
 }
 
 struct demo {
@@ -150,37 +72,21 @@ struct demo {
 
 static int demo_open(struct demo *m)
 {
-	uint64_t want = (1ULL << VIRTIO_F_VERSION_1) |
-			(1ULL << VIRTIO_RING_F_EVENT_IDX), have;
+	uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
+			VG_F(VIRTIO_RING_F_EVENT_IDX);
 	int r;
 
-	m->tap = tap_open(m->ifname);
-	if (m->tap < 0) {
-		perror("tap");
+	int sz = 16 << 20;
+
+	r = vg_tap_capture(m->ifname, HLEN, &m->tap, &m->pkt);
+	if (r) {
+		fprintf(stderr, "tap and packet socket: %s\n", strerror(-r));
 		return -1;
 	}
-	m->pkt = packet_socket(m->ifname);
-	if (m->pkt < 0) {
-		perror("packet socket");
-		return -1;
-	}
-	r = vg_open(&m->d, m->path, 64 << 20);
+	setsockopt(m->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	r = vg_net_open(&m->d, &m->rx, &m->tx, m->path, 64 << 20, want, RING);
 	if (!r)
-		r = vg_set_owner(&m->d);
-	if (!r)
-		r = vg_get_features(&m->d, &have);
-	if (!r)
-		r = vg_set_features(&m->d, want & have);
-	if (!r)
-		r = vg_set_mem_table(&m->d);
-	if (!r)
-		r = vg_vq_setup(&m->d, &m->rx, 0, RING, 0);
-	if (!r)
-		r = vg_vq_setup(&m->d, &m->tx, 1, RING, 0);
-	if (!r)
-		r = vg_net_set_backend(&m->d, 0, m->tap);
-	if (!r)
-		r = vg_net_set_backend(&m->d, 1, m->tap);
+		r = vg_net_attach(&m->d, m->tap);
 	if (r) {
 		fprintf(stderr, "%s: set-up failed: %s\n", m->path,
 			strerror(-r));
@@ -189,26 +95,14 @@ static int demo_open(struct demo *m)
 	return 0;
 }
 
-/*
- * Print the device's per-queue counters if it is a vhostx device with
- * debugfs mounted: the newest /sys/kernel/debug/vhostx/net-N is ours.
- */
-static void print_stats(void)
+/* Print the counters of a vhostx device (its debugfs stats file). */
+static void print_stats(const struct demo *m)
 {
 	char path[128], line[512];
-	int i, best = -1;
 	FILE *f;
 
-	for (i = 0; i < 4096; i++) {
-		snprintf(path, sizeof(path),
-			 "/sys/kernel/debug/vhostx/net-%d/stats", i);
-		if (!access(path, R_OK))
-			best = i;
-	}
-	if (best < 0)
+	if (vg_stats_debugfs(m->d.fd, path, sizeof(path)))
 		return;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhostx/net-%d/stats",
-		 best);
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -220,13 +114,8 @@ static void print_stats(void)
 
 static void demo_close(struct demo *m)
 {
-	if (strstr(m->path, "vhostx"))
-		print_stats();
-	vg_net_set_backend(&m->d, 0, -1);
-	vg_net_set_backend(&m->d, 1, -1);
-	vg_vq_free(&m->rx);
-	vg_vq_free(&m->tx);
-	vg_close(&m->d);
+	print_stats(m);
+	vg_net_close(&m->d, &m->rx, &m->tx);
 	close(m->pkt);
 	close(m->tap);
 }
@@ -240,12 +129,11 @@ static unsigned long drain_capture(struct demo *m, uint8_t *buf, size_t flen,
 
 	while (poll(&p, 1, seen ? 0 : wait_ms) > 0) {
 		ssize_t n = recv(m->pkt, buf, 65536, MSG_TRUNC | MSG_DONTWAIT);
-		uint32_t seq;
 		int c;
 
 		if (n < 0)
 			break;
-		c = check_frame(buf, (size_t)n, flen, &seq);
+		c = check_frame(buf, (size_t)n, flen);
 		if (c < 0)
 			continue;
 		if (c)
@@ -279,7 +167,7 @@ static void run_tx(struct demo *m, unsigned long n, size_t flen,
 		       res->sent - captured < WINDOW) {
 			uint8_t *b = bufs[slot++ % RING];
 
-			make_frame(b + HLEN, flen, (uint32_t)res->sent);
+			vg_frame_make(b + HLEN, flen, (uint32_t)res->sent);
 			vg_vq_add_buf(&m->tx, b, (uint32_t)(HLEN + flen),
 				      NULL, 0, b);
 			res->sent++;
@@ -303,11 +191,6 @@ static void run_tx(struct demo *m, unsigned long n, size_t flen,
 static void run_rx(struct demo *m, unsigned long n, size_t flen,
 		   struct result *res)
 {
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)if_nametoindex(m->ifname),
-		.sll_halen = 6,
-	};
 	uint8_t *frame = malloc(flen);
 	unsigned long got = 0;
 	unsigned int i;
@@ -320,13 +203,12 @@ static void run_rx(struct demo *m, unsigned long n, size_t flen,
 	}
 	vg_vq_kick(&m->rx);
 	while (got < n) {
-		uint32_t len, seq;
+		uint32_t len;
 		void *c;
 
 		while (res->sent < n && res->sent - got < WINDOW) {
-			make_frame(frame, flen, (uint32_t)res->sent);
-			if (sendto(m->pkt, frame, flen, 0,
-				   (struct sockaddr *)&to, sizeof(to)) < 0)
+			vg_frame_make(frame, flen, (uint32_t)res->sent);
+			if (vg_frame_inject(m->pkt, m->ifname, frame, flen))
 				break;
 			res->sent++;
 		}
@@ -337,7 +219,7 @@ static void run_rx(struct demo *m, unsigned long n, size_t flen,
 		while (vg_vq_get_used(&m->rx, &len, &c) >= 0) {
 			int r = len >= HLEN ?
 				check_frame((uint8_t *)c + HLEN, len - HLEN,
-					    flen, &seq) : 0;
+					    flen) : 0;
 
 			if (r > 0)
 				res->ok++;
