@@ -82,9 +82,24 @@ demo: deps all selftests
 
 # vhost-net vs vhostx benchmark: builds, boots one guest, runs
 # tools/bench/vhostx-bench, writes build/bench/{results.json,table.rst,
-# bench.png}.  BENCH_* variables tune it (tools/bench/run.sh).
+# bench.png}.  BENCH_* variables tune it (tools/bench/run.sh).  Then the
+# ring section (bench-ring) unless BENCH_RING=0.
+BENCH_RING ?= 1
 bench: deps
 	tools/bench/run.sh
+	@if [ "$(BENCH_RING)" != 0 ]; then $(MAKE) bench-ring; fi
+
+# Upstream's ring benchmark (tools/virtio/virtio_test from linux-source)
+# against the kernel's vhost_test and vhostx_test in one guest, every
+# variant, alternating pairs: build/bench/ring/{results.jsonl,table.rst}.
+# RING_* variables tune it (tools/bench/ring/run.sh).
+.PHONY: bench-ring upstream-build
+bench-ring: deps
+	tools/bench/ring/run.sh
+
+# Just the upstream programs and vhost_test.ko, into build/upstream/.
+upstream-build:
+	tools/bench/ring/build-upstream.sh
 
 # A real VMM end to end: QEMU inside the test VM boots a second guest whose
 # virtio-net NIC is backed by /dev/vhostx-net (tools/testing/e2e/run.sh).
@@ -164,8 +179,10 @@ help:
 	@echo "  check         deps all sparse kernel-doc selftests vm-test dkms-check vm-selftest check-e2e"
 	@echo "  check-fresh   (CI) demo and check in a new bare Debian 12 root, then the suite on trixie and sid"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
-	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/"
+	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/, then bench-ring"
 	@echo "  bench-build   build the benchmark program only (build/bench/vhostx-bench)"
+	@echo "  bench-ring    upstream virtio_test on vhost_test vs vhostx_test in a guest (build/bench/ring/)"
+	@echo "  upstream-build  virtio_test and vhost_test.ko from linux-source into build/upstream/"
 	@echo "  dkms-install  install this tree with DKMS for the Debian kernel"
 	@echo "  dkms-remove   remove that DKMS install"
 	@echo "  clean         remove build output and build/"
