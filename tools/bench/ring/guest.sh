@@ -10,15 +10,23 @@
 # One JSON object per run goes to $VM_RESULTS/results.jsonl.
 #
 #   RING_ROUNDS (5)  RING_VARIANTS (all six, comma-separated, "none" for
-#   no option)  RING_RUN_TIMEOUT (900, seconds per run)
+#   no option)  RING_RUN_TIMEOUT (900, with RING_ICOUNT 3600: guest seconds per run)
+#   RING_PROGRAMS (build/upstream): directory with virtio_test and
+#   virtio_test-vhostx, for experiments with other builds of them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 out=${VM_RESULTS:?VM_RESULTS not set: run through tools/bench/ring/run.sh}
 mods=$out/modules
 up=build/upstream
+# The programs run from tmpfs, not over 9p (with --icount, time spent
+# waiting for the host's file server counts as guest time).
+bindir=/tmp/ring-bench
+mkdir -p $bindir
+cp "${RING_PROGRAMS:-$up}"/virtio_test "${RING_PROGRAMS:-$up}"/virtio_test-vhostx $bindir/
 rounds=${RING_ROUNDS:-5}
 variants=${RING_VARIANTS:-none,no-event-idx,no-indirect,no-virtio-1,delayed-interrupt,batch=random}
-run_timeout=${RING_RUN_TIMEOUT:-900}
+icount=${RING_ICOUNT:-0}
+run_timeout=${RING_RUN_TIMEOUT:-$([ "$icount" = 0 ] && echo 900 || echo 3600)}
 
 modprobe -a vhost_iotlb vhost
 for m in vhostx_test vhostx_net vhostx vhost_test; do
@@ -37,8 +45,8 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 {
 	echo "kernel: $(uname -r) $(uname -v)"
 	echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1) x $(nproc)"
-	if [ "${RING_ICOUNT:-0}" != 0 ]; then
-		echo "accel: QEMU TCG with -icount shift=0,sleep=off, one vCPU (guest time = instructions executed)"
+	if [ "$icount" != 0 ]; then
+		echo "accel: QEMU TCG with -icount shift=0,sleep=off, one vCPU (guest time = instructions executed; a run's time is the CPU's busy time)"
 	else
 		echo "accel: QEMU TCG (emulated guest: compare ratios, not absolute numbers)"
 	fi
@@ -52,78 +60,50 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 	echo "rounds: $rounds  variants: $variants"
 } | tee "$out/env.txt"
 
-# perf stat -x, output: value,unit,event,...  -> "event=value" pairs.
-perf_vals() {
-	awk -F, '$3 == "task-clock" { printf "%s_ms=%s ", p, $1 }
-		 $3 == "context-switches" { printf "%s_cs=%s ", p, $1 }' p="$2" "$1"
-}
-
-# One run of virtio_test against one device.  The device's worker thread
-# is <prefix>-<pid of the program>; perf counts its CPU time and context
-# switches (each sleep of the worker is one) until it exits, and the
-# program's own.
+# One run of virtio_test against one device, timed by timed.py: from the
+# program's exec to its exit, its CPU time and context switches, and the
+# machine's busy time over the run.  Nothing else runs meanwhile (a perf
+# attached to the device's worker disturbed the runs: its start-up took
+# a vCPU for seconds).  With --icount (one CPU) the worker's share is the
+# busy time less the program's.
 run_one() {
-	local dev=$1 variant=$2 round=$3 pos=$4 bin prefix opt pid tid=
-	local t0 t1 rc wpid= i
+	local dev=$1 variant=$2 round=$3 pos=$4 bin opt
 	case $dev in
-	vhost)  bin=$up/virtio_test;        prefix=vhost ;;
-	vhostx) bin=$up/virtio_test-vhostx; prefix=vhostx ;;
+	vhost)  bin=$bindir/virtio_test ;;
+	vhostx) bin=$bindir/virtio_test-vhostx ;;
 	esac
 	opt=--$variant
 	[ "$variant" != none ] || opt=
-	rm -f /tmp/drv.txt /tmp/wk.txt
-	t0=$(date +%s%N)
-	timeout "$run_timeout" perf stat -x, -e task-clock,context-switches \
-		-o /tmp/drv.txt -- "$bin" $opt 2>/tmp/err.txt &
-	pid=$!
-	# The program is perf's child; its worker appears at VHOST_SET_OWNER.
-	for i in $(seq 200); do
-		tid=$(grep -lx "$prefix-[0-9]*" /proc/[0-9]*/comm 2>/dev/null |
-			head -n1 | cut -d/ -f3) || true
-		[ -z "$tid" ] || break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ -n "$tid" ]; then
-		perf stat -x, -e task-clock,context-switches -t "$tid" \
-			-o /tmp/wk.txt 2>/dev/null &
-		wpid=$!
-	fi
-	set +e
-	wait $pid
-	rc=$?
-	set -e
-	t1=$(date +%s%N)
-	if [ -n "$wpid" ]; then
-		# The worker stops when the device is closed; perf then ends.
-		for i in $(seq 100); do kill -0 $wpid 2>/dev/null || break; sleep 0.05; done
-		kill -INT $wpid 2>/dev/null || true
-		wait $wpid || true
-	fi
-	local drv wk spurious
-	drv=$(perf_vals /tmp/drv.txt drv 2>/dev/null || true)
-	wk=$(perf_vals /tmp/wk.txt wk 2>/dev/null || true)
+	rm -f /tmp/run.json
+	python3 tools/bench/ring/timed.py "$run_timeout" "$bin" $opt \
+		>/tmp/run.json 2>/tmp/err.txt || true
+	local spurious
 	spurious=$(sed -n 's/^spurious wakeups: \(0x[0-9a-f]*\) .*completed=\(0x[0-9a-f]*\).*/\1 \2/p' /tmp/err.txt)
-	python3 - "$dev" "$variant" "$round" "$pos" "$t0" "$t1" "$rc" "$drv $wk" "$spurious" \
+	python3 - "$dev" "$variant" "$round" "$pos" "$spurious" "$icount" \
 		>>"$out/results.jsonl" <<'PY'
 import json, sys
-dev, variant, rnd, pos, t0, t1, rc, perf, spur = sys.argv[1:]
-r = {"dev": dev, "variant": variant, "round": int(rnd), "pos": int(pos),
-     "seconds": (int(t1) - int(t0)) / 1e9, "rc": int(rc)}
-for kv in perf.split():
-    k, v = kv.split("=")
-    try:
-        r[k] = float(v)
-    except ValueError:
-        pass
+dev, variant, rnd, pos, spur, icount = sys.argv[1:]
+r = {"dev": dev, "variant": variant, "round": int(rnd), "pos": int(pos)}
+try:
+    r.update(json.load(open("/tmp/run.json")))
+except (OSError, ValueError):
+    r["rc"] = -1
+if icount != "0" and "busy_ms" in r:
+    # One CPU: the worker's (and the kernel's) share of the busy time.
+    r["wk_ms"] = r["busy_ms"] - r["drv_ms"]
+    # Guest time also jumps over idle periods (waits for the host's
+    # file server): the run's time is the CPU's busy time.
+    r["elapsed_s"] = r["seconds"]
+    r["seconds"] = r["busy_ms"] / 1000
 if spur.split():
     r["spurious"] = int(spur.split()[0], 16)
     r["completed"] = int(spur.split()[1], 16)
 print(json.dumps(r))
 PY
-	printf 'ring-bench: round %s %-18s %-6s %7.2f s rc=%s %s%s\n' "$round" "$variant" \
-		"$dev" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$rc" "$drv" "$wk"
-	[ "$rc" = 0 ] || { echo "ring-bench: virtio_test failed:"; cat /tmp/err.txt; } >&2
+	printf 'ring-bench: round %s %-18s %-6s %s %s\n' "$round" "$variant" \
+		"$dev" "$(cat /tmp/run.json 2>/dev/null)" ""
+	grep -q '"rc": 0' /tmp/run.json 2>/dev/null ||
+		{ echo "ring-bench: virtio_test failed:"; cat /tmp/err.txt; } >&2
 	return 0
 }
 
