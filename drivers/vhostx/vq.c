@@ -91,6 +91,7 @@ void vhostx_vq_reset(struct vhostx_vq *vq)
 	vq->acked_backend_features = 0;
 	vq->busyloop_timeout = 0;
 	vq->private_data = NULL;
+	vq->batch_n = 0;
 	memset(&vq->stats, 0, sizeof(vq->stats));
 }
 
@@ -155,6 +156,7 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 	vq->stopped = false;
 	vq->signalled_used_valid = false;
 	vq->avail_idx = vq->last_avail_idx;
+	vq->batch_n = 0;
 	vq->private_data = private_data;
 
 	ret = vhostx_meta_prefetch(vq);
@@ -200,6 +202,10 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
  * @log: when not NULL, filled with the writable ranges for dirty logging
  * @log_max: room in @log
  *
+ * When the ring is empty, used entries batched with
+ * vhostx_add_used_batched() are published first: the driver may be
+ * waiting for them before it adds more.
+ *
  * Return: 1 with a buffer, 0 if the ring is empty, -EAGAIN if an IOTLB
  * miss is pending (the vq's kick work is requeued after the update),
  * another errno if the queue is stopped (a guest error was reported).
@@ -212,8 +218,11 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 
 	if (ret)
 		return ret;
-	return INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
-			       vq, buf, iov, iov_max, log, log_max);
+	ret = INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
+			      vq, buf, iov, iov_max, log, log_max);
+	if (!ret && vq->batch_n)
+		vhostx_flush_used(vq);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vhostx_get_buf);
 
@@ -303,20 +312,103 @@ void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
 				  unsigned int count)
 {
-	if (!vhostx_add_used_n(vq, used, count))
+	/* Nothing new: the driver has nothing to be told about. */
+	if (count && !vhostx_add_used_n(vq, used, count))
 		vhostx_signal(vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_add_used_and_signal_n);
 
 /**
+ * vhostx_vq_set_used_batch() - give a vq an array for batched used entries
+ * @vq: the virtqueue, not started
+ * @used: the array; the backend owns it and keeps it as long as the vq
+ * @max: its size
+ *
+ * Backends that return buffers with vhostx_add_used_batched() call it once,
+ * before the vq is started.
+ */
+void vhostx_vq_set_used_batch(struct vhostx_vq *vq, struct vhostx_used *used,
+			      unsigned int max)
+{
+	vq->batch = used;
+	vq->batch_max = min_t(unsigned int, max, U16_MAX);
+	vq->batch_n = 0;
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_set_used_batch);
+
+/**
+ * vhostx_flush_used() - publish the batched used entries and signal
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * A backend that batches calls it before it drops vq->mutex: entries
+ * still in the batch are not visible to the driver.
+ */
+void vhostx_flush_used(struct vhostx_vq *vq)
+{
+	unsigned int n = vq->batch_n;
+
+	vq->batch_n = 0;
+	vhostx_add_used_and_signal_n(vq, vq->batch, n);
+}
+EXPORT_SYMBOL_GPL(vhostx_flush_used);
+
+/**
+ * vhostx_add_used_batched() - return one buffer, published with others
+ * @vq: the virtqueue; vq->mutex held
+ * @id: buffer id from struct vhostx_buf
+ * @len: bytes written into the buffer
+ * @ndesc: descriptors of the buffer (from struct vhostx_buf)
+ *
+ * The entry goes into the array given with vhostx_vq_set_used_batch().
+ * The batch is published (one used index write, one signal check) when
+ * it is full, when vhostx_get_buf() finds the ring empty, at
+ * vhostx_enable_notify(), and at vhostx_flush_used(): never later than
+ * the driver could notice.  Without an array the entry is published at
+ * once.
+ *
+ * Return: 0, or the errno of publishing a full batch (the queue is then
+ * stopped).
+ */
+int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
+{
+	struct vhostx_used *u;
+	unsigned int n;
+	int ret;
+
+	if (!vq->batch_max) {
+		ret = vhostx_add_used(vq, id, len, ndesc);
+		if (!ret)
+			vhostx_signal(vq);
+		return ret;
+	}
+	u = &vq->batch[vq->batch_n++];
+	u->id = id;
+	u->len = len;
+	u->ndesc = ndesc;
+	if (vq->batch_n < vq->batch_max)
+		return 0;
+	n = vq->batch_n;
+	vq->batch_n = 0;
+	ret = vhostx_add_used_n(vq, vq->batch, n);
+	if (!ret)
+		vhostx_signal(vq);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vhostx_add_used_batched);
+
+/**
  * vhostx_enable_notify() - ask the driver to kick again
  * @vq: the virtqueue; vq->mutex held
+ *
+ * Batched used entries are published first.
  *
  * Return: true if buffers arrived meanwhile; kicks are then off again
  * (not counted as a new run), so the caller just goes on processing.
  */
 bool vhostx_enable_notify(struct vhostx_vq *vq)
 {
+	if (vq->batch_n)
+		vhostx_flush_used(vq);
 	if (vhostx_vq_ready(vq))
 		return false;
 	if (!INDIRECT_CALL_1(vq->ring->enable_notify,
@@ -510,6 +602,7 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 			return -EINVAL;
 		vq->last_avail_idx = s.num;
 		vq->avail_idx = s.num;
+		vq->batch_n = 0;
 		vq->broken = false;
 		vq->stopped = false;
 		return 0;

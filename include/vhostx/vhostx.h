@@ -236,6 +236,9 @@ enum vhostx_ring_area {
  * @private_data: backend state; NULL when stopped
  * @worker: the worker thread running this vq's work
  * @stats: its counters
+ * @batch: the backend's array for vhostx_add_used_batched(), or NULL
+ * @batch_max: its size
+ * @batch_n: entries in it not published yet (0 whenever @mutex is free)
  * @indirect_iov: scratch for the ring engine: an indirect table's pages
  * @ahead_start: split ring read-ahead: first avail index held in @ahead
  * @ahead_end: one past the last; the range is emptied whenever the
@@ -291,6 +294,10 @@ struct vhostx_vq {
 	void *private_data;
 	struct vhostx_worker __rcu *worker;
 	struct vhostx_vq_stats stats;
+
+	struct vhostx_used *batch;
+	u16 batch_max;
+	u16 batch_n;
 
 	struct iovec indirect_iov[8];
 	u16 ahead_start;
@@ -409,6 +416,10 @@ int vhostx_add_used(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc);
 int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 		      unsigned int count);
 void vhostx_signal(struct vhostx_vq *vq);
+void vhostx_vq_set_used_batch(struct vhostx_vq *vq, struct vhostx_used *used,
+			      unsigned int max);
+int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc);
+void vhostx_flush_used(struct vhostx_vq *vq);
 void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
 				  unsigned int count);

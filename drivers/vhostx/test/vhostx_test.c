@@ -51,17 +51,10 @@ static ssize_t vhostx_test_echo(struct vhostx_test *t,
 	return done;
 }
 
-static void vhostx_test_complete(struct vhostx_test *t, unsigned int *n)
-{
-	vhostx_add_used_and_signal_n(&t->vq, t->used, *n);
-	*n = 0;
-}
-
 static void vhostx_test_handle_kick(struct vhostx_work *work)
 {
 	struct vhostx_vq *vq = container_of(work, struct vhostx_vq, poll.work);
 	struct vhostx_test *t = container_of(vq, struct vhostx_test, vq);
-	unsigned int n = 0;
 	int bufs = 0;
 	u64 bytes = 0;
 	struct vhostx_buf buf;
@@ -91,18 +84,16 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 		if (len && vhostx_logging(vq) &&
 		    vhostx_log_write(vq, t->log, buf.nlog, len))
 			break;
-		t->used[n].id = buf.id;
-		t->used[n].len = len;
-		t->used[n].ndesc = buf.ndesc;
-		if (++n == VHOSTX_TEST_BATCH)
-			vhostx_test_complete(t, &n);
+		/* Published when the batch fills or the ring runs dry. */
+		if (vhostx_add_used_batched(vq, buf.id, len, buf.ndesc))
+			break;
 		vq->stats.bytes += buf.out_len;
 		bytes += buf.out_len;
 		if (vhostx_exceeds_weight(vq, ++bufs,
 					  min_t(u64, bytes, INT_MAX)))
 			break;
 	}
-	vhostx_test_complete(t, &n);
+	vhostx_flush_used(vq);
 out:
 	mutex_unlock(&vq->mutex);
 }
@@ -187,6 +178,7 @@ static int vhostx_test_open(struct inode *inode, struct file *f)
 	t->vqs[0] = &t->vq;
 	t->vq.handle_kick = vhostx_test_handle_kick;
 	vhostx_dev_init(&t->dev, t->vqs, 1, &vhostx_test_ops);
+	vhostx_vq_set_used_batch(&t->vq, t->used, ARRAY_SIZE(t->used));
 	f->private_data = &t->dev;
 	return 0;
 }
