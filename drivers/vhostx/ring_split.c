@@ -64,22 +64,28 @@ static __virtio16 __user *split_avail_event(struct vhostx_vq *vq)
 	return (__virtio16 __user *)&split_used(vq)->ring[vq->num];
 }
 
+/* Dirty-log a write to the used area; without logging, no call at all. */
+static inline int split_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
+{
+	return unlikely(vq->log_used) ? vhostx_log_used(vq, offset, len) : 0;
+}
+
 static int split_write_used_flags(struct vhostx_vq *vq)
 {
-	if (put_user(cpu_to_vhostx16(vq, vq->used_flags),
-		     &split_used(vq)->flags))
+	if (__put_user(cpu_to_vhostx16(vq, vq->used_flags),
+		       &split_used(vq)->flags))
 		return -EFAULT;
-	return vhostx_log_used(vq, offsetof(struct vring_used, flags),
-			       sizeof(__virtio16));
+	return split_log_used(vq, offsetof(struct vring_used, flags),
+			      sizeof(__virtio16));
 }
 
 static int split_write_avail_event(struct vhostx_vq *vq, u16 idx)
 {
-	if (put_user(cpu_to_vhostx16(vq, idx), split_avail_event(vq)))
+	if (__put_user(cpu_to_vhostx16(vq, idx), split_avail_event(vq)))
 		return -EFAULT;
-	return vhostx_log_used(vq, sizeof(struct vring_used) +
-			       (u64)sizeof(struct vring_used_elem) * vq->num,
-			       sizeof(__virtio16));
+	return split_log_used(vq, sizeof(struct vring_used) +
+			      (u64)sizeof(struct vring_used_elem) * vq->num,
+			      sizeof(__virtio16));
 }
 
 /* First use after vhostx_vq_start(): sync with the ring in guest memory. */
@@ -293,7 +299,6 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 	u16 head, flags;
 	int ret;
 
-	memset(buf, 0, sizeof(*buf));
 	if (vq->avail_idx == last) {
 		if (__get_user(v16, &split_avail(vq)->idx)) {
 			vhostx_vq_err(vq, "avail index unreadable");
@@ -311,6 +316,7 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		/* Read entries only after the index that publishes them. */
 		smp_rmb();
 	}
+	memset(buf, 0, sizeof(*buf));
 
 	if ((u16)(last - vq->ahead_start) >=
 	    (u16)(vq->ahead_end - vq->ahead_start) &&
@@ -391,7 +397,7 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 				&u->ring[idx].len, efault);
 	}
 	user_access_end();
-	if (vq->log_used) {
+	if (unlikely(vq->log_used)) {
 		u64 first = start & (vq->num - 1), elem = sizeof(u->ring[0]);
 		u64 n1 = min_t(u64, count, vq->num - first);
 
@@ -406,8 +412,8 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	smp_wmb();
 	if (__put_user(cpu_to_vhostx16(vq, new), &u->idx))
 		return -EFAULT;
-	ret = vhostx_log_used(vq, offsetof(struct vring_used, idx),
-			      sizeof(u->idx));
+	ret = split_log_used(vq, offsetof(struct vring_used, idx),
+			     sizeof(u->idx));
 	if (ret)
 		return ret;
 
@@ -435,7 +441,7 @@ bool vhostx_split_need_signal(struct vhostx_vq *vq)
 		return true;
 
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (get_user(v16, &split_avail(vq)->flags))
+		if (__get_user(v16, &split_avail(vq)->flags))
 			return true;
 		return !(vhostx16_to_cpu(vq, v16) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
@@ -446,7 +452,7 @@ bool vhostx_split_need_signal(struct vhostx_vq *vq)
 	vq->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
-	if (get_user(v16, split_used_event(vq)))
+	if (__get_user(v16, split_used_event(vq)))
 		return true;
 	return vring_need_event(vhostx16_to_cpu(vq, v16), new, old);
 }
@@ -466,7 +472,7 @@ bool vhostx_split_enable_notify(struct vhostx_vq *vq)
 	}
 	/* The driver must see the change before we look for new buffers. */
 	smp_mb();
-	if (get_user(v16, &split_avail(vq)->idx))
+	if (__get_user(v16, &split_avail(vq)->idx))
 		return false;
 	return vhostx16_to_cpu(vq, v16) != vq->avail_idx;
 }
@@ -508,7 +514,7 @@ bool vhostx_split_avail_empty(struct vhostx_vq *vq)
 	if (vq->avail_idx != vq->last_avail_idx)
 		return false;
 	/* A fault is "not empty": the handler will run and report it. */
-	if (get_user(v16, &split_avail(vq)->idx))
+	if (__get_user(v16, &split_avail(vq)->idx))
 		return false;
 	return vhostx16_to_cpu(vq, v16) == vq->avail_idx;
 }
