@@ -401,6 +401,25 @@ VX_TEST_F(ring, device_wants_kick_when_idle)
 	}
 }
 
+/*
+ * A kick with nothing new: the handler runs and returns no buffer, so the
+ * driver, though it asks for calls, must not get one (without EVENT_IDX
+ * a signal check after an empty run used to call it).
+ */
+VX_TEST_F(ring, empty_kick_no_call)
+{
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 7));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
+	ASSERT_FALSE(vg_vq_enable_cb(&self->vq));
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(0, vg_vq_calls(&self->vq, 0))
+		TH_LOG("device called after a run that used no buffer");
+	/* The queue still works and calls for a real completion. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 8));
+	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
+}
+
 /* Indices wrap past 65535: start at 65530 and push several hundred. */
 VX_TEST_F_TIMEOUT(ring, wraparound, 120)
 {
