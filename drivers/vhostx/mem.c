@@ -522,6 +522,7 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	struct vhostx_dev *dev = iocb->ki_filp->private_data;
 	bool nonblock = iocb->ki_filp->f_flags & O_NONBLOCK;
 	struct vhostx_msg_node *node = NULL;
+	struct vhost_iotlb_msg msg;
 	union {
 		struct vhost_msg v1;
 		struct vhost_msg_v2 v2;
@@ -543,8 +544,14 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		spin_lock(&dev->iotlb_lock);
 		node = list_first_entry_or_null(&dev->read_list,
 						struct vhostx_msg_node, node);
-		if (node)
+		if (node) {
+			/*
+			 * Copied now: once the lock is dropped an update (or
+			 * a reset) may free the node.
+			 */
+			msg = node->msg;
 			list_move_tail(&node->node, &dev->pending_list);
+		}
 		spin_unlock(&dev->iotlb_lock);
 		if (node)
 			break;
@@ -570,10 +577,10 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	memset(&out, 0, sizeof(out));
 	if (v2) {
 		out.v2.type = VHOST_IOTLB_MSG_V2;
-		out.v2.iotlb = node->msg;
+		out.v2.iotlb = msg;
 	} else {
 		out.v1.type = VHOST_IOTLB_MSG;
-		out.v1.iotlb = node->msg;
+		out.v1.iotlb = msg;
 	}
 	if (copy_to_iter(&out, size, to) != size)
 		return -EFAULT;

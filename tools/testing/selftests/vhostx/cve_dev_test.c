@@ -17,46 +17,6 @@
 VX_TEST_DEV_FIXTURE(cdev)
 
 /*
- * /dev/vhostx-test with ACCESS_PLATFORM (IOTLB message format v2 if @v2),
- * rings mapped 1:1 in the IOTLB (as QEMU does before starting), running.
- * Returns -EOPNOTSUPP if ACCESS_PLATFORM is not offered: vhostx always
- * offers it, so that fails the test.
- */
-static int iotlb_dev(FIXTURE_DATA(cdev) *self, bool v2)
-{
-	uint64_t offered = 0, want = VG_F(VIRTIO_F_VERSION_1) |
-				     VG_F(VIRTIO_F_ACCESS_PLATFORM);
-	void *ring[3];
-	int r, i;
-
-	r = vg_open(&self->d, VX_TEST_DEV, 0);
-	if (!r)
-		r = vg_set_owner(&self->d);
-	if (!r)
-		r = vg_get_features(&self->d, &offered);
-	if (r)
-		return r;
-	if (want & ~offered)
-		return -EOPNOTSUPP;
-	if (v2)
-		r = vg_set_backend_features(&self->d,
-					    VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2));
-	if (!r)
-		r = vg_set_features(&self->d, want);
-	if (!r)
-		r = vg_set_mem_table(&self->d);
-	if (!r)
-		r = vg_vq_setup(&self->d, &self->vq, 0, NUM, 0);
-	ring[0] = self->vq.desc;
-	ring[1] = self->vq.avail;
-	ring[2] = self->vq.used;
-	for (i = 0; i < 3 && !r; i++)
-		r = vg_iotlb_update(&self->d, vg_gpa(ring[i]), 4096,
-				    vg_gpa(ring[i]), VHOST_ACCESS_RW);
-	return r ? r : vg_test_start(&self->d);
-}
-
-/*
  * CVE-2018-1118 class: uninitialised bytes returned by read().  An IOTLB
  * miss is read in both message formats into a buffer full of 0xaa: every
  * byte of the message that is not a field must be zero, nothing past the
@@ -82,7 +42,7 @@ VX_TEST_F_TIMEOUT(cdev, cve_2018_1118_read_uninitialised, 300)
 		size_t i;
 		int r;
 
-		r = iotlb_dev(self, v2);
+		r = vx_iotlb_test_setup(&self->d, &self->vq, v2, NUM);
 		ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 		/* A buffer on an unmapped page: the device must ask for it. */
 		b = vg_alloc(&self->d, 4096, 4096);
@@ -171,7 +131,7 @@ VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 	uint8_t *b;
 	int i, r;
 
-	r = iotlb_dev(self, true);
+	r = vx_iotlb_test_setup(&self->d, &self->vq, true, NUM);
 	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 	rc.d = &self->d;
 	rc.lo = vg_gpa(self->d.arena);

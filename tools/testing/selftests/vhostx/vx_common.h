@@ -391,6 +391,36 @@ static inline int vx_test_setup(struct vg_dev *d, struct vg_vq *vq,
 }
 
 /*
+ * /dev/vhostx-test with ACCESS_PLATFORM (IOTLB messages v2 if @v2), vq 0
+ * of @num entries, its rings mapped 1:1 in the IOTLB as QEMU does before
+ * it starts the device (descriptor table and avail ring read-only, the
+ * used ring read-write), running; buffers stay unmapped.  0 or -errno:
+ * vhostx always offers ACCESS_PLATFORM, so -EOPNOTSUPP fails a test.
+ */
+static inline int vx_iotlb_test_setup(struct vg_dev *d, struct vg_vq *vq,
+				      bool v2, unsigned int num)
+{
+	int r = vg_dev_init(d, VX_TEST_DEV, 0, VG_F(VIRTIO_F_VERSION_1) |
+			    VG_F(VIRTIO_F_ACCESS_PLATFORM));
+
+	if (!r && v2)
+		r = vg_set_backend_features(d,
+					    VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2));
+	if (!r)
+		r = vg_vq_setup(d, vq, 0, num, 0);
+	if (!r)
+		r = vg_iotlb_update(d, vg_gpa(vq->desc), 4096, vg_gpa(vq->desc),
+				    VHOST_ACCESS_RO);
+	if (!r)
+		r = vg_iotlb_update(d, vg_gpa(vq->avail), 4096,
+				    vg_gpa(vq->avail), VHOST_ACCESS_RO);
+	if (!r)
+		r = vg_iotlb_update(d, vg_gpa(vq->used), 4096,
+				    vg_gpa(vq->used), VHOST_ACCESS_RW);
+	return r ? r : vg_test_start(d);
+}
+
+/*
  * Push one echo buffer on a running vhostx-test queue (out pattern @seed,
  * @len bytes; in buffer @len bytes), wait for it and verify used len and
  * bytes.  Returns 0 or a negative code describing the failure.

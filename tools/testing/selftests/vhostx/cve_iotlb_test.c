@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cve_iotlb_test: the device IOTLB (ACCESS_PLATFORM) classes of
+ * Documentation/vhostx/security.rst: the miss messages read() returns,
+ * racing with updates and resets.  Test names carry the class.
+ *
+ * The device is /dev/vhostx-test with IOTLB messages v2, its rings mapped
+ * 1:1 in the IOTLB before it starts (as QEMU does); buffers are put in
+ * pages the IOTLB does not map, so that the device reports misses.
+ */
+#include <poll.h>
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "vx_common.h"
+
+#define NUM	64
+#define PAGE	4096ULL
+
+VX_TEST_DEV_FIXTURE(ciotlb)
+
+/* The device with ACCESS_PLATFORM and v2 messages, its rings mapped. */
+#define IOTLB_OPEN(self) do {						\
+	int __r = vx_iotlb_test_setup(&(self)->d, &(self)->vq, true, NUM); \
+									\
+	ASSERT_EQ(0, __r) TH_LOG("set-up: %s", strerror(-__r));	\
+} while (0)
+
+/* Queue one echo buffer (64 bytes out, 64 in) at @page; kick. */
+static int queue_at(struct vg_vq *vq, uint8_t *page)
+{
+	int r = vg_vq_add_buf(vq, page, 64, page + 2048, 64, page);
+
+	if (r >= 0)
+		vg_vq_kick(vq);
+	return r;
+}
+
+static long long now_ms(void)
+{
+	return vg_now_us() / 1000;
+}
+
+/* A message read() returned is a well-formed v2 miss inside [lo, hi). */
+static bool miss_ok(const struct vhost_msg_v2 *m, uint64_t lo, uint64_t hi)
+{
+	return m->type == VHOST_IOTLB_MSG_V2 && !m->asid &&
+	       m->iotlb.type == VHOST_IOTLB_MISS &&
+	       m->iotlb.perm >= VHOST_ACCESS_RO &&
+	       m->iotlb.perm <= VHOST_ACCESS_RW && !m->iotlb.size &&
+	       !m->iotlb.uaddr && m->iotlb.iova >= lo && m->iotlb.iova < hi;
+}
+
+struct reader {
+	struct vg_dev *d;	/* its fd O_NONBLOCK */
+	uint64_t lo, hi;	/* where misses may be */
+	volatile bool stop;
+	unsigned long reads, bad;
+	struct vhost_msg_v2 first_bad;
+};
+
+/*
+ * Read every message as soon as it is there and answer it as a VMM does
+ * (map the page), until stopped.
+ */
+static void *reader_fn(void *arg)
+{
+	struct reader *rd = arg;
+	struct vhost_msg_v2 m;
+	uint64_t page;
+
+	while (!rd->stop) {
+		struct pollfd p = { .fd = rd->d->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 5) <= 0)
+			continue;
+		memset(&m, 0, sizeof(m));
+		while (read(rd->d->fd, &m, sizeof(m)) == sizeof(m)) {
+			rd->reads++;
+			if (!miss_ok(&m, rd->lo, rd->hi)) {
+				if (!rd->bad++)
+					rd->first_bad = m;
+				continue;
+			}
+			page = m.iotlb.iova & ~(PAGE - 1);
+			vg_iotlb_update(rd->d, page, PAGE, page,
+					VHOST_ACCESS_RW);
+			memset(&m, 0, sizeof(m));
+		}
+	}
+	return NULL;
+}
+
+static void log_bad(struct __test_metadata *_metadata, const struct reader *rd)
+{
+	const struct vhost_msg_v2 *m = &rd->first_bad;
+
+	TH_LOG("%lu of %lu messages malformed; first: type %u iotlb.type %u perm %u iova %#llx size %#llx uaddr %#llx",
+	       rd->bad, rd->reads, m->type, m->iotlb.type, m->iotlb.perm,
+	       (unsigned long long)m->iotlb.iova,
+	       (unsigned long long)m->iotlb.size,
+	       (unsigned long long)m->iotlb.uaddr);
+}
+
+/*
+ * Class: state read after the lock that protects it is dropped.  read()
+ * takes a miss off the read list under iotlb_lock; an UPDATE covering it
+ * (or a RESET_OWNER) frees it as soon as it is on the pending list, so
+ * the message must be copied before the lock is dropped.  One thread
+ * reads misses as fast as they come and answers them while the main
+ * thread keeps unmapping, using and re-mapping buffer pages, then, on
+ * fresh devices,
+ * resets the owner while a miss is being read.  Every message read must
+ * be a well-formed miss for a page the test used (freed memory would show
+ * as garbage; KASAN on the debug kernel reports the read itself).
+ */
+VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_read_racing_update_and_reset, 300)
+{
+	struct reader rd = { 0 };
+	long long end;
+	pthread_t th;
+	uint8_t *pages;
+	unsigned int i, rounds = 0, resets = 0;
+	int fl;
+
+	IOTLB_OPEN(self);
+	pages = vg_alloc(&self->d, 16 * PAGE, PAGE);
+	ASSERT_NE(NULL, pages);
+	fl = fcntl(self->d.fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(self->d.fd, F_SETFL, fl | O_NONBLOCK));
+	rd.d = &self->d;
+	rd.lo = vg_gpa(pages);
+	rd.hi = rd.lo + 16 * PAGE;
+	ASSERT_EQ(0, pthread_create(&th, NULL, reader_fn, &rd));
+
+	/* Updates freeing misses the reader is taking. */
+	end = now_ms() + 3000LL * vx_timeout_scale();
+	for (i = 0; now_ms() < end; i++) {
+		uint8_t *p = pages + (i % 16) * PAGE;
+
+		vg_iotlb_invalidate(&self->d, vg_gpa(p), PAGE);
+		if (queue_at(&self->vq, p) < 0)
+			break;
+		if (i & 1)
+			usleep(50);
+		vg_iotlb_update(&self->d, vg_gpa(p), PAGE, vg_gpa(p),
+				VHOST_ACCESS_RW);
+		vg_vq_kick(&self->vq);
+		if (!vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS))
+			break;
+		vg_vq_get_used(&self->vq, NULL, NULL);
+		rounds++;
+	}
+	rd.stop = true;
+	pthread_join(th, NULL);
+	TH_LOG("%u update rounds, %lu misses read", rounds, rd.reads);
+	if (rd.bad)
+		log_bad(_metadata, &rd);
+	ASSERT_EQ(0, rd.bad);
+	ASSERT_LT(0, rounds);
+	ASSERT_LT(0, rd.reads);
+	/* The device still works. */
+	ASSERT_EQ(0, vg_iotlb_update(&self->d, vg_gpa(self->d.arena),
+				     self->d.arena_size, vg_gpa(self->d.arena),
+				     VHOST_ACCESS_RW));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 512, 7));
+	vg_test_stop(&self->d);
+	vg_vq_free(&self->vq);
+	vg_close(&self->d);
+
+	/* Resets freeing misses the reader is taking, on fresh devices. */
+	rd.bad = rd.reads = 0;
+	end = now_ms() + 3000LL * vx_timeout_scale();
+	for (i = 0; now_ms() < end || resets < 5; i++) {
+		IOTLB_OPEN(self);
+		pages = vg_alloc(&self->d, PAGE, PAGE);
+		ASSERT_NE(NULL, pages);
+		fl = fcntl(self->d.fd, F_GETFL);
+		ASSERT_EQ(0, fcntl(self->d.fd, F_SETFL, fl | O_NONBLOCK));
+		rd.d = &self->d;
+		rd.lo = vg_gpa(pages);
+		rd.hi = rd.lo + PAGE;
+		rd.stop = false;
+		ASSERT_EQ(0, pthread_create(&th, NULL, reader_fn, &rd));
+		ASSERT_LE(0, queue_at(&self->vq, pages));
+		usleep((i % 8) * 25);
+		ASSERT_EQ(0, vg_reset_owner(&self->d));
+		resets++;
+		rd.stop = true;
+		pthread_join(th, NULL);
+		vg_vq_free(&self->vq);
+		vg_close(&self->d);
+	}
+	TH_LOG("%u resets, %lu misses read", resets, rd.reads);
+	if (rd.bad)
+		log_bad(_metadata, &rd);
+	ASSERT_EQ(0, rd.bad);
+}
+
+VX_HARNESS_MAIN
