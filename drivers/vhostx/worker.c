@@ -97,7 +97,8 @@ struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 	worker->dev = dev;
 	init_llist_head(&worker->work_list);
 
-	ret = xa_alloc(&dev->worker_xa, &id, worker, xa_limit_32b, GFP_KERNEL);
+	ret = xa_alloc(&dev->worker_xa, &id, worker, xa_limit_32b,
+		       GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		goto err_free;
 	worker->id = id;
@@ -409,11 +410,32 @@ static long vhostx_vring_worker_ioctl(struct vhostx_dev *dev,
 	return 0;
 }
 
+/*
+ * Workers a device may have: its default one and one per virtqueue, so
+ * that every queue can run on a worker of its own.  Each worker is a
+ * kthread, which the owner's RLIMIT_NPROC and pids cgroup do not count:
+ * without a bound, VHOST_NEW_WORKER in a loop would fill the host's task
+ * table.
+ */
+static bool vhostx_worker_room(struct vhostx_dev *dev)
+{
+	struct vhostx_worker *worker;
+	unsigned long id;
+	int n = 0;
+
+	xa_for_each(&dev->worker_xa, id, worker)
+		n++;
+	return n < dev->nvqs + 1;
+}
+
 /**
  * vhostx_worker_ioctl() - the worker ioctls
  * @dev: the device; dev->mutex held, caller is the owner
  * @cmd: ioctl number
  * @argp: user argument
+ *
+ * VHOST_NEW_WORKER fails with -ENOMEM once the device has its default
+ * worker and one per virtqueue.
  *
  * Return: 0 or an errno; -ENOIOCTLCMD if @cmd is not a worker ioctl.
  */
@@ -425,6 +447,9 @@ long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 
 	switch (cmd) {
 	case VHOST_NEW_WORKER:
+		/* The kernel's vhost: ENOMEM whenever no worker is made. */
+		if (!vhostx_worker_room(dev))
+			return -ENOMEM;
 		worker = vhostx_worker_create(dev);
 		if (IS_ERR(worker))
 			return PTR_ERR(worker);

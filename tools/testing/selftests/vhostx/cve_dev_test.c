@@ -261,4 +261,57 @@ VX_TEST_F_TIMEOUT(cdev, ioctls_from_non_owner, 300)
 	ASSERT_EQ(2, base);
 }
 
+/* NEW_WORKER until refused (at most @max tries): how many it made. */
+static int new_workers(int fd, int max, int *err, unsigned int *last)
+{
+	struct vhost_worker_state ws;
+	int n;
+
+	*err = 0;
+	for (n = 0; n < max; n++) {
+		ws.worker_id = 0;
+		*err = vx_ioctl(fd, VHOST_NEW_WORKER, &ws);
+		if (*err)
+			break;
+		*last = ws.worker_id;
+	}
+	return n;
+}
+
+/*
+ * Class: a resource created per ioctl without a bound.  Each worker is a
+ * kernel thread that the owner's RLIMIT_NPROC and pids cgroup do not
+ * count; an owner looping on VHOST_NEW_WORKER must be refused (ENOMEM, as
+ * the kernel's vhost refuses a worker it cannot create) once the device
+ * has its default worker and one per virtqueue: one more on
+ * /dev/vhostx-test (1 vq), two on /dev/vhostx-net (2 vqs).  Freeing one
+ * makes room for one; the device keeps working.
+ */
+VX_TEST_F_TIMEOUT(cdev, workers_per_device_bounded, 300)
+{
+	struct vhost_worker_state ws;
+	struct vg_dev net = { .fd = -1 };
+	unsigned int last = 0;
+	int err, n;
+
+	ASSERT_EQ(0, vx_test_setup(&self->d, &self->vq,
+				   VG_F(VIRTIO_F_VERSION_1), NUM, 0));
+	n = new_workers(self->d.fd, 3000, &err, &last);
+	ASSERT_EQ(1, n) TH_LOG("%d workers made on a 1-queue device", n);
+	ASSERT_EQ(-ENOMEM, err);
+	ws.worker_id = last;
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_FREE_WORKER, &ws));
+	ASSERT_EQ(1, new_workers(self->d.fd, 3000, &err, &last));
+	ASSERT_EQ(-ENOMEM, err);
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+
+	/* The net device is loaded with the test device: never skipped. */
+	ASSERT_EQ(0, vg_open(&net, VX_NET_DEV, 1 << 20));
+	ASSERT_EQ(0, vg_set_owner(&net));
+	n = new_workers(net.fd, 3000, &err, &last);
+	vg_close(&net);
+	ASSERT_EQ(2, n) TH_LOG("%d workers made on a 2-queue device", n);
+	ASSERT_EQ(-ENOMEM, err);
+}
+
 VX_HARNESS_MAIN
