@@ -479,12 +479,12 @@ EXPORT_SYMBOL_GPL(vhostx_avail_empty);
  *
  * Return: true if the handler must return now.
  */
-bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, int bytes)
+bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes)
 {
 	const struct vhostx_backend_ops *ops = vq->dev->ops;
 
 	if ((ops->weight && bufs >= ops->weight) ||
-	    (ops->byte_weight && bytes >= ops->byte_weight)) {
+	    (ops->byte_weight > 0 && bytes >= (size_t)ops->byte_weight)) {
 		vhostx_poll_queue(&vq->poll);
 		vq->stats.yields++;
 		return true;

@@ -427,7 +427,7 @@ bool vhostx_enable_notify(struct vhostx_vq *vq);
 void vhostx_disable_notify(struct vhostx_vq *vq);
 void vhostx_mute_notify(struct vhostx_vq *vq);
 bool vhostx_avail_empty(struct vhostx_vq *vq);
-bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, int bytes);
+bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes);
 
 /* Dirty logging. */
 static inline bool vhostx_logging(struct vhostx_vq *vq)

@@ -8,6 +8,8 @@
 #define _VHOSTX_NET_H
 
 #include <linux/atomic.h>
+#include <linux/if_vlan.h>
+#include <linux/sizes.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/types.h>
@@ -30,6 +32,13 @@ enum {
 #define VHOSTX_NET_BATCH	64
 /* Upper bound of iovecs (and so of buffers) one packet may span. */
 #define VHOSTX_NET_IOV_MAX	VHOSTX_IOV_MAX
+/*
+ * Longest frame (after the virtio-net headers) a TX buffer may carry: a
+ * 64 KiB GSO packet, the most a virtio-net driver sends, behind an
+ * Ethernet header with a VLAN tag.  tun/tap refuse longer ones; vhostx
+ * drops them before copying anything.
+ */
+#define VHOSTX_NET_TX_MAX_FRAME	(SZ_64K + VLAN_ETH_HLEN)
 /* Default budgets of one handler run (as vhost-net). */
 #define VHOSTX_NET_PKT_WEIGHT	256
 #define VHOSTX_NET_BYTE_WEIGHT	0x80000

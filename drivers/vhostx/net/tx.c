@@ -74,7 +74,7 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	struct xdp_buff *xdp = &nvq->xdp[nvq->batched_xdp];
 	size_t hlen = nvq->sock_hlen, len = iov_iter_count(from);
 	int headroom = sock_flag(sock->sk, SOCK_XDP) ? XDP_PACKET_HEADROOM : 0;
-	unsigned int pad, buflen;
+	size_t pad, buflen;
 	struct virtio_net_hdr *gso;
 	u16 csum_end;
 	void *buf;
@@ -84,6 +84,7 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	/* Header at the start of the headroom, frame at @pad. */
 	pad = SKB_DATA_ALIGN(NET_SKB_PAD + NET_IP_ALIGN + headroom + hlen +
 			     VHOSTX_TUN_XDP_HDR_ROOM);
+	/* In size_t: a frame of nearly 4 GiB must not wrap to a small size. */
 	buflen = SKB_DATA_ALIGN(len - hlen + pad) +
 		 SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	if (buflen > PAGE_SIZE)
@@ -261,6 +262,21 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		/* A header the socket does not want is dropped here. */
 		iov_iter_advance(&msg.msg_iter, nvq->vhost_hlen);
 		len = iov_iter_count(&msg.msg_iter);
+		if (unlikely(len > nvq->sock_hlen + VHOSTX_NET_TX_MAX_FRAME)) {
+			/*
+			 * No socket takes it (tun/tap: EMSGSIZE): dropped
+			 * before any copy, as vhost-net drops what the socket
+			 * refuses, and the buffer goes back to the guest.
+			 */
+			if (ordered) {
+				slot = vhostx_net_zc_add(nvq, &buf, false, &msg,
+							 &ctl);
+				vhostx_net_zc_sent(nvq, slot, false, -EMSGSIZE,
+						   false);
+			}
+			vq->stats.drops++;
+			goto done;
+		}
 		total += len;
 
 		/* Copied packets are batched, zero-copy or not. */

@@ -56,7 +56,7 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 	struct vhostx_vq *vq = container_of(work, struct vhostx_vq, poll.work);
 	struct vhostx_test *t = container_of(vq, struct vhostx_test, vq);
 	int bufs = 0;
-	u64 bytes = 0;
+	size_t bytes = 0;
 	struct vhostx_buf buf;
 	ssize_t len;
 	int ret;
@@ -89,8 +89,7 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 			break;
 		vq->stats.bytes += buf.out_len;
 		bytes += buf.out_len;
-		if (vhostx_exceeds_weight(vq, ++bufs,
-					  min_t(u64, bytes, INT_MAX)))
+		if (vhostx_exceeds_weight(vq, ++bufs, bytes))
 			break;
 	}
 	vhostx_flush_used(vq);

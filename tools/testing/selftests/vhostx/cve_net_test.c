@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/netlink.h>
@@ -331,6 +332,99 @@ static void *closer_fn(void *arg)
 
 	close(c->fd);
 	return NULL;
+}
+
+/* Longest frame after the header a TX buffer may carry (net.h). */
+#define TX_MAX_FRAME	(65536 + 18)
+
+/*
+ * Send one TX buffer of @len bytes at @addr (header included, as the
+ * guest wrote it) and reap it: 0 with its used length in *@ulen, or
+ * -ETIMEDOUT.
+ */
+static int tx_raw(FIXTURE_DATA(cnet) *self, void *addr, uint32_t len,
+		  uint32_t *ulen)
+{
+	if (vg_vq_add_buf(&self->n.tx, addr, len, NULL, 0, addr) < 0)
+		return -ENOSPC;
+	vg_vq_kick(&self->n.tx);
+	return net_wait_used(&self->n.tx, ulen, NULL, VX_TIMEOUT_MS) < 0 ?
+		-ETIMEDOUT : 0;
+}
+
+/* Our frames captured on the tap until quiet: their lengths' total. */
+static long long captured(int pkt)
+{
+	static uint8_t f[TX_MAX_FRAME + 64];
+	long long total = 0;
+	ssize_t n;
+
+	while ((n = vg_frame_capture(pkt, f, sizeof(f), VX_QUIET_MS)) > 0)
+		total += n;
+	return total;
+}
+
+/*
+ * Class: a size_t length narrowed to 32 bits.  A TX buffer of 4 GiB - 100
+ * bytes (one descriptor into a 4 GiB region that is never touched) once
+ * wrapped the TX batch's buffer size to a few hundred bytes, and the copy
+ * of nearly 4 GiB that followed hit the kernel's WARN for a copy larger
+ * than INT_MAX.  Every TX frame longer than any tun/tap takes (64 KiB +
+ * an Ethernet header with a VLAN tag) is dropped before any copy: used
+ * length 0, the drop counted, no error, the queue goes on.  A frame of
+ * exactly that size still goes out.  Both with TX batching (the tap's
+ * default sndbuf) and without (sndbuf limited: one sendmsg() a packet).
+ */
+VX_TEST_F_TIMEOUT(cnet, tx_length_narrowed_to_32_bits, 300)
+{
+	const uint64_t big_size = 4ULL << 30;
+	struct vhost_memory_region r[2];
+	uint64_t drops0;
+	uint32_t ulen;
+	uint8_t *big, *f;
+	int pass, sndbuf = 1 << 20;
+
+	big = mmap(NULL, big_size, PROT_READ,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	ASSERT_EQ(0, cnet_up(self, V1, 256));
+	r[0] = (struct vhost_memory_region){
+		.guest_phys_addr = vg_gpa(self->n.d.arena),
+		.memory_size = self->n.d.arena_size,
+		.userspace_addr = vg_gpa(self->n.d.arena),
+	};
+	r[1] = (struct vhost_memory_region){
+		.guest_phys_addr = vg_gpa(big),
+		.memory_size = big_size,
+		.userspace_addr = vg_gpa(big),
+	};
+	ASSERT_EQ(0, vg_set_mem_regions(&self->n.d, r, 2));
+	f = vg_alloc(&self->n.d, HLEN + TX_MAX_FRAME + 1, 64);
+	ASSERT_NE(NULL, f);
+	memset(f, 0, HLEN);
+	vg_frame_make(f + HLEN, TX_MAX_FRAME + 1, 7);
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			ASSERT_EQ(0, ioctl(self->n.tap, TUNSETSNDBUF, &sndbuf));
+		drops0 = VX_COUNTER(self->n.d.fd, 1, "drops");
+		ulen = 1;
+		ASSERT_EQ(0, tx_raw(self, big, 0xffffff9cU, &ulen))
+			TH_LOG("pass %d: 4 GiB - 100 byte buffer not returned",
+			       pass);
+		ASSERT_EQ(0, ulen);
+		ASSERT_EQ(0, tx_raw(self, f, HLEN + TX_MAX_FRAME + 1, &ulen));
+		ASSERT_EQ(drops0 + 2, VX_COUNTER(self->n.d.fd, 1, "drops"));
+		ASSERT_EQ(0, captured(self->n.pkt)) TH_LOG("pass %d", pass);
+		/* The longest frame a guest sends, and a small one: out. */
+		ASSERT_EQ(0, tx_raw(self, f, HLEN + TX_MAX_FRAME, &ulen));
+		ASSERT_EQ(0, tx_frame(self, 8));
+		ASSERT_EQ(TX_MAX_FRAME + 200, captured(self->n.pkt))
+			TH_LOG("pass %d", pass);
+		ASSERT_EQ(drops0 + 2, VX_COUNTER(self->n.d.fd, 1, "drops"));
+		ASSERT_GE(0, vg_read_eventfd(self->n.tx.err_fd));
+	}
+	munmap(big, big_size);
 }
 
 /*
