@@ -225,12 +225,12 @@ out_unlock:
  * @len: length in bytes; 0 gives no iovec
  * @iov: iovecs to fill
  * @iov_max: room in @iov
- * @perm: VHOST_MAP_RO to read, VHOST_MAP_WO to write
+ * @perm: VHOST_MAP_RO to read, VHOST_MAP_WO to write, VHOST_MAP_RW both
  *
  * Called with vq->mutex held.
  *
  * Return: number of iovecs; -EFAULT if a byte is unmapped or the range
- * wraps; -EPERM without permission; -ENOBUFS if @iov is too small;
+ * wraps; -EPERM if a mapping lacks any of the @perm bits; -ENOBUFS if @iov is too small;
  * -EAGAIN if an IOTLB miss was sent to userspace (retry after update).
  */
 int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
@@ -262,7 +262,7 @@ int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 		if (vq->xlate_cache && !vq->iotlb)
 			vq->xlate_hit = map;
 hit:
-		if (!(map->perm & perm))
+		if ((map->perm & perm) != perm)
 			return -EPERM;
 		if (n == iov_max)
 			return -ENOBUFS;
@@ -300,10 +300,14 @@ int vhostx_meta_prefetch(struct vhostx_vq *vq)
 			vq->area_uaddr[a] = (void __user *)(uintptr_t)
 					    vq->area_addr[a];
 		} else {
+			/*
+			 * Permissions as the device uses the areas: it writes
+			 * the used ring and only reads the other two.
+			 */
 			n = vhostx_translate(vq, vq->area_addr[a], size, iov,
 					     ARRAY_SIZE(iov),
 					     a == VHOSTX_AREA_USED ?
-					     VHOST_MAP_RW : VHOST_MAP_RO);
+					     VHOST_MAP_WO : VHOST_MAP_RO);
 			if (n == -EAGAIN)
 				return n;
 			if (n <= 0)

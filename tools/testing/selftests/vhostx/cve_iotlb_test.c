@@ -197,4 +197,47 @@ VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_read_racing_update_and_reset, 300)
 	ASSERT_EQ(0, rd.bad);
 }
 
+/*
+ * Class: a permission check that accepts any one of the requested bits.
+ * The used ring is translated for writing, and a mapping must grant every
+ * permission asked for: once the vIOMMU maps the used ring's page
+ * read-only, a kicked buffer must stop the queue (error eventfd) without
+ * a byte of the used ring written (the kernel's vhost-net writes nothing
+ * either: used idx stays where it was).
+ */
+VX_TEST_F_TIMEOUT(ciotlb, used_ring_mapped_read_only, 300)
+{
+	static uint8_t before[PAGE];
+	uint8_t *bufs;
+
+	IOTLB_OPEN(self);
+	bufs = vg_alloc(&self->d, 2 * PAGE, PAGE);
+	ASSERT_NE(NULL, bufs);
+	ASSERT_EQ(0, vg_iotlb_update(&self->d, vg_gpa(bufs), 2 * PAGE,
+				     vg_gpa(bufs), VHOST_ACCESS_RW));
+	/* Mapped read-write: the echo completes. */
+	ASSERT_LE(0, queue_at(&self->vq, bufs));
+	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+	ASSERT_LE(0, vg_vq_get_used(&self->vq, NULL, NULL));
+	ASSERT_EQ(1, vg_vq_used_idx(&self->vq));
+
+	/* The used ring's page becomes read-only for the device. */
+	ASSERT_EQ(0, vg_iotlb_invalidate(&self->d, vg_gpa(self->vq.used),
+					 PAGE));
+	ASSERT_EQ(0, vg_iotlb_update(&self->d, vg_gpa(self->vq.used), PAGE,
+				     vg_gpa(self->vq.used), VHOST_ACCESS_RO));
+	vg_read_eventfd(self->vq.err_fd);
+	memcpy(before, self->vq.used, PAGE);
+	ASSERT_LE(0, queue_at(&self->vq, bufs + PAGE));
+	vg_vq_notify(&self->vq);	/* even if the device said no kicks */
+	ASSERT_LT(0, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS))
+		TH_LOG("queue not stopped; used idx %u",
+		       vg_vq_used_idx(&self->vq));
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_EQ(1, vg_vq_used_idx(&self->vq));
+	ASSERT_EQ(0, memcmp(before, self->vq.used, PAGE))
+		TH_LOG("the used ring was written through a read-only mapping");
+	ASSERT_EQ(1, VX_COUNTER(self->d.fd, 0, "broken"));
+}
+
 VX_HARNESS_MAIN
