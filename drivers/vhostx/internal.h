@@ -44,6 +44,7 @@ int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 int vhostx_meta_prefetch(struct vhostx_vq *vq);
 int vhostx_iotlb_enable(struct vhostx_dev *dev);
 void vhostx_iotlb_free(struct vhostx_dev *dev);
+void vhostx_iotlb_forget(struct vhostx_vq *vq);
 bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
 			  bool log_all);
 

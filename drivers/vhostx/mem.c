@@ -184,38 +184,86 @@ out_free:
 	return ret;
 }
 
+/* The message of @vq on either list, if any; dev->iotlb_lock held. */
+static struct vhostx_msg_node *vhostx_msg_find(struct vhostx_dev *dev,
+						struct vhostx_vq *vq)
+{
+	struct vhostx_msg_node *n;
+
+	lockdep_assert_held(&dev->iotlb_lock);
+	list_for_each_entry(n, &dev->read_list, node)
+		if (n->vq == vq)
+			return n;
+	list_for_each_entry(n, &dev->pending_list, node)
+		if (n->vq == vq)
+			return n;
+	return NULL;
+}
+
+/*
+ * Tell userspace @vq misses @iova.  A vq has at most one message, so a
+ * guest cannot flood userspace: a miss already reported (read or not) is
+ * not sent again, but a miss at another address or for another access
+ * replaces it and goes to the back of the read list.  Otherwise a guest
+ * that once posted an address the VMM cannot resolve would leave the
+ * queue deaf to every later miss.
+ */
 static void vhostx_iotlb_miss(struct vhostx_vq *vq, u64 iova, u32 perm)
 {
 	struct vhostx_dev *dev = vq->dev;
-	struct vhostx_msg_node *node, *n;
+	struct vhostx_msg_node *node, *new = NULL;
 
-	/* One outstanding miss per vq: a guest cannot flood userspace. */
-	spin_lock(&dev->iotlb_lock);
-	list_for_each_entry(n, &dev->read_list, node)
-		if (n->vq == vq)
-			goto out_unlock;
-	list_for_each_entry(n, &dev->pending_list, node)
-		if (n->vq == vq)
-			goto out_unlock;
-	spin_unlock(&dev->iotlb_lock);
-
-	node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
-	if (!node)
+	lockdep_assert_held(&vq->mutex);
+	for (;;) {
+		spin_lock(&dev->iotlb_lock);
+		node = vhostx_msg_find(dev, vq);
+		if (node || new)
+			break;
+		spin_unlock(&dev->iotlb_lock);
+		/* Only this vq (its mutex is held) adds its message. */
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return;
+		INIT_LIST_HEAD(&new->node);
+		new->vq = vq;
+		new->msg.type = VHOST_IOTLB_MISS;
+	}
+	if (!node) {
+		node = new;
+		new = NULL;
+	} else if (node->msg.iova == iova && node->msg.perm == perm) {
+		spin_unlock(&dev->iotlb_lock);
+		kfree(new);
 		return;
-	node->vq = vq;
+	}
 	node->msg.iova = iova;
 	node->msg.perm = perm;
-	node->msg.type = VHOST_IOTLB_MISS;
-
-	spin_lock(&dev->iotlb_lock);
-	list_add_tail(&node->node, &dev->read_list);
+	list_move_tail(&node->node, &dev->read_list);
 	spin_unlock(&dev->iotlb_lock);
+	kfree(new);
 	vq->stats.iotlb_misses++;
 	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
-	return;
+}
 
-out_unlock:
+/**
+ * vhostx_iotlb_forget() - drop a vq's IOTLB message
+ * @vq: the virtqueue, (re)starting; vq->mutex held
+ *
+ * The next miss of a restarted ring is reported even if it is the same
+ * as one userspace read and never answered.
+ */
+void vhostx_iotlb_forget(struct vhostx_vq *vq)
+{
+	struct vhostx_dev *dev = vq->dev;
+	struct vhostx_msg_node *node;
+
+	lockdep_assert_held(&vq->mutex);
+	spin_lock(&dev->iotlb_lock);
+	node = vhostx_msg_find(dev, vq);
+	if (node)
+		list_del(&node->node);
 	spin_unlock(&dev->iotlb_lock);
+	kfree(node);
 }
 
 /**
@@ -516,7 +564,8 @@ EXPORT_SYMBOL_GPL(vhostx_fops_write_iter);
  * @to: room for one struct vhost_msg or vhost_msg_v2
  *
  * The message format follows VHOST_BACKEND_F_IOTLB_MSG_V2.  Every byte
- * returned is initialised.
+ * returned is initialised.  A message that cannot be copied out (-EFAULT)
+ * stays queued for the next read.
  *
  * Return: bytes read; 0 if the buffer cannot hold a message (as the
  * kernel's vhost does); -EAGAIN, -EBADFD (no IOTLB), -ERESTARTSYS.
@@ -525,7 +574,8 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vhostx_dev *dev = iocb->ki_filp->private_data;
 	bool nonblock = iocb->ki_filp->f_flags & O_NONBLOCK;
-	struct vhostx_msg_node *node = NULL;
+	struct vhostx_msg_node *node = NULL, *n;
+	struct vhostx_vq *vq = NULL;
 	struct vhost_iotlb_msg msg;
 	union {
 		struct vhost_msg v1;
@@ -554,6 +604,7 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			 * a reset) may free the node.
 			 */
 			msg = node->msg;
+			vq = node->vq;
 			list_move_tail(&node->node, &dev->pending_list);
 		}
 		spin_unlock(&dev->iotlb_lock);
@@ -586,9 +637,24 @@ ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		out.v1.type = VHOST_IOTLB_MSG;
 		out.v1.iotlb = msg;
 	}
-	if (copy_to_iter(&out, size, to) != size)
-		return -EFAULT;
-	return size;
+	if (copy_to_iter(&out, size, to) == size)
+		return size;
+
+	/*
+	 * Not delivered: back to the head of the read list, unless an
+	 * update resolved it or a newer miss replaced it meanwhile.
+	 */
+	spin_lock(&dev->iotlb_lock);
+	list_for_each_entry(n, &dev->pending_list, node) {
+		if (n->vq == vq && n->msg.iova == msg.iova &&
+		    n->msg.perm == msg.perm) {
+			list_move(&n->node, &dev->read_list);
+			break;
+		}
+	}
+	spin_unlock(&dev->iotlb_lock);
+	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
+	return -EFAULT;
 }
 EXPORT_SYMBOL_GPL(vhostx_fops_read_iter);
 

@@ -158,6 +158,8 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 	vq->avail_idx = vq->last_avail_idx;
 	vq->batch_n = 0;
 	vq->private_data = private_data;
+	/* A miss userspace left unanswered is reported again. */
+	vhostx_iotlb_forget(vq);
 
 	ret = vhostx_meta_prefetch(vq);
 	if (ret && ret != -EAGAIN) {

@@ -8,7 +8,6 @@
  * 1:1 in the IOTLB before it starts (as QEMU does); buffers are put in
  * pages the IOTLB does not map, so that the device reports misses.
  */
-#include <poll.h>
 #include <pthread.h>
 
 #include "kselftest_harness.h"
@@ -70,9 +69,7 @@ static void *reader_fn(void *arg)
 	uint64_t page;
 
 	while (!rd->stop) {
-		struct pollfd p = { .fd = rd->d->fd, .events = POLLIN };
-
-		if (poll(&p, 1, 5) <= 0)
+		if (vg_wait_readable(rd->d->fd, 5) <= 0)
 			continue;
 		memset(&m, 0, sizeof(m));
 		while (read(rd->d->fd, &m, sizeof(m)) == sizeof(m)) {
@@ -238,6 +235,96 @@ VX_TEST_F_TIMEOUT(ciotlb, used_ring_mapped_read_only, 300)
 	ASSERT_EQ(0, memcmp(before, self->vq.used, PAGE))
 		TH_LOG("the used ring was written through a read-only mapping");
 	ASSERT_EQ(1, VX_COUNTER(self->d.fd, 0, "broken"));
+}
+
+/* Read one message within the timeout: true if it is a miss in @page. */
+static bool miss_in(struct vg_dev *d, const uint8_t *page)
+{
+	struct vhost_msg_v2 m;
+
+	memset(&m, 0, sizeof(m));
+	return vg_iotlb_read(d, &m, VX_TIMEOUT_MS) == sizeof(m) &&
+	       miss_ok(&m, vg_gpa(page), vg_gpa(page) + PAGE);
+}
+
+/* Map @page 1:1 and wait for the one buffer queued to complete. */
+static bool answer_and_complete(struct vg_dev *d, struct vg_vq *vq,
+				const uint8_t *page)
+{
+	return !vg_iotlb_update(d, vg_gpa(page), PAGE, vg_gpa(page),
+				VHOST_ACCESS_RW) &&
+	       vg_vq_wait_used(vq, 1, VX_TIMEOUT_MS) &&
+	       vg_vq_get_used(vq, NULL, NULL) >= 0;
+}
+
+/*
+ * Class: a bound on outstanding IOTLB misses that can wedge a queue.  A
+ * vq has at most one miss message, but a miss the VMM read and cannot
+ * answer must not make the queue deaf: a miss at a new address is
+ * reported.  Here the guest rewrites the buffer it queued (it was not
+ * taken) to point at another unmapped page: that miss must be readable.
+ */
+VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_bound_new_address, 300)
+{
+	uint8_t *a, *b;
+	int head;
+
+	IOTLB_OPEN(self);
+	a = vg_alloc(&self->d, PAGE, PAGE);
+	b = vg_alloc(&self->d, PAGE, PAGE);
+	ASSERT_TRUE(a && b);
+	head = queue_at(&self->vq, a);
+	ASSERT_LE(0, head);
+	ASSERT_TRUE(miss_in(&self->d, a));
+	/* Not answered.  The same buffer now points at b. */
+	self->vq.desc[head].addr = vg_gpa(b);
+	self->vq.desc[self->vq.desc[head].next].addr = vg_gpa(b) + 2048;
+	vg_vq_notify(&self->vq);
+	ASSERT_TRUE(miss_in(&self->d, b)) TH_LOG("no miss for the new address");
+	ASSERT_TRUE(answer_and_complete(&self->d, &self->vq, b));
+}
+
+/*
+ * Same class: after the ring is restarted (backend detached and attached
+ * again) its next miss is reported, even when it is the very miss the VMM
+ * read before and left unanswered.
+ */
+VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_bound_ring_restart, 300)
+{
+	uint8_t *a;
+
+	IOTLB_OPEN(self);
+	a = vg_alloc(&self->d, PAGE, PAGE);
+	ASSERT_NE(NULL, a);
+	ASSERT_LE(0, queue_at(&self->vq, a));
+	ASSERT_TRUE(miss_in(&self->d, a));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_TRUE(miss_in(&self->d, a)) TH_LOG("no miss after the restart");
+	ASSERT_TRUE(answer_and_complete(&self->d, &self->vq, a));
+}
+
+/*
+ * Same class: a read() that cannot copy the message out (EFAULT) does not
+ * lose it: the next read() returns it.
+ */
+VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_bound_failed_read, 300)
+{
+	uint8_t *a;
+	void *hole;
+
+	IOTLB_OPEN(self);
+	a = vg_alloc(&self->d, PAGE, PAGE);
+	ASSERT_NE(NULL, a);
+	hole = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_LE(0, queue_at(&self->vq, a));
+	ASSERT_EQ(1, vg_wait_readable(self->d.fd, VX_TIMEOUT_MS));
+	ASSERT_EQ(-1, read(self->d.fd, hole, sizeof(struct vhost_msg_v2)));
+	ASSERT_EQ(EFAULT, errno);
+	munmap(hole, PAGE);
+	ASSERT_TRUE(miss_in(&self->d, a)) TH_LOG("the miss was lost");
+	ASSERT_TRUE(answer_and_complete(&self->d, &self->vq, a));
 }
 
 VX_HARNESS_MAIN
