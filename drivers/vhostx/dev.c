@@ -168,8 +168,7 @@ static bool vhostx_log_base_ok(struct vhostx_dev *dev, void __user *log_base,
 
 		if (!vq->private_data)
 			continue;
-		if (log_all && vq->umem && !vhostx_mem_access_ok(dev, vq->umem,
-								 true))
+		if (log_all && !vhostx_mem_log_ok(vq->umem, vq->log_base, true))
 			return false;
 		if (vq->log_used &&
 		    !vhostx_log_access_ok(log_base, vq->log_addr,
@@ -254,10 +253,13 @@ static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
 		struct vhostx_vq *vq = dev->vqs[i];
 
 		mutex_lock(&vq->mutex);
-		/* A stopped ring is checked when it starts. */
+		/*
+		 * As the kernel's vhost: the new bitmap must cover every
+		 * region (with LOG_ALL) and the used ring (with its log
+		 * flag).  A stopped ring is checked when it starts.
+		 */
 		if (vq->private_data &&
-		    ((vhostx_logging(vq) && vq->umem &&
-		      !vhostx_mem_access_ok(dev, vq->umem, false)) ||
+		    (!vhostx_mem_log_ok(vq->umem, base, vhostx_logging(vq)) ||
 		     (vq->log_used &&
 		      !vhostx_log_access_ok(base, vq->log_addr,
 				vq->ring->area_size(vq, VHOSTX_AREA_USED)))))

@@ -47,6 +47,8 @@ void vhostx_iotlb_free(struct vhostx_dev *dev);
 void vhostx_iotlb_forget(struct vhostx_vq *vq);
 bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
 			  bool log_all);
+bool vhostx_mem_log_ok(struct vhost_iotlb *umem, void __user *log_base,
+		       bool log_all);
 
 /* log.c */
 int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len);

@@ -44,35 +44,60 @@ static bool vhostx_range_bad(u64 addr, u64 size)
 }
 
 /**
+ * vhostx_mem_log_ok() - are a table's regions user memory, and logged?
+ * @umem: the memory table; none fails, as with the kernel's vhost
+ * @log_base: user address of the dirty-log bitmap
+ * @log_all: also check that the bitmap at @log_base covers every region
+ *
+ * The check the kernel's vhost makes for a queue that starts, and for
+ * every started queue when the log base or the memory table changes.
+ *
+ * Return: true if every region is a valid user range (with its log).
+ */
+bool vhostx_mem_log_ok(struct vhost_iotlb *umem, void __user *log_base,
+		       bool log_all)
+{
+	struct vhost_iotlb_map *map;
+
+	if (!umem)
+		return false;
+	for (map = vhost_iotlb_itree_first(umem, 0, U64_MAX); map;
+	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
+		if (!access_ok((void __user *)(uintptr_t)map->addr, map->size))
+			return false;
+		if (log_all &&
+		    !vhostx_log_access_ok(log_base, map->start, map->size))
+			return false;
+	}
+	return true;
+}
+
+/**
  * vhostx_mem_access_ok() - may the owner access every region (and its log)?
  * @dev: the device
  * @umem: memory table to check
- * @log_all: also check the dirty log covers every region
+ * @log_all: also check the dirty log of every started queue covers every
+ *	region (a queue that logs is checked anyway)
  *
  * Return: true if every region is a valid user range.
  */
 bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
 			  bool log_all)
 {
-	struct vhost_iotlb_map *map;
 	int i;
 
 	if (!umem)
 		return true;
-	for (map = vhost_iotlb_itree_first(umem, 0, U64_MAX); map;
-	     map = vhost_iotlb_itree_next(map, 0, U64_MAX)) {
-		if (!access_ok((void __user *)(uintptr_t)map->addr, map->size))
-			return false;
-		if (!log_all)
-			continue;
-		for (i = 0; i < dev->nvqs; i++) {
-			struct vhostx_vq *vq = dev->vqs[i];
+	if (!vhostx_mem_log_ok(umem, NULL, false))
+		return false;
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhostx_vq *vq = dev->vqs[i];
 
-			if (vq->private_data &&
-			    !vhostx_log_access_ok(vq->log_base, map->start,
-						  map->size))
-				return false;
-		}
+		/* A stopped queue is checked when it starts. */
+		if (vq->private_data &&
+		    !vhostx_mem_log_ok(umem, vq->log_base,
+				       log_all || vhostx_logging(vq)))
+			return false;
 	}
 	return true;
 }

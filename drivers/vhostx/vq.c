@@ -101,6 +101,10 @@ static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
 {
 	int a;
 
+	if (log_used &&
+	    !vhostx_log_access_ok(vq->log_base, log_addr,
+				  vq->ring->area_size(vq, VHOSTX_AREA_USED)))
+		return false;
 	/* With an IOTLB, areas are IOVAs: checked when translated. */
 	if (vq->iotlb)
 		return true;
@@ -108,10 +112,6 @@ static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
 		if (!access_ok((void __user *)(uintptr_t)addr[a],
 			       vq->ring->area_size(vq, a)))
 			return false;
-	if (log_used &&
-	    !vhostx_log_access_ok(vq->log_base, log_addr,
-				  vq->ring->area_size(vq, VHOSTX_AREA_USED)))
-		return false;
 	return true;
 }
 
@@ -119,15 +119,16 @@ static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
  * vhostx_vq_access_ok() - may a backend start this vq?
  * @vq: the virtqueue; vq->mutex held
  *
- * Checks the ring areas, and with VHOST_F_LOG_ALL the dirty log, against
- * the owner's address space.
+ * Checks, as the kernel's vhost does, the memory table (there must be
+ * one), with VHOST_F_LOG_ALL that the vq's dirty log covers it, the used
+ * ring's log, and (without an IOTLB) the ring areas, against the owner's
+ * address space.
  *
- * Return: true if the rings and log are in user memory.
+ * Return: true if the rings, memory and log are in user memory.
  */
 bool vhostx_vq_access_ok(struct vhostx_vq *vq)
 {
-	if (vhostx_logging(vq) && vq->umem &&
-	    !vhostx_mem_access_ok(vq->dev, vq->umem, true))
+	if (!vhostx_mem_log_ok(vq->umem, vq->log_base, vhostx_logging(vq)))
 		return false;
 	return vhostx_vq_areas_ok(vq, vq->area_addr, vq->log_used,
 				  vq->log_addr);

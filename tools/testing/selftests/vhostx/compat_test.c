@@ -288,7 +288,7 @@ static void net_seq(struct run *r, const char *path)
 {
 	struct vg_dev d;
 	struct vg_vq vq;
-	uint64_t v = 0;
+	uint64_t v = 0, lv;
 	char ifname[IFNAMSIZ] = "";
 	int tap, efd, bad_fd;
 
@@ -348,6 +348,18 @@ static void net_seq(struct run *r, const char *path)
 		    vring_addr(d.fd, 1, b, vg_gpa(vq.avail), vg_gpa(vq.used),
 			       0, 0));
 		rec(r, "SET_FEATURES while running", 0,
+		    xio(d.fd, VHOST_SET_FEATURES, &v));
+		/* With LOG_ALL a new log base must cover the memory table. */
+		lv = v | VG_F(VHOST_F_LOG_ALL);
+		rec(r, "SET_FEATURES +LOG_ALL while running", 0,
+		    xio(d.fd, VHOST_SET_FEATURES, &lv));
+		lv = 0xffff888000000000ULL;
+		rec(r, "SET_LOG_BASE kernel address, LOG_ALL, running",
+		    -EFAULT, xio(d.fd, VHOST_SET_LOG_BASE, &lv));
+		lv = vg_gpa(d.arena);
+		rec(r, "SET_LOG_BASE user address, LOG_ALL, running", 0,
+		    xio(d.fd, VHOST_SET_LOG_BASE, &lv));
+		rec(r, "SET_FEATURES -LOG_ALL while running", 0,
 		    xio(d.fd, VHOST_SET_FEATURES, &v));
 		rec(r, "child NET_SET_BACKEND", -EPERM,
 		    child_ioctl(d.fd, VHOST_NET_SET_BACKEND,

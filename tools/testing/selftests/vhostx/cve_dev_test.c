@@ -314,4 +314,40 @@ VX_TEST_F_TIMEOUT(cdev, workers_per_device_bounded, 300)
 	ASSERT_EQ(-ENOMEM, err);
 }
 
+/*
+ * Class: a base never checked against the memory regions.  With LOG_ALL,
+ * VHOST_SET_LOG_BASE on a running queue must check that the new bitmap
+ * covers every region, as the kernel's vhost does (EFAULT, the old base
+ * kept); a stopped queue takes any base and is checked when it starts.
+ * Before, the bad base was taken and the queue stopped at its first
+ * logged write, in the middle of a migration.
+ */
+VX_TEST_F_TIMEOUT(cdev, log_base_not_covering_memory, 300)
+{
+	uint64_t bad = 0xffff888000000000ULL, good;
+
+	ASSERT_EQ(0, vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV,
+				  VG_F(VIRTIO_F_VERSION_1) |
+				  VG_F(VHOST_F_LOG_ALL),
+				  0, NUM, 0));
+	ASSERT_EQ(0, vg_log_setup(&self->d));
+	good = self->d.log_base;
+	ASSERT_EQ(0, vg_test_start(&self->d));
+
+	ASSERT_EQ(-EFAULT, vx_ioctl(self->d.fd, VHOST_SET_LOG_BASE, &bad));
+	/* Still logging into the old bitmap. */
+	vg_log_clear(&self->d);
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+	ASSERT_LT(0, vg_log_count(&self->d));
+	ASSERT_EQ(0, VX_COUNTER(self->d.fd, 0, "errors"));
+
+	/* Stopped: taken, then refused when the queue starts. */
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_LOG_BASE, &bad));
+	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_LOG_BASE, &good));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 2));
+}
+
 VX_HARNESS_MAIN
