@@ -42,6 +42,7 @@ long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp);
 int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 		     struct iovec *iov, unsigned int iov_max, u32 perm);
 int vhostx_meta_prefetch(struct vhostx_vq *vq);
+bool vhostx_iotlb_used_ok(struct vhostx_vq *vq);
 int vhostx_iotlb_enable(struct vhostx_dev *dev);
 void vhostx_iotlb_free(struct vhostx_dev *dev);
 void vhostx_iotlb_forget(struct vhostx_vq *vq);

@@ -303,8 +303,9 @@ void vhostx_iotlb_forget(struct vhostx_vq *vq)
  * Called with vq->mutex held.
  *
  * Return: number of iovecs; -EFAULT if a byte is unmapped or the range
- * wraps; -EPERM if a mapping lacks any of the @perm bits; -ENOBUFS if @iov is too small;
- * -EAGAIN if an IOTLB miss was sent to userspace (retry after update).
+ * wraps; -EPERM if a mapping lacks any of the @perm bits; -ENOBUFS if
+ * @iov is too small; -EAGAIN if an IOTLB miss was sent to userspace
+ * (retry after update).
  */
 int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 		     struct iovec *iov, unsigned int iov_max, u32 perm)
@@ -348,6 +349,34 @@ hit:
 			return n;
 		addr += size;
 	}
+}
+
+/**
+ * vhostx_iotlb_used_ok() - may a backend be attached to a ring with an IOTLB?
+ * @vq: the virtqueue, with an IOTLB; vq->mutex held
+ *
+ * The kernel's vhost writes the used ring's flags and reads its index
+ * when a backend is attached, each through a read permission lookup in
+ * the IOTLB (an unmapped one reports a miss), and fails the attach with
+ * EFAULT if either fails.  vhostx syncs with the ring later
+ * (vhostx_meta_prefetch(), which also needs the used ring writable) but
+ * refuses the same attaches and reports the same miss.
+ *
+ * Return: true if the used flags and index are each mapped readable by
+ * one mapping.
+ */
+bool vhostx_iotlb_used_ok(struct vhostx_vq *vq)
+{
+	u64 used = vq->area_addr[VHOSTX_AREA_USED];
+	struct iovec iov[2];
+
+	lockdep_assert_held(&vq->mutex);
+	return vhostx_translate(vq, used + offsetof(struct vring_used, flags),
+				sizeof(__virtio16), iov, ARRAY_SIZE(iov),
+				VHOST_MAP_RO) == 1 &&
+	       vhostx_translate(vq, used + offsetof(struct vring_used, idx),
+				sizeof(__virtio16), iov, ARRAY_SIZE(iov),
+				VHOST_MAP_RO) == 1;
 }
 
 /**

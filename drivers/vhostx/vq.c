@@ -141,7 +141,9 @@ EXPORT_SYMBOL_GPL(vhostx_vq_access_ok);
  * @private_data: backend state, returned by vhostx_vq_get_backend()
  *
  * Clears a stopped or broken state and syncs with the used ring in guest
- * memory (with an IOTLB, on first use after the needed mappings arrive).
+ * memory (with an IOTLB, on first use after the needed mappings arrive;
+ * but, as with the kernel's vhost, the used flags and index must be
+ * mapped now).
  *
  * Return: 0, or -EFAULT if the rings are not accessible.
  */
@@ -149,6 +151,8 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 {
 	int ret;
 
+	if (vq->iotlb && !vhostx_iotlb_used_ok(vq))
+		return -EFAULT;
 	vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
 		    virtio_legacy_is_little_endian();
 	vq->meta_ready = false;

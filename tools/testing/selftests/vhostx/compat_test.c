@@ -14,6 +14,8 @@
  * VHOST_NET_SET_BACKEND / backend features), reference (vhost-net against
  * the expectations: validates this file on any kernel).
  */
+#include <poll.h>
+
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -375,6 +377,99 @@ static void net_seq(struct run *r, const char *path)
 	vg_close(&d);
 }
 
+/* Read one v2 IOTLB message into @m without blocking: bytes or -errno. */
+static int iotlb_read_now(int fd, struct vhost_msg_v2 *m)
+{
+	int fl = fcntl(fd, F_GETFL);
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	n = read(fd, m, sizeof(*m));
+	n = n < 0 ? -errno : n;
+	fcntl(fd, F_SETFL, fl);
+	return (int)n;
+}
+
+/* Does poll() report POLLIN now? */
+static uint64_t pollin_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+/* Replace the IOTLB mapping of one page (identity) with @perm. */
+static int iotlb_remap(struct vg_dev *d, uint64_t page, uint8_t perm)
+{
+	int r = vg_iotlb_invalidate(d, page, 4096);
+
+	return r ? r : vg_iotlb_update(d, page, 4096, page, perm);
+}
+
+/*
+ * A device IOTLB (ACCESS_PLATFORM), every offered feature acked (LOG_ALL
+ * too), a log and a memory table, ring addresses set: attaching a backend
+ * makes vhost-net write the used flags and read the used index through
+ * the IOTLB, each looked up for reading.  Unmapped: EFAULT, and a miss
+ * for the used ring (read access) is readable.  Mapped write-only:
+ * EFAULT, no message.  Mapped read-write: attached.
+ */
+static void iotlb_seq(struct run *r, const char *path)
+{
+	char ifname[IFNAMSIZ] = "";
+	struct vhost_msg_v2 m;
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint64_t f = 0, bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2;
+	uint64_t used;
+	int tap, n;
+
+	if (vg_open(&d, path, 1 << 20)) {
+		rec(r, "open", 0, -errno);
+		return;
+	}
+	tap = vg_tap_open(ifname, sizeof(struct virtio_net_hdr_mrg_rxbuf), 0);
+	rec(r, "SET_OWNER", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	rec(r, "GET_FEATURES", 0, xio(d.fd, VHOST_GET_FEATURES, &f));
+	rec(r, "SET_BACKEND_FEATURES IOTLB_MSG_V2", 0,
+	    xio(d.fd, VHOST_SET_BACKEND_FEATURES, &bf));
+	rec_val(r, "SET_FEATURES every offered one", 0,
+		xio(d.fd, VHOST_SET_FEATURES, &f),
+		!!(f & (1ULL << VIRTIO_F_ACCESS_PLATFORM)) +
+		2 * !!(f & (1ULL << VHOST_F_LOG_ALL)));
+	d.features = f;
+	rec(r, "SET_MEM_TABLE identity", 0, vg_set_mem_table(&d));
+	rec(r, "log set-up", 0, vg_log_setup(&d));
+	rec(r, "vring setup", 0, vg_vq_setup(&d, &vq, 1, 256, 0));
+	used = vg_gpa(vq.used);
+	if (tap >= 0) {
+		rec(r, "NET_SET_BACKEND, nothing in the IOTLB", -EFAULT,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, tap));
+		rec_val(r, "poll() after it", 0, 0, pollin_now(d.fd));
+		n = iotlb_read_now(d.fd, &m);
+		rec(r, "read() after it", sizeof(m), n);
+		rec_val(r, "its type", 0, 0, m.iotlb.type);
+		rec_val(r, "its iova - used ring", 0, 0, m.iotlb.iova - used);
+		rec_val(r, "its perm", 0, 0, m.iotlb.perm);
+		rec(r, "read() again", -EAGAIN, iotlb_read_now(d.fd, &m));
+		rec(r, "IOTLB used ring write-only", 0,
+		    iotlb_remap(&d, used, VHOST_ACCESS_WO));
+		rec(r, "NET_SET_BACKEND, used ring write-only", -EFAULT,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, tap));
+		rec(r, "read() after it", -EAGAIN, iotlb_read_now(d.fd, &m));
+		rec(r, "IOTLB used ring read-write", 0,
+		    iotlb_remap(&d, used, VHOST_ACCESS_RW));
+		rec(r, "NET_SET_BACKEND, used ring mapped", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, tap));
+		rec(r, "NET_SET_BACKEND unbind", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, -1));
+		close(tap);
+	}
+	vg_vq_free(&vq);
+	vg_close(&d);
+}
+
 FIXTURE(compat) {
 	struct run ref, dut;
 };
@@ -452,16 +547,29 @@ VX_TEST_F(compat, generic_ioctls)
 	compare(_metadata, &self->ref, &self->dut, have_ref);
 }
 
-VX_TEST_F_IF(compat, net_ioctls, variant->net)
+/* A vhost-net sequence on the reference (if present) and the device. */
+static void net_compare(struct __test_metadata *_metadata,
+			FIXTURE_DATA(compat) *self, const char *dut,
+			void (*seq)(struct run *r, const char *path))
 {
 	bool have_ref = !access(VHOST_NET_DEV, F_OK);
 
 	if (access("/dev/net/tun", F_OK))
 		SKIP(return, "/dev/net/tun not present");
 	if (have_ref)
-		net_seq(&self->ref, VHOST_NET_DEV);
-	net_seq(&self->dut, variant->dut);
+		seq(&self->ref, VHOST_NET_DEV);
+	seq(&self->dut, dut);
 	compare(_metadata, &self->ref, &self->dut, have_ref);
+}
+
+VX_TEST_F_IF(compat, net_ioctls, variant->net)
+{
+	net_compare(_metadata, self, variant->dut, net_seq);
+}
+
+VX_TEST_F_IF(compat, iotlb_attach, variant->net)
+{
+	net_compare(_metadata, self, variant->dut, iotlb_seq);
 }
 
 VX_HARNESS_MAIN
