@@ -254,42 +254,62 @@ void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
 		nvq->zc_upend = ZC_NEXT(slot);
 }
 
-/* Return slots [from, to) (no wrap) to the guest. */
-static void vhostx_net_zc_return(struct vhostx_net_vq *nvq, u16 from, u16 to)
+/*
+ * Return slots [from, to) (no wrap) to the guest and count them: 0, or the
+ * error that kept them (an IOTLB miss on the used ring, a stopped queue).
+ */
+static int vhostx_net_zc_return(struct vhostx_net_vq *nvq, u16 from, u16 to)
 {
-	if (to != from)
-		vhostx_add_used_n(&nvq->vq, nvq->zc_used + from, to - from);
+	u16 i;
+	int ret;
+
+	if (to == from)
+		return 0;
+	ret = vhostx_add_used_n(&nvq->vq, nvq->zc_used + from, to - from);
+	if (ret)
+		return ret;
+	for (i = from; i != to; i++) {
+		u8 state = READ_ONCE(nvq->zc_state[i]);
+
+		if (state == VHOSTX_NET_ZC_DONE)
+			nvq->zc_stats.completed++;
+		else if (state == VHOSTX_NET_ZC_COPIED)
+			nvq->zc_stats.copied++;
+	}
+	return 0;
 }
 
 /**
  * vhostx_net_zc_publish() - return the done prefix of the ring to the guest
  * @nvq: the TX queue, vq mutex held
+ *
+ * Slots the used ring cannot take now (an IOTLB miss: the handler runs
+ * again after the update; a stopped queue: after the restart) stay in the
+ * ring, in order.
  */
 void vhostx_net_zc_publish(struct vhostx_net_vq *nvq)
 {
 	u16 i, start;
 	bool any = false;
-	u8 state;
 
 again:
 	start = nvq->zc_done;
 	for (i = start; i != nvq->zc_upend; i = ZC_NEXT(i)) {
-		state = READ_ONCE(nvq->zc_state[i]);
-		if (state == VHOSTX_NET_ZC_IN_PROGRESS)
+		if (READ_ONCE(nvq->zc_state[i]) == VHOSTX_NET_ZC_IN_PROGRESS)
 			break;
-		if (state == VHOSTX_NET_ZC_DONE)
-			nvq->zc_stats.completed++;
-		else if (state == VHOSTX_NET_ZC_COPIED)
-			nvq->zc_stats.copied++;
 		if (ZC_NEXT(i) == 0) {
 			/* The ring wraps: return the tail part first. */
-			vhostx_net_zc_return(nvq, start, VHOSTX_NET_ZC_SLOTS);
+			if (vhostx_net_zc_return(nvq, start,
+						 VHOSTX_NET_ZC_SLOTS))
+				goto out;
+			WRITE_ONCE(nvq->zc_done, 0);
 			start = 0;
 			any = true;
 		}
 	}
 	if (i != start) {
-		vhostx_net_zc_return(nvq, start, i);
+		if (vhostx_net_zc_return(nvq, start, i))
+			goto out;
 		any = true;
 	}
 	WRITE_ONCE(nvq->zc_done, i);
@@ -301,6 +321,7 @@ again:
 	if (i != nvq->zc_upend &&
 	    READ_ONCE(nvq->zc_state[i]) != VHOSTX_NET_ZC_IN_PROGRESS)
 		goto again;
+out:
 	if (any)
 		vhostx_signal(&nvq->vq);
 }

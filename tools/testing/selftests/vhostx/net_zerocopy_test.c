@@ -433,6 +433,68 @@ VX_TEST_F_TIMEOUT(zc, detach_waits_for_held_packets, 180)
 	zc_reap_in_order(_metadata, self, bufs, 1);
 }
 
+/*
+ * Class: completed buffers lost when an IOTLB miss stops their return.
+ * With a device IOTLB, packets are held while the vIOMMU unmaps guest
+ * memory (the rings too); when they complete, returning them misses on
+ * the used ring.  Their used entries must wait, not be dropped: once the
+ * VMM answers the misses, every buffer comes back, in order.
+ */
+VX_TEST_F_TIMEOUT(zc, used_entries_kept_over_iotlb_miss, 180)
+{
+	const uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
+			      VG_F(VIRTIO_F_ACCESS_PLATFORM);
+	const unsigned int n = 4;
+	uint64_t arena = vg_gpa(self->n.d.arena), offered = 0;
+	struct vhost_msg_v2 m;
+	uint8_t *bufs[4];
+	struct vg_stats s;
+	unsigned int misses = 0;
+	long t0;
+
+	/* vhostx always offers it. */
+	ASSERT_EQ(0, vg_get_features(&self->n.d, &offered));
+	ASSERT_EQ(want, want & offered);
+	if (zc_hold_setup(self))
+		SKIP(return, "bridge/dummy/plug qdisc not available");
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, -1));
+	ASSERT_EQ(0, vg_set_backend_features(&self->n.d,
+			VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2)));
+	ASSERT_EQ(0, vg_set_features(&self->n.d, want));
+	ASSERT_EQ(0, vg_iotlb_update(&self->n.d, arena, self->n.d.arena_size,
+				     arena, VHOST_ACCESS_RW));
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, self->n.tap));
+
+	zc_queue(_metadata, self, bufs, n, 1514, 1514);
+	usleep(300 * 1000);
+	ZC_READ(&s);
+	ASSERT_EQ(n, ZC(&s, "pending"));
+	ASSERT_EQ(0, vg_vq_used_pending(&self->n.tx));
+	/* Unmap guest memory (the IOTLB drops every mapping it overlaps). */
+	ASSERT_EQ(0, vg_iotlb_invalidate(&self->n.d, vg_gpa(self->n.tx.used),
+					 4096));
+	zc_release();
+	/* Answer misses as a VMM does until the buffers are back. */
+	for (t0 = vg_now_us() / 1000;
+	     vg_now_us() / 1000 - t0 < VX_TIMEOUT_MS &&
+	     vg_vq_used_pending(&self->n.tx) < n;) {
+		if (vg_iotlb_read(&self->n.d, &m, 50) <= 0)
+			continue;
+		misses++;
+		ASSERT_EQ(VHOST_IOTLB_MISS, m.iotlb.type);
+		ASSERT_EQ(0, vg_iotlb_update(&self->n.d, arena,
+					     self->n.d.arena_size, arena,
+					     VHOST_ACCESS_RW));
+	}
+	TH_LOG("%u misses answered, %u used entries", misses,
+	       vg_vq_used_pending(&self->n.tx));
+	ASSERT_LT(0, misses);
+	zc_reap_in_order(_metadata, self, bufs, n);
+	ZC_READ(&s);
+	ASSERT_EQ(0, ZC(&s, "pending"));
+	ASSERT_EQ(n, ZC(&s, "completed") + ZC(&s, "copied"));
+}
+
 /* Close with packets held: release waits for them, then frees; no hang. */
 VX_TEST_F_TIMEOUT(zc, close_waits_for_held_packets, 180)
 {
