@@ -117,6 +117,8 @@ static void vhostx_dev_reset(struct vhostx_dev *dev)
 		eventfd_ctx_put(dev->log_ctx);
 	dev->log_ctx = NULL;
 	vhostx_iotlb_free(dev);
+	/* A read() sleeping for IOTLB messages sees dev->iotlb gone. */
+	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
 	if (dev->umem)
 		vhost_iotlb_free(dev->umem);
 	dev->umem = NULL;
@@ -135,8 +137,6 @@ void vhostx_dev_cleanup(struct vhostx_dev *dev)
 	mutex_lock(&dev->mutex);
 	vhostx_dev_reset(dev);
 	mutex_unlock(&dev->mutex);
-	/* A read() sleeping for IOTLB messages sees dev->iotlb gone. */
-	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
 	xa_destroy(&dev->worker_xa);
 }
 EXPORT_SYMBOL_GPL(vhostx_dev_cleanup);

@@ -327,4 +327,56 @@ VX_TEST_F_TIMEOUT(ciotlb, iotlb_miss_bound_failed_read, 300)
 	ASSERT_TRUE(answer_and_complete(&self->d, &self->vq, a));
 }
 
+struct sleeper {
+	int fd;			/* blocking */
+	volatile bool done;
+	int ret, err;
+};
+
+static void *sleeper_fn(void *arg)
+{
+	struct sleeper *sl = arg;
+	struct vhost_msg_v2 m;
+
+	sl->ret = (int)read(sl->fd, &m, sizeof(m));
+	sl->err = errno;
+	sl->done = true;
+	return NULL;
+}
+
+static void sig_nop(int sig)
+{
+}
+
+/*
+ * Class: a sleeper never woken when the state it waits on goes away.  A
+ * read() blocked waiting for IOTLB messages must return when
+ * VHOST_RESET_OWNER drops the IOTLB (EBADFD, as the kernel's vhost
+ * returns), not sleep until a signal.
+ */
+VX_TEST_F_TIMEOUT(ciotlb, iotlb_read_woken_by_reset_owner, 120)
+{
+	struct sigaction sa = { .sa_handler = sig_nop };
+	struct sleeper sl = { 0 };
+	pthread_t th;
+	long long t0;
+
+	IOTLB_OPEN(self);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sl.fd = self->d.fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, sleeper_fn, &sl));
+	usleep(VX_QUIET_MS * 1000);
+	ASSERT_FALSE(sl.done) TH_LOG("read() returned %d with nothing queued",
+				     sl.ret);
+	ASSERT_EQ(0, vg_reset_owner(&self->d));
+	for (t0 = now_ms(); !sl.done && now_ms() - t0 < VX_TIMEOUT_MS;)
+		usleep(10000);
+	if (!sl.done)
+		pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	ASSERT_EQ(-1, sl.ret);
+	ASSERT_EQ(EBADFD, sl.err) TH_LOG("read() ended with %s",
+					 strerror(sl.err));
+}
+
 VX_HARNESS_MAIN
