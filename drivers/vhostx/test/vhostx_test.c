@@ -101,9 +101,13 @@ out:
 static long vhostx_test_run(struct vhostx_test *t, bool run)
 {
 	struct vhostx_vq *vq = &t->vq;
-	long ret = 0;
+	long ret;
 
 	mutex_lock(&t->dev.mutex);
+	/* The core checked the owner, then dropped the mutex: again. */
+	ret = vhostx_dev_check_owner(&t->dev);
+	if (ret)
+		goto out;
 	mutex_lock(&vq->mutex);
 	if (!vhostx_vq_access_ok(vq))
 		ret = -EFAULT;
@@ -114,6 +118,7 @@ static long vhostx_test_run(struct vhostx_test *t, bool run)
 	mutex_unlock(&vq->mutex);
 	if (!ret && run)
 		vhostx_poll_queue(&vq->poll);	/* buffers already there */
+out:
 	mutex_unlock(&t->dev.mutex);
 	if (!run)
 		vhostx_vq_flush(vq);

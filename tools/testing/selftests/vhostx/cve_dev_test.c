@@ -350,4 +350,80 @@ VX_TEST_F_TIMEOUT(cdev, log_base_not_covering_memory, 300)
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 2));
 }
 
+struct runner {
+	int fd;
+	volatile bool stop;
+	unsigned long ok, eperm, other;
+	int other_err;
+};
+
+/* VHOST_TEST_RUN(1) in a loop, sorting the results. */
+static void *runner_fn(void *arg)
+{
+	struct runner *rn = arg;
+	int one = 1, r;
+
+	while (!rn->stop) {
+		r = vx_ioctl(rn->fd, VHOST_TEST_RUN, &one);
+		if (!r) {
+			rn->ok++;
+		} else if (r == -EPERM) {
+			rn->eperm++;
+		} else {
+			rn->other++;
+			rn->other_err = r;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Class: an owner check made before a lock is dropped and re-taken.  One
+ * thread of the owner keeps calling VHOST_TEST_RUN while another resets
+ * the owner: each call either runs as the owner (0) or finds no owner
+ * (EPERM); none may act on the device after the reset (it used to, and
+ * failed with EFAULT on the emptied device, or started it for whoever
+ * owned it next).
+ */
+VX_TEST_F_TIMEOUT(cdev, test_run_racing_reset_owner, 300)
+{
+	struct runner rn = { 0 };
+	unsigned int rounds = 0;
+	int64_t end;
+	pthread_t th;
+
+	ASSERT_EQ(0, vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV,
+				  VG_F(VIRTIO_F_VERSION_1), 0, NUM, 0));
+	rn.fd = self->d.fd;
+	end = vg_now_us() + 5000000LL * vx_timeout_scale();
+	do {
+		if (rounds) {
+			ASSERT_EQ(0, vg_set_owner(&self->d));
+			ASSERT_EQ(0, vg_set_features(&self->d,
+						     VG_F(VIRTIO_F_VERSION_1)));
+			ASSERT_EQ(0, vg_set_mem_table(&self->d));
+			ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
+		}
+		rn.stop = false;
+		ASSERT_EQ(0, pthread_create(&th, NULL, runner_fn, &rn));
+		usleep((rounds % 4) * 100);
+		ASSERT_EQ(0, vg_reset_owner(&self->d));
+		rn.stop = true;
+		pthread_join(th, NULL);
+		rounds++;
+	} while (vg_now_us() < end);
+	TH_LOG("%u rounds: %lu runs, %lu EPERM, %lu other (last %d)", rounds,
+	       rn.ok, rn.eperm, rn.other, rn.other_err);
+	ASSERT_EQ(0, rn.other);
+	ASSERT_LT(0, rn.ok);
+	ASSERT_LT(0, rn.eperm);
+	/* Set up again, the device works. */
+	ASSERT_EQ(0, vg_set_owner(&self->d));
+	ASSERT_EQ(0, vg_set_features(&self->d, VG_F(VIRTIO_F_VERSION_1)));
+	ASSERT_EQ(0, vg_set_mem_table(&self->d));
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+}
+
 VX_HARNESS_MAIN
