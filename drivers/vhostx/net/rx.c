@@ -142,11 +142,12 @@ static void vhostx_net_rx_discard(struct vhostx_net_vq *nvq,
  * Take RX buffers for @len bytes into nvq->iov/used (and nvq->log when
  * logging).  Returns the number of buffers taken (> 0), 0 when the ring
  * ran out first (nothing taken), -ENOSPC when the packet can never fit
- * (nothing taken), or another negative errno on a ring error.
+ * (nothing taken), or another negative errno on a ring error.  *@walked
+ * counts every buffer taken, even those given back.
  */
 static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 				  bool mergeable, unsigned int *niov,
-				  unsigned int *nlog)
+				  unsigned int *nlog, unsigned int *walked)
 {
 	struct vhostx_vq *vq = &nvq->vq;
 	bool logging = vhostx_logging(vq);
@@ -167,6 +168,8 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 			r = -ENOSPC;
 			goto err;
 		}
+		/* Each buffer may be a chain through the whole table. */
+		cond_resched();
 		r = vhostx_get_buf(vq, &buf, nvq->iov + seg,
 				   VHOSTX_NET_IOV_MAX - seg,
 				   logging ? nvq->log + logged : NULL,
@@ -176,6 +179,7 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 		if (r <= 0)
 			goto err;
 		heads++;
+		(*walked)++;
 		if (unlikely(buf.out || !buf.in)) {
 			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors\n",
 				      buf.id, buf.out, buf.in);
@@ -267,7 +271,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 	struct vhostx_vq *vq = &nvq->vq;
 	bool mergeable = vhostx_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	unsigned int niov, nlog;
+	unsigned int niov, nlog, walked = 0;
 	size_t sock_len, vhost_len, total = 0;
 	int pkts = 0;
 	int heads, r;
@@ -297,12 +301,13 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (nvq->done >= VHOSTX_NET_BATCH)
 			vhostx_net_rx_flush_used(nvq);
 		heads = vhostx_net_rx_get_bufs(nvq, vhost_len, mergeable,
-					       &niov, &nlog);
+					       &niov, &nlog, &walked);
 		if (heads == -ENOSPC && nvq->done) {
 			/* Maybe only our batch was in the way: retry empty. */
 			vhostx_net_rx_flush_used(nvq);
 			heads = vhostx_net_rx_get_bufs(nvq, vhost_len,
-						       mergeable, &niov, &nlog);
+						       mergeable, &niov, &nlog,
+						       &walked);
 		}
 		if (heads == -ENOSPC) {
 			/* Larger than any buffer chain the guest gave us. */
@@ -356,7 +361,15 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 		vq->stats.bytes += sock_len - nvq->sock_hlen;
 		total += vhost_len;
-	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
+		/*
+		 * The budget: the packet weight, or four times as many
+		 * buffers taken (given back or not).  A packet may take
+		 * VHOSTX_NET_IOV_MAX one-byte buffers, each a chain through
+		 * the whole table, even to be dropped.
+		 */
+	} while (likely(!vhostx_exceeds_weight(vq, max_t(int, ++pkts,
+							 walked / 4),
+					       total)));
 
 	vhostx_net_rx_flush_used(nvq);
 }

@@ -463,6 +463,96 @@ VX_TEST_F_TIMEOUT(cnet, cve_2019_3900_worker_starvation, 300)
 	ASSERT_LT(done0, p.done) TH_LOG("TX made no progress while RX ran");
 }
 
+struct mutex_prober {
+	int fd;
+	volatile bool stop;
+	long worst_ms;
+	unsigned long probes;
+};
+
+/* Take the RX vq mutex (a harmless vring ioctl) and time each wait. */
+static void *prober_fn(void *arg)
+{
+	struct mutex_prober *pr = arg;
+	struct vhost_vring_state st;
+	int64_t t0;
+	long ms;
+
+	while (!pr->stop) {
+		st = (struct vhost_vring_state){ .index = 0 };
+		t0 = vg_now_us();
+		ioctl(pr->fd, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &st);
+		ms = (long)((vg_now_us() - t0) / 1000);
+		if (ms > pr->worst_ms)
+			pr->worst_ms = ms;
+		pr->probes++;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/*
+ * Class: a guest making one handler run unbounded work.  Every RX buffer
+ * is a chain through the whole descriptor table (zero-length descriptors,
+ * one writable byte at the end) and every avail entry points at it; each
+ * packet, too long for the 1023 buffers the device may take for it, makes
+ * the device walk 1023 chains before it drops the packet.  Unbounded, one
+ * run of 128 such packets walked 128 x 1023 x 1024 descriptors without a
+ * reschedule (a soft lockup under TCG: about 40 s) while holding the vq
+ * mutex.  Every packet must be dropped, the vq mutex never held for long
+ * (10 s: a run takes 2 s at most here), and (the VM runner's check) no
+ * soft lockup reported.
+ */
+VX_TEST_F_TIMEOUT(cnet, rx_chains_walked_without_bound, 900)
+{
+	const unsigned int num = 1024;
+	unsigned int i, pkts = 128 / vx_timeout_scale();
+	struct mutex_prober pr = { 0 };
+	uint64_t drops0, drops = 0;
+	int64_t t0;
+	uint8_t *buf, f[1100];
+	pthread_t th;
+
+	if (pkts < 8)
+		pkts = 8;
+	ASSERT_EQ(0, cnet_up(self, V1 | MRG, num));
+	buf = vg_alloc(&self->n.d, 64, 64);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i + 1 < num; i++)
+		vg_vq_raw_desc(&self->n.rx, i, vg_gpa(buf), 0,
+			       VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, i + 1);
+	vg_vq_raw_desc(&self->n.rx, num - 1, vg_gpa(buf), 1,
+		       VRING_DESC_F_WRITE, 0);
+	for (i = 0; i < num; i++)
+		vg_vq_raw_push(&self->n.rx, 0);
+	vg_vq_publish(&self->n.rx);
+	vg_vq_notify(&self->n.rx);
+	drops0 = VX_COUNTER(self->n.d.fd, 0, "drops");
+
+	pr.fd = self->n.d.fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, prober_fn, &pr));
+	t0 = vg_now_us();
+	for (i = 0; i < pkts; i++) {
+		vg_frame_make(f, sizeof(f), i);
+		ASSERT_EQ(0, vg_frame_inject(self->n.pkt, self->n.ifname, f,
+					     sizeof(f)));
+	}
+	while (vg_now_us() - t0 < 600000000LL * vx_timeout_scale()) {
+		drops = VX_COUNTER(self->n.d.fd, 0, "drops") - drops0;
+		if (drops >= pkts)
+			break;
+		usleep(100000);
+	}
+	pr.stop = true;
+	pthread_join(th, NULL);
+	TH_LOG("%llu of %u packets dropped in %lld ms; vq mutex waited up to %ld ms (%lu probes)",
+	       (unsigned long long)drops, pkts,
+	       (long long)(vg_now_us() - t0) / 1000, pr.worst_ms, pr.probes);
+	ASSERT_EQ(pkts, drops);
+	ASSERT_GT(10000L * vx_timeout_scale(), pr.worst_ms);
+	ASSERT_EQ(0, VX_COUNTER(self->n.d.fd, 0, "errors"));
+}
+
 /*
  * CVE-2020-10942 class: wrong socket family as backend.  Sockets whose
  * address is larger than a packet socket's (AF_UNIX with a long path,
