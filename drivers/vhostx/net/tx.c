@@ -307,7 +307,12 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			slot = vhostx_net_zc_add(nvq, &buf, zc, &msg, &ctl);
 
 		r = sock->ops->sendmsg(sock, &msg, len);
-		retry = r == -EAGAIN || r == -ENOMEM || r == -ENOBUFS;
+		/*
+		 * A packet socket's ENOBUFS is its qdisc dropping the frame:
+		 * gone, and the socket stays writable, so a retry would spin.
+		 */
+		retry = r == -EAGAIN || r == -ENOMEM ||
+			(r == -ENOBUFS && sock->sk->sk_family != AF_PACKET);
 		if (ordered)
 			vhostx_net_zc_sent(nvq, slot, zc, r, retry);
 		if (unlikely(r < 0)) {
@@ -317,7 +322,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 				vhostx_net_enable_poll(nvq);
 				break;
 			}
-			/* Malformed for the socket (bad header, too long...). */
+			/* Refused (bad header, too long, dropped...). */
 			vq->stats.drops++;
 		} else {
 			vq->stats.bytes += len > nvq->sock_hlen ?

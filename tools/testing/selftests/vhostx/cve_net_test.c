@@ -554,6 +554,67 @@ VX_TEST_F_TIMEOUT(cnet, rx_chains_walked_without_bound, 900)
 }
 
 /*
+ * Class: a retry that cannot make progress spins the worker.  A raw
+ * packet socket whose interface's qdisc drops every frame (pfifo of
+ * length 0) fails each send with ENOBUFS after the frame is gone, and is
+ * writable again at once: retrying the same buffer when the socket is
+ * writable spun the worker forever and never gave the buffer back.  The
+ * frames must count as dropped and the buffers come back, in a bounded
+ * number of handler runs.
+ */
+VX_TEST_F_TIMEOUT(cnet, tx_retry_spins_on_dropping_qdisc, 300)
+{
+	const unsigned int n = 8;
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	char dummy[IFNAMSIZ];
+	uint64_t runs;
+	unsigned int i;
+	uint8_t *b;
+	int raw;
+
+	snprintf(dummy, sizeof(dummy), "vxqd%d", getpid() % 100000);
+	if (net_sh("modprobe -q dummy; ip link add %s type dummy 2>/dev/null && "
+		   "ip link set %s up && "
+		   "tc qdisc add dev %s root pfifo limit 0", dummy, dummy,
+		   dummy)) {
+		net_sh("ip link del %s 2>/dev/null", dummy);
+		SKIP(return, "no dummy interface or pfifo qdisc");
+	}
+	/* The fixture's device, its TX queue on a raw socket (no header). */
+	ASSERT_EQ(0, net_fx_open(&self->n,
+				 V1 | VG_F(VHOST_NET_F_VIRTIO_NET_HDR), 64));
+	raw = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ASSERT_LE(0, raw);
+	sll.sll_ifindex = (int)if_nametoindex(dummy);
+	ASSERT_EQ(0, bind(raw, (struct sockaddr *)&sll, sizeof(sll)));
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, raw));
+	for (i = 0; i < n; i++) {
+		b = vg_alloc(&self->n.d, HLEN + 200, 64);
+		ASSERT_NE(NULL, b);
+		memset(b, 0, HLEN);
+		vg_frame_make(b + HLEN, 200, i);
+		ASSERT_LE(0, vg_vq_add_buf(&self->n.tx, b, HLEN + 200, NULL, 0,
+					   b));
+	}
+	vg_vq_kick(&self->n.tx);
+	vg_vq_wait_used(&self->n.tx, n, VX_TIMEOUT_MS);
+	i = vg_vq_used_pending(&self->n.tx);
+	runs = VX_COUNTER(self->n.d.fd, 1, "runs");
+	TH_LOG("%u of %u buffers back, %llu drops, %llu handler runs", i, n,
+	       (unsigned long long)VX_COUNTER(self->n.d.fd, 1, "drops"),
+	       (unsigned long long)runs);
+	vg_net_set_backend(&self->n.d, 1, -1);
+	close(raw);
+	net_sh("ip link del %s", dummy);
+	ASSERT_EQ(n, i);
+	ASSERT_EQ(n, VX_COUNTER(self->n.d.fd, 1, "drops"));
+	ASSERT_GT(4 * n, runs);
+}
+
+/*
  * CVE-2020-10942 class: wrong socket family as backend.  Sockets whose
  * address is larger than a packet socket's (AF_UNIX with a long path,
  * AF_INET6), and other families, must be refused with ENOTSOCK without
