@@ -396,4 +396,4 @@ module_exit(vhostx_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vhostx developers");
 MODULE_DESCRIPTION("vhostx core: virtio backend rings, memory and workers");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(VHOSTX_VERSION);

@@ -214,4 +214,6 @@ static void __exit vhostx_net_exit(void)
 module_exit(vhostx_net_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("vhostx developers");
 MODULE_DESCRIPTION("vhostx virtio-net backend (tap, macvtap, AF_PACKET)");
+MODULE_VERSION(VHOSTX_VERSION);

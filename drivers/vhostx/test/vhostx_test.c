@@ -221,4 +221,4 @@ module_misc_device(vhostx_test_misc);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vhostx developers");
 MODULE_DESCRIPTION("vhostx ring test backend (/dev/vhostx-test)");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(VHOSTX_VERSION);
