@@ -13,10 +13,19 @@
  * devices can be given (e.g. /dev/vhostx-net and the kernel's
  * /dev/vhost-net) to run the same traffic through each.
  *
- * usage: net-demo [-n packets] [-s frame size] [device...]
+ * With -u, the demo runs as an unprivileged VMM does: the taps and capture
+ * sockets are opened first, with the caller's privileges (a VMM gets its
+ * tap from a privileged helper such as libvirt), then the process becomes
+ * user UID with primary group UID's number and the supplementary groups
+ * GIDS (-g, comma separated; none without -g) and only then opens the
+ * devices, so the device files' owner, group and mode decide.
+ *
+ * usage: net-demo [-n packets] [-s frame size] [-u uid [-g gid,...]]
+ *                 [device...]
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
@@ -70,13 +79,11 @@ struct demo {
 	char ifname[IFNAMSIZ];
 };
 
-static int demo_open(struct demo *m)
+/* The network side, which needs CAP_NET_ADMIN and CAP_NET_RAW. */
+static int demo_open_tap(struct demo *m)
 {
-	uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
-			VG_F(VIRTIO_RING_F_EVENT_IDX);
-	int r;
-
 	int sz = 16 << 20;
+	int r;
 
 	r = vg_tap_capture(m->ifname, HLEN, &m->tap, &m->pkt);
 	if (r) {
@@ -84,6 +91,16 @@ static int demo_open(struct demo *m)
 		return -1;
 	}
 	setsockopt(m->pkt, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	return 0;
+}
+
+/* The VMM side: open the device, set it up, attach the tap. */
+static int demo_open_dev(struct demo *m)
+{
+	uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
+			VG_F(VIRTIO_RING_F_EVENT_IDX);
+	int r;
+
 	r = vg_net_open(&m->d, &m->rx, &m->tx, m->path, 64 << 20, want, RING);
 	if (!r)
 		r = vg_net_attach(&m->d, m->tap);
@@ -92,6 +109,35 @@ static int demo_open(struct demo *m)
 			strerror(-r));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Become @uid, primary group @uid's number, supplementary groups @gids
+ * (comma separated, NULL: none), for good: every id, real, effective and
+ * saved, so nothing of root is left.
+ */
+static int drop_privileges(uid_t uid, const char *gids)
+{
+	gid_t list[16];
+	size_t n = 0;
+	char *end;
+
+	while (gids && *gids) {
+		if (n == sizeof(list) / sizeof(list[0]))
+			return -1;
+		list[n++] = (gid_t)strtoul(gids, &end, 10);
+		if (end == gids || (*end && *end != ','))
+			return -1;
+		gids = *end ? end + 1 : end;
+	}
+	if (setgroups(n, list) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid)) {
+		perror("dropping privileges");
+		return -1;
+	}
+	if (!getuid() || !geteuid())
+		return -1;
 	return 0;
 }
 
@@ -249,10 +295,13 @@ int main(int argc, char **argv)
 	unsigned long n = 20000;
 	size_t flen = 256;
 	struct result tx[8], rx[8];
+	struct demo *demos;
 	const char *paths[8];
+	const char *gids = NULL;
+	long uid = -1;
 	int ndev = 0, i, opt, fail = 0;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:u:g:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, NULL, 0);
@@ -260,11 +309,21 @@ int main(int argc, char **argv)
 		case 's':
 			flen = strtoul(optarg, NULL, 0);
 			break;
+		case 'u':
+			uid = strtol(optarg, NULL, 10);
+			break;
+		case 'g':
+			gids = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n packets] [-s frame size] [device...]\n",
+			fprintf(stderr, "usage: %s [-n packets] [-s frame size] [-u uid [-g gid,...]] [device...]\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (uid == 0 || (gids && uid < 0)) {
+		fprintf(stderr, "-u takes a user id other than 0; -g needs -u\n");
+		return 2;
 	}
 	if (flen < 60 || flen > 1514) {
 		fprintf(stderr, "frame size must be 60..1514\n");
@@ -275,25 +334,47 @@ int main(int argc, char **argv)
 	if (!ndev)
 		paths[ndev++] = "/dev/vhostx-net";
 
+	demos = calloc((size_t)ndev, sizeof(*demos));
+	if (!demos)
+		return 1;
+	/* Every tap first: with -u the devices are opened unprivileged. */
 	for (i = 0; i < ndev; i++) {
-		struct demo m = { .path = paths[i] };
+		struct demo *m = &demos[i];
 
-		if (access(m.path, F_OK)) {
-			printf("%s: not present, skipped\n", m.path);
+		m->path = paths[i];
+		m->tap = m->pkt = -1;
+		if (access(m->path, F_OK)) {
+			printf("%s: not present, skipped\n", m->path);
 			continue;
 		}
-		if (demo_open(&m))
+		if (demo_open_tap(m))
+			return 1;
+	}
+	if (uid > 0) {
+		if (drop_privileges((uid_t)uid, gids))
+			return 1;
+		printf("running as uid %u, gid %u, groups %s\n",
+		       (unsigned int)getuid(), (unsigned int)getgid(),
+		       gids ? gids : "(none)");
+	}
+	for (i = 0; i < ndev; i++) {
+		struct demo *m = &demos[i];
+
+		if (m->tap < 0)
+			continue;
+		if (demo_open_dev(m))
 			return 1;
 		printf("%s: tap %s, %lu frames of %zu bytes each way\n",
-		       m.path, m.ifname, n, flen);
-		run_tx(&m, n, flen, &tx[i]);
-		report("TX", m.path, &tx[i]);
-		run_rx(&m, n, flen, &rx[i]);
-		report("RX", m.path, &rx[i]);
+		       m->path, m->ifname, n, flen);
+		run_tx(m, n, flen, &tx[i]);
+		report("TX", m->path, &tx[i]);
+		run_rx(m, n, flen, &rx[i]);
+		report("RX", m->path, &rx[i]);
 		if (tx[i].ok != n || rx[i].ok != n || tx[i].bad || rx[i].bad)
 			fail = 1;
-		demo_close(&m);
+		demo_close(m);
 	}
+	free(demos);
 
 	printf("\nSpeed: a single cold run is no measurement; 'make bench' compares\n"
 	       "vhostx with vhost-net (both warmed, order alternated, several rounds,\n"
