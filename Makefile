@@ -23,7 +23,7 @@ SELFTESTS   := tools/testing/selftests/vhostx
 # The check/demo recipes are ordered steps: never run them in parallel.
 .NOTPARALLEL:
 .PHONY: all modules deps sparse kernel-doc selftests check vm-test dkms-check \
-	vm-selftest demo bench dkms-install dkms-remove clean help
+	deb vm-selftest demo bench dkms-install dkms-remove clean help
 
 all: modules
 
@@ -57,6 +57,11 @@ vm-test:
 # dkms build/install of a copy of this tree, modprobe in a VM, remove.
 dkms-check:
 	tools/testing/dkms-check.sh
+
+# The Debian package vhostx-dkms in build/deb/, lintian-clean
+# (tools/deb.sh; debian/).
+deb:
+	tools/deb.sh
 
 # Proves the runner fails a run whose kernel log has a WARNING.
 vm-selftest:
@@ -173,6 +178,7 @@ help:
 	@echo "  selftests     build the selftests into build/selftests/"
 	@echo "  vm-test       run the selftests in a QEMU guest (VM_TIMEOUT=$(VM_TIMEOUT))"
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
+	@echo "  deb           build the Debian package vhostx-dkms into build/deb/ (lintian-clean)"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"

@@ -27,17 +27,8 @@ case "$cmd" in
 install)
 	! registered || dkms remove -m vhostx -v "$ver" --all
 	rm -rf "$src"
-	mkdir -p "$src"
-	# Source files only: tracked and untracked-but-not-ignored files
-	# that exist (never build output); a plain copy without git.
-	if git rev-parse --git-dir >/dev/null 2>&1; then
-		git ls-files -z -c -o --exclude-standard |
-			while IFS= read -r -d "" f; do if [ -f "$f" ]; then printf "%s\0" "$f"; fi; done |
-			tar --null -T - -cf - | tar -xf - -C "$src"
-	else
-		tar --exclude=./build --exclude='*.o' --exclude='*.ko' \
-			--exclude='*.cmd' -cf - . | tar -xf - -C "$src"
-	fi
+	# Source files only (never build output).
+	tools/export-tree.sh "$src"
 	sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$src/dkms.conf"
 	dkms add -m vhostx -v "$ver"
 	if ! dkms build -m vhostx -v "$ver" -k "$kver" ||
