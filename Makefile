@@ -23,7 +23,7 @@ SELFTESTS   := tools/testing/selftests/vhostx
 # The check/demo recipes are ordered steps: never run them in parallel.
 .NOTPARALLEL:
 .PHONY: all modules deps sparse kernel-doc selftests check vm-test dkms-check \
-	deb vm-selftest demo bench dkms-install dkms-remove clean help
+	deb deb-check vm-selftest demo bench dkms-install dkms-remove clean help
 
 all: modules
 
@@ -54,7 +54,8 @@ vm-test:
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --results $(CURDIR)/build/vm/test -- \
 		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
 
-# dkms build/install of a copy of this tree, modprobe in a VM, remove.
+# dkms build/install of a copy of this tree, modprobe in a VM, remove
+# (make dkms-install's path; make check runs deb-check instead).
 dkms-check:
 	tools/testing/dkms-check.sh
 
@@ -63,12 +64,19 @@ dkms-check:
 deb:
 	tools/deb.sh
 
+# The package end to end: build, apt-get install (DKMS builds the modules),
+# its autopkgtests (debian/tests: dkms here, load in a VM: modprobe, udev
+# rule, an unprivileged kvm user's traffic), remove, purge
+# (tools/testing/deb-check.sh).
+deb-check:
+	tools/testing/deb-check.sh
+
 # Proves the runner fails a run whose kernel log has a WARNING.
 vm-selftest:
 	tools/testing/vm/selftest.sh
 
 # Each step's time goes to build/check-times (printed at the end).
-CHECK_STEPS := deps all sparse kernel-doc selftests vm-test dkms-check \
+CHECK_STEPS := deps all sparse kernel-doc selftests vm-test deb-check \
 	vm-selftest bench-build check-e2e
 check:
 	@rm -f build/check-times
@@ -179,10 +187,11 @@ help:
 	@echo "  vm-test       run the selftests in a QEMU guest (VM_TIMEOUT=$(VM_TIMEOUT))"
 	@echo "  dkms-check    dkms build/install a copy, modprobe it in a guest, remove it"
 	@echo "  deb           build the Debian package vhostx-dkms into build/deb/ (lintian-clean)"
+	@echo "  deb-check     build, install, test (DKMS, modprobe, udev, unprivileged user), purge the package"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
-	@echo "  check         deps all sparse kernel-doc selftests vm-test dkms-check vm-selftest check-e2e"
+	@echo "  check         deps all sparse kernel-doc selftests vm-test deb-check vm-selftest bench-build check-e2e"
 	@echo "  check-fresh   (CI) demo and check in a new bare Debian 12 root, then the suite on trixie and sid"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/, then bench-ring"

@@ -52,7 +52,7 @@ changes=$out/vhostx_${debver}_amd64.changes
 deb=$out/vhostx-dkms_${debver}_all.deb
 [ -f "$deb" ] || die "no $deb after the build"
 
-# Errors fail; warnings and info are shown (Documentation/vhostx/admin-guide.rst
+# Errors fail; warnings and info are shown (Documentation/vhostx/testing.rst
 # says which remain and why).
 echo "$prog: lintian $(basename "$changes")"
 rc=0
