@@ -13,7 +13,7 @@ pkgs=(
 	gcc-multilib                      # 32-bit selftests (compat_ioctl)
 	sparse                            # make sparse
 	dkms                              # dkms.conf, make dkms-*
-	debhelper dh-dkms lintian         # make deb (debian/), make deb-check
+	build-essential debhelper dh-dkms lintian  # make deb (debian/), make deb-check
 	udev openssl                      # deb-check: the udev rule, a DKMS signing key
 	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
 	iproute2 procps python3           # used inside the guest by tests and tools
