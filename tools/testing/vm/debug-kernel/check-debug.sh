@@ -40,7 +40,7 @@ out=$repo/build/check-debug
 tree=$out/tree
 rm -rf "$tree"
 mkdir -p "$tree"
-cp -a Kbuild drivers include "$tree/"
+cp -a Kbuild dkms.conf drivers include "$tree/"	# dkms.conf: the version
 [ ! -f Kconfig ] || cp -a Kconfig "$tree/"
 find "$tree" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 	-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \
