@@ -117,7 +117,7 @@ build_in() {	# release dir kdir
 	tar -C "$repo" -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' \
 		--exclude=modules.order --exclude=Module.symvers \
-		--exclude='.tmp_*' --exclude='.*.d' Kbuild Kconfig drivers include | tar -C "$src" -x
+		--exclude='.tmp_*' --exclude='.*.d' Kbuild Kconfig dkms.conf drivers include | tar -C "$src" -x
 	in_chroot "$dir" "nice make -C $kdir M=/build/vhostx $kbuild_vars modules" \
 		>"$src.log" 2>&1
 }
