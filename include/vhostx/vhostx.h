@@ -150,8 +150,12 @@ struct vhostx_vq_stats {
  * struct vhostx_ring_ops - one ring format
  * @name: the format's name ("split")
  * @area_size: bytes of one &enum vhostx_ring_area for the vq's ring size
- * @start: first use after vhostx_vq_start(): sync with the ring in guest
- *	memory; 0 or an errno (the queue is then stopped)
+ * @activate: the core (re)translated the ring's areas (vq->area_uaddr[],
+ *	after vhostx_vq_start(), an address or size change, or an IOTLB
+ *	change): forget anything read through the old ones; with @first
+ *	(the first time since vhostx_vq_start()) also sync with the ring in
+ *	guest memory.  0 or an errno (the queue is then stopped).  The core
+ *	calls it; nothing else tells a ring format its memory moved
  * @get_buf: take the next available buffer; see vhostx_get_buf()
  * @unget: give back the last buffers taken; see vhostx_unget()
  * @add_used_n: publish completed buffers; see vhostx_add_used_n()
@@ -169,7 +173,7 @@ struct vhostx_vq_stats {
 struct vhostx_ring_ops {
 	const char *name;
 	u64 (*area_size)(struct vhostx_vq *vq, int area);
-	int (*start)(struct vhostx_vq *vq);
+	int (*activate)(struct vhostx_vq *vq, bool first);
 	int (*get_buf)(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		       struct iovec *iov, unsigned int iov_max,
 		       struct vhostx_log *log, unsigned int log_max);
@@ -206,7 +210,8 @@ enum vhostx_ring_area {
  * @area_addr: the ring areas' addresses as given (user address or IOVA)
  * @area_uaddr: the same, translated and checked (valid with @meta_ready)
  * @meta_ready: @area_uaddr is valid
- * @ring_started: @ring's start() ran since the vq was started
+ * @ring_started: @ring's activate() synced with the ring since the vq
+ *	was started
  * @ring: the ring format's operations
  * @kick: kick eventfd file (VHOST_SET_VRING_KICK)
  * @call_ctx: call eventfd (VHOST_SET_VRING_CALL)
