@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Every kernel-version difference vhostx.ko cares about, in one place.
+ * Every kernel-version difference of vhostx.ko, in one place; the test
+ * backend uses it as is, and the net backend's net/net_compat.h includes
+ * it and adds only what networking needs.
  *
- * Prefer feature tests (#ifdef of a macro the kernel defines) over version
- * numbers; use a version number only where the kernel gives nothing to
- * test, and say which release changed what.
+ * Feature tests only (#ifdef of a macro the kernel defines, or of a
+ * VHOSTX_HAVE_* answer from the top-level Kbuild's header probes), never
+ * version numbers; say which release changed what.  A probe whose miss
+ * would quietly build less on a kernel that has the feature must make
+ * the build fail instead (see the TX batching probe in net_compat.h).
  */
 #ifndef _VHOSTX_COMPAT_H
 #define _VHOSTX_COMPAT_H
 
 #include <linux/eventfd.h>
 #include <linux/uio.h>
-#include <linux/version.h>
 
 /*
  * 6.8 dropped the count argument of eventfd_signal().  The top-level

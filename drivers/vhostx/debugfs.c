@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-device, per-queue statistics in debugfs:
- * /sys/kernel/debug/vhostx/<backend>-<n>/stats, one line per virtqueue.
+ * /sys/kernel/debug/vhostx/<backend>-<n>/stats, one line per virtqueue,
+ * after a header line naming the columns; the same lines, prefixed, in
+ * the device's fdinfo.  The columns come from the tables in
+ * <vhostx/vhostx.h> (the core's) and the backend's
+ * &vhostx_backend_ops.vq_stats.
  *
- * Counters are u64 written by the worker under the vq mutex and read here
- * without it: a reader may see a counter a few events old, never a torn
- * or stale pointer (only plain integers are read).
+ * Counters are read here without the vq mutex: a reader may see a
+ * counter a few events old, never a torn or stale pointer (only plain
+ * integers are read).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -13,28 +17,46 @@
 
 static struct dentry *vhostx_debugfs_root;
 
+static const char *const vhostx_vq_stat_names[] = {
+	VHOSTX_VQ_STATE(VHOSTX_STATE_NAME)
+	VHOSTX_VQ_STATS(VHOSTX_STAT_NAME, VHOSTX_STAT_NAME)
+};
+
+#define VHOSTX_VQ_NSTATS	ARRAY_SIZE(vhostx_vq_stat_names)
+
+/* The core's columns of @vq, in vhostx_vq_stat_names[] order. */
+static void vhostx_vq_stats_get(struct vhostx_vq *vq, u64 *v)
+{
+	const struct vhostx_vq_stats *s = &vq->stats;
+
+	VHOSTX_VQ_STATE(VHOSTX_STATE_GET)
+	VHOSTX_VQ_STATS(VHOSTX_STAT_GET_U64, VHOSTX_STAT_GET_ATOMIC)
+}
+
 static void vhostx_stats_print(struct seq_file *m, struct vhostx_dev *dev,
 			       const char *prefix)
 {
+	const struct vhostx_stats_table *bt = dev->ops->vq_stats;
+	/* A table too long for @v is not printed (a backend's bug). */
+	unsigned int nb = bt && bt->n <= VHOSTX_BACKEND_STATS_MAX ? bt->n : 0;
+	u64 v[VHOSTX_VQ_NSTATS + VHOSTX_BACKEND_STATS_MAX];
+	unsigned int c;
 	int i;
 
-	seq_printf(m, "%svq num last_avail last_used broken kicks runs bufs bytes calls calls_suppressed batches yields errors iotlb_misses drops spins spin_hits spin_timeouts\n",
-		   prefix);
+	seq_printf(m, "%svq", prefix);
+	for (c = 0; c < VHOSTX_VQ_NSTATS; c++)
+		seq_printf(m, " %s", vhostx_vq_stat_names[c]);
+	for (c = 0; c < nb; c++)
+		seq_printf(m, " %s", bt->names[c]);
+	seq_putc(m, '\n');
 	for (i = 0; i < dev->nvqs; i++) {
-		struct vhostx_vq *vq = dev->vqs[i];
-		struct vhostx_vq_stats *s = &vq->stats;
-
-		seq_printf(m, "%s%d %u %u %u %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
-			   prefix, i, READ_ONCE(vq->num), READ_ONCE(vq->last_avail_idx),
-			   READ_ONCE(vq->last_used_idx), READ_ONCE(vq->broken),
-			   READ_ONCE(s->kicks), READ_ONCE(s->runs),
-			   READ_ONCE(s->bufs), READ_ONCE(s->bytes),
-			   READ_ONCE(s->calls), READ_ONCE(s->calls_suppressed),
-			   READ_ONCE(s->batches), READ_ONCE(s->yields),
-			   READ_ONCE(s->errors), READ_ONCE(s->iotlb_misses),
-			   READ_ONCE(s->drops), READ_ONCE(s->spins),
-			   READ_ONCE(s->spin_hits),
-			   READ_ONCE(s->spin_timeouts));
+		vhostx_vq_stats_get(dev->vqs[i], v);
+		if (nb)
+			bt->get(dev->vqs[i], v + VHOSTX_VQ_NSTATS);
+		seq_printf(m, "%s%d", prefix, i);
+		for (c = 0; c < VHOSTX_VQ_NSTATS + nb; c++)
+			seq_printf(m, " %llu", v[c]);
+		seq_putc(m, '\n');
 	}
 }
 

@@ -5,6 +5,7 @@
 #ifndef _VHOSTX_INTERNAL_H
 #define _VHOSTX_INTERNAL_H
 
+#include <linux/uaccess.h>
 #include <vhostx/vhostx.h>
 #include "compat.h"
 
@@ -25,7 +26,6 @@ struct vhostx_worker {
 };
 
 extern unsigned int vhostx_max_mem_regions;
-extern unsigned int vhostx_max_iotlb_entries;
 
 /* worker.c */
 struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev);
@@ -37,23 +37,86 @@ void vhostx_workers_free(struct vhostx_dev *dev);
 long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			 void __user *argp);
 
-/* mem.c */
+/*
+ * The core's files call each other top to bottom only: dev.c -> vq.c ->
+ * ring_split.c -> log.c -> mem.c -> iotlb.c -> worker.c.  The one call
+ * back up is vhostx_vq_err() (vq.c), the guest-error report of the API
+ * that ring formats share with backends.  What two levels both need,
+ * with no state of its own, is inline here.
+ */
+
+/* Does [addr, addr + size) wrap, or is it empty? */
+static inline bool vhostx_range_bad(u64 addr, u64 size)
+{
+	return !size || addr + size - 1 < addr;
+}
+
+/* Take every vq mutex of @dev, in index order (dev->mutex held). */
+static inline void vhostx_vqs_lock(struct vhostx_dev *dev)
+{
+	int i;
+
+	lockdep_assert_held(&dev->mutex);
+	for (i = 0; i < dev->nvqs; i++)
+		mutex_lock_nested(&dev->vqs[i]->mutex, i);
+}
+
+static inline void vhostx_vqs_unlock(struct vhostx_dev *dev)
+{
+	int i;
+
+	for (i = dev->nvqs - 1; i >= 0; i--)
+		mutex_unlock(&dev->vqs[i]->mutex);
+}
+
+/**
+ * vhostx_log_access_ok() - does the bitmap at @log_base cover a range?
+ * @log_base: user address of the dirty-log bitmap
+ * @addr: guest-physical start
+ * @len: length in bytes
+ *
+ * The bitmap's geometry (one bit per VHOST_PAGE_SIZE page), checked by
+ * dev.c and vq.c when a log or ring address changes and by mem.c when the
+ * memory table does; log.c writes the bits.
+ *
+ * Return: true if the bits for [addr, addr + len) are in user memory.
+ */
+static inline bool vhostx_log_access_ok(void __user *log_base, u64 addr,
+					u64 len)
+{
+	u64 first = addr / VHOST_PAGE_SIZE / BITS_PER_BYTE;
+	u64 bytes;
+
+	if (!len)
+		return true;
+	if (addr + len - 1 < addr)
+		return false;
+	bytes = (addr + len - 1) / VHOST_PAGE_SIZE / BITS_PER_BYTE - first + 1;
+	if (first > ULONG_MAX - (uintptr_t)log_base)
+		return false;
+	return access_ok(log_base + first, bytes);
+}
+
+/* mem.c: the memory table and translation */
 long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp);
 int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 		     struct iovec *iov, unsigned int iov_max, u32 perm);
-int vhostx_meta_prefetch(struct vhostx_vq *vq);
+int vhostx_meta_prefetch(struct vhostx_vq *vq, const u64 *sizes);
 bool vhostx_iotlb_used_ok(struct vhostx_vq *vq);
-int vhostx_iotlb_enable(struct vhostx_dev *dev);
-void vhostx_iotlb_free(struct vhostx_dev *dev);
-void vhostx_iotlb_forget(struct vhostx_vq *vq);
 bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
 			  bool log_all);
 bool vhostx_mem_log_ok(struct vhost_iotlb *umem, void __user *log_base,
 		       bool log_all);
 
-/* log.c */
+/* iotlb.c: the device IOTLB and its messages with userspace */
+int vhostx_iotlb_enable(struct vhostx_dev *dev);
+void vhostx_iotlb_free(struct vhostx_dev *dev);
+void vhostx_iotlb_forget(struct vhostx_vq *vq);
+void vhostx_iotlb_miss(struct vhostx_vq *vq, u64 iova, u32 perm);
+
+/* log.c: the dirty log's bits (vhostx_log_write() is in vq.c) */
 int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len);
-bool vhostx_log_access_ok(void __user *log_base, u64 addr, u64 len);
+int vhostx_log_range(struct vhostx_vq *vq, u64 addr, u64 len);
 
 /* vq.c */
 void vhostx_vq_init(struct vhostx_vq *vq, struct vhostx_dev *dev);

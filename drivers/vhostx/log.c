@@ -16,29 +16,6 @@
 
 #define VHOSTX_LOG_BITS_PER_PAGE	(PAGE_SIZE * BITS_PER_BYTE)
 
-/**
- * vhostx_log_access_ok() - does the bitmap at @log_base cover a range?
- * @log_base: user address of the bitmap
- * @addr: guest-physical start
- * @len: length in bytes
- *
- * Return: true if the bits for [addr, addr + len) are in user memory.
- */
-bool vhostx_log_access_ok(void __user *log_base, u64 addr, u64 len)
-{
-	u64 first = addr / VHOST_PAGE_SIZE / BITS_PER_BYTE;
-	u64 bytes;
-
-	if (!len)
-		return true;
-	if (addr + len - 1 < addr)
-		return false;
-	bytes = (addr + len - 1) / VHOST_PAGE_SIZE / BITS_PER_BYTE - first + 1;
-	if (first > ULONG_MAX - (uintptr_t)log_base)
-		return false;
-	return access_ok(log_base + first, bytes);
-}
-
 /* Set bits [first, last] of the bitmap at @base, one pinned page at a time. */
 static int vhostx_log_bits(void __user *base, u64 first, u64 last)
 {
@@ -119,47 +96,19 @@ static int vhostx_log_iova(struct vhostx_vq *vq, u64 iova, u64 len)
 	return 0;
 }
 
-static int vhostx_log_range(struct vhostx_vq *vq, u64 addr, u64 len)
+/**
+ * vhostx_log_range() - mark the pages of one guest range the device wrote
+ * @vq: the virtqueue; vq->mutex held
+ * @addr: guest address (guest-physical, or IOVA with an IOTLB)
+ * @len: length in bytes
+ *
+ * Return: 0 or an errno (-EAGAIN on an IOTLB miss).
+ */
+int vhostx_log_range(struct vhostx_vq *vq, u64 addr, u64 len)
 {
 	return vq->iotlb ? vhostx_log_iova(vq, addr, len) :
 			   vhostx_log_gpa(vq, addr, len);
 }
-
-/**
- * vhostx_log_write() - mark the pages a backend wrote into buffers
- * @vq: the virtqueue; vq->mutex held
- * @log: ranges from vhostx_get_buf(), in buffer order
- * @nlog: number of ranges
- * @len: bytes written, from the start of the first range
- *
- * Signals the log eventfd.  A failure stops the queue.
- *
- * Return: 0 or an errno.
- */
-int vhostx_log_write(struct vhostx_vq *vq, const struct vhostx_log *log,
-		     unsigned int nlog, u64 len)
-{
-	unsigned int i;
-	int ret;
-
-	/* Buffer contents must be visible before the log says so. */
-	smp_wmb();
-	for (i = 0; i < nlog && len; i++) {
-		u64 l = min(log[i].len, len);
-
-		ret = vhostx_log_range(vq, log[i].addr, l);
-		if (ret) {
-			vhostx_vq_err(vq, "cannot log a write at 0x%llx: %d",
-				      log[i].addr, ret);
-			return ret;
-		}
-		len -= l;
-	}
-	if (vq->log_ctx)
-		vhostx_eventfd_signal(vq->log_ctx);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(vhostx_log_write);
 
 /**
  * vhostx_log_used() - mark a used-ring write

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest memory: the memory table, address translation and the IOTLB.
+ * Guest memory: the memory table and address translation.
  *
  * Both the memory table (VHOST_SET_MEM_TABLE: guest-physical ranges to
  * VMM virtual addresses) and the device IOTLB (VHOST_IOTLB_UPDATE
- * messages: IOVA ranges to VMM virtual addresses, with permissions) are
- * interval trees from the kernel's vhost_iotlb library.  Translation
- * walks the tree, splitting a guest range wherever it crosses a mapping,
- * and refuses anything unmapped, overflowing or without permission.
+ * messages, iotlb.c: IOVA ranges to VMM virtual addresses, with
+ * permissions) are interval trees from the kernel's vhost_iotlb library.
+ * Translation walks the tree, splitting a guest range wherever it crosses
+ * a mapping, and refuses anything unmapped, overflowing or without
+ * permission; an IOTLB miss is handed to iotlb.c for userspace.
  *
  * Ring metadata (descriptor table, avail and used rings) is translated
  * once per ring activation or IOTLB invalidation and cached in
  * vq->area_uaddr[], so the per-buffer path only translates buffers.
+ * This file depends on iotlb.c only; vq.c, log.c and the ring formats
+ * call into it, never the other way.
  */
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
@@ -24,24 +27,6 @@ unsigned int vhostx_max_mem_regions = 64;
 module_param_named(max_mem_regions, vhostx_max_mem_regions, uint, 0444);
 MODULE_PARM_DESC(max_mem_regions,
 		 "Most regions in one memory table (default 64)");
-
-unsigned int vhostx_max_iotlb_entries = 2048;
-module_param_named(max_iotlb_entries, vhostx_max_iotlb_entries, uint, 0444);
-MODULE_PARM_DESC(max_iotlb_entries,
-		 "Most cached IOTLB entries per device; the oldest is evicted (default 2048)");
-
-/* A message for userspace (IOTLB miss), kept until an update covers it. */
-struct vhostx_msg_node {
-	struct list_head node;
-	struct vhostx_vq *vq;
-	struct vhost_iotlb_msg msg;
-};
-
-/* Does [addr, addr + size) wrap, or is it empty? */
-static bool vhostx_range_bad(u64 addr, u64 size)
-{
-	return !size || addr + size - 1 < addr;
-}
 
 /**
  * vhostx_mem_log_ok() - are a table's regions user memory, and logged?
@@ -102,22 +87,6 @@ bool vhostx_mem_access_ok(struct vhostx_dev *dev, struct vhost_iotlb *umem,
 	return true;
 }
 
-static void vhostx_vqs_lock(struct vhostx_dev *dev)
-{
-	int i;
-
-	for (i = 0; i < dev->nvqs; i++)
-		mutex_lock_nested(&dev->vqs[i]->mutex, i);
-}
-
-static void vhostx_vqs_unlock(struct vhostx_dev *dev)
-{
-	int i;
-
-	for (i = dev->nvqs - 1; i >= 0; i--)
-		mutex_unlock(&dev->vqs[i]->mutex);
-}
-
 /*
  * Do no two regions overlap?  Then the region holding an address is the
  * only answer a lookup can give, and vhostx_translate() may try the last
@@ -152,6 +121,7 @@ long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp)
 	u32 i;
 	int ret;
 
+	lockdep_assert_held(&dev->mutex);
 	if (copy_from_user(&mem, argp, sizeof(mem)))
 		return -EFAULT;
 	if (mem.padding)
@@ -209,88 +179,6 @@ out_free:
 	return ret;
 }
 
-/* The message of @vq on either list, if any; dev->iotlb_lock held. */
-static struct vhostx_msg_node *vhostx_msg_find(struct vhostx_dev *dev,
-						struct vhostx_vq *vq)
-{
-	struct vhostx_msg_node *n;
-
-	lockdep_assert_held(&dev->iotlb_lock);
-	list_for_each_entry(n, &dev->read_list, node)
-		if (n->vq == vq)
-			return n;
-	list_for_each_entry(n, &dev->pending_list, node)
-		if (n->vq == vq)
-			return n;
-	return NULL;
-}
-
-/*
- * Tell userspace @vq misses @iova.  A vq has at most one message, so a
- * guest cannot flood userspace: a miss already reported (read or not) is
- * not sent again, but a miss at another address or for another access
- * replaces it and goes to the back of the read list.  Otherwise a guest
- * that once posted an address the VMM cannot resolve would leave the
- * queue deaf to every later miss.
- */
-static void vhostx_iotlb_miss(struct vhostx_vq *vq, u64 iova, u32 perm)
-{
-	struct vhostx_dev *dev = vq->dev;
-	struct vhostx_msg_node *node, *new = NULL;
-
-	lockdep_assert_held(&vq->mutex);
-	for (;;) {
-		spin_lock(&dev->iotlb_lock);
-		node = vhostx_msg_find(dev, vq);
-		if (node || new)
-			break;
-		spin_unlock(&dev->iotlb_lock);
-		/* Only this vq (its mutex is held) adds its message. */
-		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-		if (!new)
-			return;
-		INIT_LIST_HEAD(&new->node);
-		new->vq = vq;
-		new->msg.type = VHOST_IOTLB_MISS;
-	}
-	if (!node) {
-		node = new;
-		new = NULL;
-	} else if (node->msg.iova == iova && node->msg.perm == perm) {
-		spin_unlock(&dev->iotlb_lock);
-		kfree(new);
-		return;
-	}
-	node->msg.iova = iova;
-	node->msg.perm = perm;
-	list_move_tail(&node->node, &dev->read_list);
-	spin_unlock(&dev->iotlb_lock);
-	kfree(new);
-	vq->stats.iotlb_misses++;
-	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
-}
-
-/**
- * vhostx_iotlb_forget() - drop a vq's IOTLB message
- * @vq: the virtqueue, (re)starting; vq->mutex held
- *
- * The next miss of a restarted ring is reported even if it is the same
- * as one userspace read and never answered.
- */
-void vhostx_iotlb_forget(struct vhostx_vq *vq)
-{
-	struct vhostx_dev *dev = vq->dev;
-	struct vhostx_msg_node *node;
-
-	lockdep_assert_held(&vq->mutex);
-	spin_lock(&dev->iotlb_lock);
-	node = vhostx_msg_find(dev, vq);
-	if (node)
-		list_del(&node->node);
-	spin_unlock(&dev->iotlb_lock);
-	kfree(node);
-}
-
 /**
  * vhostx_translate() - guest range to user iovecs
  * @vq: the virtqueue (its memory table, or IOTLB when one is enabled)
@@ -315,6 +203,7 @@ int vhostx_translate(struct vhostx_vq *vq, u64 addr, u64 len,
 	unsigned int n = 0;
 	u64 last, size;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!len)
 		return 0;
 	last = addr + len - 1;
@@ -382,22 +271,25 @@ bool vhostx_iotlb_used_ok(struct vhostx_vq *vq)
 /**
  * vhostx_meta_prefetch() - translate and check the ring areas
  * @vq: the virtqueue; vq->mutex held
+ * @sizes: each area's size in bytes (the ring format's, by
+ *	&enum vhostx_ring_area)
+ *
+ * Fills vq->area_uaddr[] from vq->area_addr[].  Only translation: what
+ * the ring format does with the new addresses is up to the caller
+ * (vq.c's activation, then the ring's activate()).
  *
  * Return: 0 when vq->area_uaddr[] is usable; -EAGAIN on an IOTLB miss;
- * -EFAULT when an area is unmapped, not contiguous or inaccessible, or
- * the used ring cannot be initialised.
+ * -EFAULT when an area is unmapped, not contiguous or inaccessible.
  */
-int vhostx_meta_prefetch(struct vhostx_vq *vq)
+int vhostx_meta_prefetch(struct vhostx_vq *vq, const u64 *sizes)
 {
 	struct iovec iov[8];
-	int a, n, i, ret;
+	int a, n, i;
 	u64 size;
 
-	if (likely(vq->meta_ready))
-		return 0;
-
+	lockdep_assert_held(&vq->mutex);
 	for (a = 0; a < VHOSTX_NR_AREAS; a++) {
-		size = vq->ring->area_size(vq, a);
+		size = sizes[a];
 		if (!vq->iotlb) {
 			vq->area_uaddr[a] = (void __user *)(uintptr_t)
 					    vq->area_addr[a];
@@ -424,311 +316,8 @@ int vhostx_meta_prefetch(struct vhostx_vq *vq)
 		if (!access_ok(vq->area_uaddr[a], size))
 			goto bad;
 	}
-	/* The ring may have moved: nothing read ahead is valid. */
-	vq->ahead_end = vq->ahead_start;
-	if (vq->ring_started) {
-		vq->meta_ready = true;
-		return 0;
-	}
-	ret = vq->ring->start(vq);
-	if (ret)
-		return ret;
-	vq->ring_started = true;
-	vq->meta_ready = true;
 	return 0;
 
 bad:
 	return -EFAULT;
 }
-
-/**
- * vhostx_iotlb_enable() - give the device an IOTLB (ACCESS_PLATFORM)
- * @dev: the device; dev->mutex held
- *
- * Return: 0 or -ENOMEM.
- */
-int vhostx_iotlb_enable(struct vhostx_dev *dev)
-{
-	struct vhost_iotlb *iotlb;
-	int i;
-
-	if (dev->iotlb)
-		return 0;
-	iotlb = vhost_iotlb_alloc(vhostx_max_iotlb_entries,
-				  VHOST_IOTLB_FLAG_RETIRE);
-	if (!iotlb)
-		return -ENOMEM;
-	vhostx_vqs_lock(dev);
-	dev->iotlb = iotlb;
-	for (i = 0; i < dev->nvqs; i++) {
-		dev->vqs[i]->iotlb = iotlb;
-		dev->vqs[i]->meta_ready = false;
-	}
-	vhostx_vqs_unlock(dev);
-	return 0;
-}
-
-static void vhostx_free_msgs(struct list_head *list)
-{
-	struct vhostx_msg_node *node, *n;
-
-	list_for_each_entry_safe(node, n, list, node) {
-		list_del(&node->node);
-		kfree(node);
-	}
-}
-
-/**
- * vhostx_iotlb_free() - drop the IOTLB and every queued message
- * @dev: the device; dev->mutex held, workers stopped
- */
-void vhostx_iotlb_free(struct vhostx_dev *dev)
-{
-	spin_lock(&dev->iotlb_lock);
-	vhostx_free_msgs(&dev->read_list);
-	vhostx_free_msgs(&dev->pending_list);
-	spin_unlock(&dev->iotlb_lock);
-	if (dev->iotlb)
-		vhost_iotlb_free(dev->iotlb);
-	dev->iotlb = NULL;
-}
-
-/* Wake the vqs whose pending miss @msg covers. */
-static void vhostx_iotlb_resolve(struct vhostx_dev *dev,
-				 const struct vhost_iotlb_msg *msg)
-{
-	u64 last = msg->iova + msg->size - 1;
-	struct vhostx_msg_node *node, *n;
-	LIST_HEAD(done);
-
-	spin_lock(&dev->iotlb_lock);
-	list_for_each_entry_safe(node, n, &dev->pending_list, node)
-		if (node->msg.iova >= msg->iova && node->msg.iova <= last)
-			list_move(&node->node, &done);
-	spin_unlock(&dev->iotlb_lock);
-
-	list_for_each_entry_safe(node, n, &done, node) {
-		vhostx_poll_queue(&node->vq->poll);
-		list_del(&node->node);
-		kfree(node);
-	}
-}
-
-static int vhostx_iotlb_process(struct vhostx_dev *dev,
-				const struct vhost_iotlb_msg *msg)
-{
-	int i, ret = 0;
-
-	mutex_lock(&dev->mutex);
-	if (!dev->iotlb) {
-		ret = -EFAULT;
-		goto out;
-	}
-	switch (msg->type) {
-	case VHOST_IOTLB_UPDATE:
-		if (vhostx_range_bad(msg->iova, msg->size) ||
-		    vhostx_range_bad(msg->uaddr, msg->size) ||
-		    !msg->perm || msg->perm > VHOST_ACCESS_RW) {
-			ret = -EINVAL;
-			break;
-		}
-		if (!access_ok((void __user *)(uintptr_t)msg->uaddr,
-			       msg->size)) {
-			ret = -EFAULT;
-			break;
-		}
-		vhostx_vqs_lock(dev);
-		ret = vhost_iotlb_add_range(dev->iotlb, msg->iova,
-					    msg->iova + msg->size - 1,
-					    msg->uaddr, msg->perm);
-		vhostx_vqs_unlock(dev);
-		if (!ret)
-			vhostx_iotlb_resolve(dev, msg);
-		break;
-	case VHOST_IOTLB_INVALIDATE:
-		if (vhostx_range_bad(msg->iova, msg->size)) {
-			ret = -EINVAL;
-			break;
-		}
-		vhostx_vqs_lock(dev);
-		for (i = 0; i < dev->nvqs; i++)
-			dev->vqs[i]->meta_ready = false;
-		vhost_iotlb_del_range(dev->iotlb, msg->iova,
-				      msg->iova + msg->size - 1);
-		vhostx_vqs_unlock(dev);
-		break;
-	default:
-		ret = -EINVAL;
-		break;
-	}
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-
-/**
- * vhostx_fops_write_iter() - userspace writes IOTLB messages (v1 or v2)
- * @iocb: the write
- * @from: the message
- *
- * Return: bytes consumed (the whole write) or an errno.
- */
-ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	struct vhostx_dev *dev = iocb->ki_filp->private_data;
-	size_t len = iov_iter_count(from);
-	struct vhost_iotlb_msg msg;
-	u32 type, asid;
-	size_t skip;
-	int ret;
-
-	if (!copy_from_iter_full(&type, sizeof(type), from))
-		return -EINVAL;
-	switch (type) {
-	case VHOST_IOTLB_MSG:
-		/* struct vhost_msg: an int, then the union at its alignment */
-		skip = offsetof(struct vhost_msg, iotlb) - sizeof(type);
-		break;
-	case VHOST_IOTLB_MSG_V2:
-		if (!copy_from_iter_full(&asid, sizeof(asid), from))
-			return -EINVAL;
-		if (asid)
-			return -EINVAL;
-		skip = 0;
-		break;
-	default:
-		return -EINVAL;
-	}
-	iov_iter_advance(from, skip);
-	if (!copy_from_iter_full(&msg, sizeof(msg), from))
-		return -EINVAL;
-
-	/* As with the kernel's vhost: an empty update is malformed ... */
-	if (msg.type == VHOST_IOTLB_UPDATE && !msg.size)
-		return -EINVAL;
-	/* ... and any message the handler rejects is -EFAULT. */
-	ret = vhostx_iotlb_process(dev, &msg);
-	return ret ? -EFAULT : len;
-}
-EXPORT_SYMBOL_GPL(vhostx_fops_write_iter);
-
-/**
- * vhostx_fops_read_iter() - userspace reads IOTLB miss messages
- * @iocb: the read; blocks unless O_NONBLOCK
- * @to: room for one struct vhost_msg or vhost_msg_v2
- *
- * The message format follows VHOST_BACKEND_F_IOTLB_MSG_V2.  Every byte
- * returned is initialised.  A message that cannot be copied out (-EFAULT)
- * stays queued for the next read.
- *
- * Return: bytes read; 0 if the buffer cannot hold a message (as the
- * kernel's vhost does); -EAGAIN, -EBADFD (no IOTLB), -ERESTARTSYS.
- */
-ssize_t vhostx_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	struct vhostx_dev *dev = iocb->ki_filp->private_data;
-	bool nonblock = iocb->ki_filp->f_flags & O_NONBLOCK;
-	struct vhostx_msg_node *node = NULL, *n;
-	struct vhostx_vq *vq = NULL;
-	struct vhost_iotlb_msg msg;
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} out;
-	DEFINE_WAIT(wait);
-	ssize_t ret = 0;
-	size_t size;
-	bool v2;
-
-	v2 = dev->nvqs && vhostx_has_backend_feature(dev->vqs[0],
-					VHOST_BACKEND_F_IOTLB_MSG_V2);
-	size = v2 ? sizeof(out.v2) : sizeof(out.v1);
-	if (iov_iter_count(to) < size)
-		return 0;
-
-	for (;;) {
-		if (!nonblock)
-			prepare_to_wait(&dev->wait, &wait, TASK_INTERRUPTIBLE);
-		spin_lock(&dev->iotlb_lock);
-		node = list_first_entry_or_null(&dev->read_list,
-						struct vhostx_msg_node, node);
-		if (node) {
-			/*
-			 * Copied now: once the lock is dropped an update (or
-			 * a reset) may free the node.
-			 */
-			msg = node->msg;
-			vq = node->vq;
-			list_move_tail(&node->node, &dev->pending_list);
-		}
-		spin_unlock(&dev->iotlb_lock);
-		if (node)
-			break;
-		if (nonblock) {
-			ret = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			ret = -ERESTARTSYS;
-			break;
-		}
-		if (!READ_ONCE(dev->iotlb)) {
-			ret = -EBADFD;
-			break;
-		}
-		schedule();
-	}
-	if (!nonblock)
-		finish_wait(&dev->wait, &wait);
-	if (!node)
-		return ret;
-
-	memset(&out, 0, sizeof(out));
-	if (v2) {
-		out.v2.type = VHOST_IOTLB_MSG_V2;
-		out.v2.iotlb = msg;
-	} else {
-		out.v1.type = VHOST_IOTLB_MSG;
-		out.v1.iotlb = msg;
-	}
-	if (copy_to_iter(&out, size, to) == size)
-		return size;
-
-	/*
-	 * Not delivered: back to the head of the read list, unless an
-	 * update resolved it or a newer miss replaced it meanwhile.
-	 */
-	spin_lock(&dev->iotlb_lock);
-	list_for_each_entry(n, &dev->pending_list, node) {
-		if (n->vq == vq && n->msg.iova == msg.iova &&
-		    n->msg.perm == msg.perm) {
-			list_move(&n->node, &dev->read_list);
-			break;
-		}
-	}
-	spin_unlock(&dev->iotlb_lock);
-	wake_up_interruptible_poll(&dev->wait, EPOLLIN | EPOLLRDNORM);
-	return -EFAULT;
-}
-EXPORT_SYMBOL_GPL(vhostx_fops_read_iter);
-
-/**
- * vhostx_fops_poll() - readable when an IOTLB message waits
- * @f: the device file
- * @wait: poll table
- *
- * Return: EPOLLOUT always, EPOLLIN when a message is queued.
- */
-__poll_t vhostx_fops_poll(struct file *f, poll_table *wait)
-{
-	struct vhostx_dev *dev = f->private_data;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-
-	poll_wait(f, &dev->wait, wait);
-	spin_lock(&dev->iotlb_lock);
-	if (!list_empty(&dev->read_list))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	spin_unlock(&dev->iotlb_lock);
-	return mask;
-}
-EXPORT_SYMBOL_GPL(vhostx_fops_poll);

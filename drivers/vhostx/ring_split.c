@@ -89,7 +89,7 @@ static int split_write_avail_event(struct vhostx_vq *vq, u16 idx)
 }
 
 /* First use after vhostx_vq_start(): sync with the ring in guest memory. */
-static int split_start(struct vhostx_vq *vq)
+static int split_sync_used(struct vhostx_vq *vq)
 {
 	__virtio16 idx;
 	int ret;
@@ -102,6 +102,16 @@ static int split_start(struct vhostx_vq *vq)
 		return -EFAULT;
 	vq->last_used_idx = vhostx16_to_cpu(vq, idx);
 	return 0;
+}
+
+/*
+ * The areas were (re)translated: the ring may have moved, so nothing read
+ * ahead is valid.  On first use, sync with the used ring.
+ */
+static int split_activate(struct vhostx_vq *vq, bool first)
+{
+	vq->ahead_end = vq->ahead_start;
+	return first ? split_sync_used(vq) : 0;
 }
 
 /* Read descriptor @i of the table (inside the checked area). */
@@ -522,7 +532,7 @@ bool vhostx_split_avail_empty(struct vhostx_vq *vq)
 const struct vhostx_ring_ops vhostx_split_ring_ops = {
 	.name		= "split",
 	.area_size	= split_area_size,
-	.start		= split_start,
+	.activate	= split_activate,
 	.get_buf	= vhostx_split_get_buf,
 	.unget		= vhostx_split_unget,
 	.add_used_n	= vhostx_split_add_used_n,

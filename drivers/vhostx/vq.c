@@ -135,6 +135,33 @@ bool vhostx_vq_access_ok(struct vhostx_vq *vq)
 }
 EXPORT_SYMBOL_GPL(vhostx_vq_access_ok);
 
+/*
+ * Make the ring usable after vhostx_vq_start() or a change of its
+ * addresses, size or mappings (which clear meta_ready): translate and
+ * check its areas (mem.c), then let the ring format take them
+ * (activate(): drop what it read from the old ones and, on first use
+ * since the start, sync with the ring in guest memory).
+ */
+static int vhostx_vq_activate(struct vhostx_vq *vq)
+{
+	u64 sizes[VHOSTX_NR_AREAS];
+	int a, ret;
+
+	if (likely(vq->meta_ready))
+		return 0;
+	for (a = 0; a < VHOSTX_NR_AREAS; a++)
+		sizes[a] = vq->ring->area_size(vq, a);
+	ret = vhostx_meta_prefetch(vq, sizes);
+	if (ret)
+		return ret;
+	ret = vq->ring->activate(vq, !vq->ring_started);
+	if (ret)
+		return ret;
+	vq->ring_started = true;
+	vq->meta_ready = true;
+	return 0;
+}
+
 /**
  * vhostx_vq_start() - attach a backend and (re)start the ring
  * @vq: the virtqueue; vq->mutex held
@@ -166,7 +193,7 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 	/* A miss userspace left unanswered is reported again. */
 	vhostx_iotlb_forget(vq);
 
-	ret = vhostx_meta_prefetch(vq);
+	ret = vhostx_vq_activate(vq);
 	if (ret && ret != -EAGAIN) {
 		vq->private_data = NULL;
 		return -EFAULT;
@@ -194,7 +221,7 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
 		return -EIO;
 	if (likely(vq->meta_ready))
 		return 0;
-	ret = vhostx_meta_prefetch(vq);
+	ret = vhostx_vq_activate(vq);
 	if (unlikely(ret) && ret != -EAGAIN)
 		vhostx_vq_err(vq, "ring not accessible (%d)", ret);
 	return ret;
@@ -324,6 +351,42 @@ void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 		vhostx_signal(vq);
 }
 EXPORT_SYMBOL_GPL(vhostx_add_used_and_signal_n);
+
+/**
+ * vhostx_log_write() - mark the pages a backend wrote into buffers
+ * @vq: the virtqueue; vq->mutex held
+ * @log: ranges from vhostx_get_buf(), in buffer order
+ * @nlog: number of ranges
+ * @len: bytes written, from the start of the first range
+ *
+ * Signals the log eventfd.  A failure stops the queue.
+ *
+ * Return: 0 or an errno.
+ */
+int vhostx_log_write(struct vhostx_vq *vq, const struct vhostx_log *log,
+		     unsigned int nlog, u64 len)
+{
+	unsigned int i;
+	int ret;
+
+	/* Buffer contents must be visible before the log says so. */
+	smp_wmb();
+	for (i = 0; i < nlog && len; i++) {
+		u64 l = min(log[i].len, len);
+
+		ret = vhostx_log_range(vq, log[i].addr, l);
+		if (ret) {
+			vhostx_vq_err(vq, "cannot log a write at 0x%llx: %d",
+				      log[i].addr, ret);
+			return ret;
+		}
+		len -= l;
+	}
+	if (vq->log_ctx)
+		vhostx_eventfd_signal(vq->log_ctx);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhostx_log_write);
 
 /**
  * vhostx_vq_set_used_batch() - give a vq an array for batched used entries

@@ -306,7 +306,7 @@ static int vhostx_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
 	if (poll == &poll->vq->poll)
-		WRITE_ONCE(poll->vq->stats.kicks, poll->vq->stats.kicks + 1);
+		atomic64_inc(&poll->vq->stats.kicks);
 	vhostx_poll_queue(poll);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #ifndef _VHOSTX_VHOSTX_H
 #define _VHOSTX_VHOSTX_H
 
+#include <linux/atomic.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/llist.h>
@@ -110,48 +111,98 @@ struct vhostx_log {
 	u64 len;
 };
 
-/**
- * struct vhostx_vq_stats - per-virtqueue counters (monotonic, u64)
- * @kicks: wakeups from the kick eventfd
- * @runs: handler runs
- * @bufs: buffers completed (used entries)
- * @bytes: payload bytes moved
- * @calls: call eventfd signalled
- * @calls_suppressed: signals not needed (the driver said so)
- * @batches: used-ring updates (one per batch)
- * @yields: handler runs cut by the weight budget
- * @errors: guest errors that stopped the queue
- * @iotlb_misses: IOTLB misses sent to userspace
- * @drops: packets dropped by the backend
- * @spins: busy-poll spins
- * @spin_hits: spins that found work (their own queue's or, for RX, TX's)
- * @spin_timeouts: spins that ran to the timeout
+/*
+ * Per-virtqueue statistics: every column of the debugfs stats file and
+ * of the device's fdinfo is declared once, in a table (an X-macro), and
+ * the structure, the header line and the values are generated from it.
+ * A queue's line is "vq", then the core's state columns, the core's
+ * counters, then the backend's columns (struct vhostx_stats_table).
  *
- * Written by the worker under the vq mutex, read locklessly by debugfs.
+ * The core owns the columns below and nothing else: what any backend's
+ * queue has.  A counter only one backend has (net: drops, busy-poll
+ * spins, zero-copy and TX batching) goes in that backend's own table,
+ * declared the same way, which it hands the core in
+ * &vhostx_backend_ops.vq_stats.  Tests and tools read a column by its
+ * name, never by its position.
+ *
+ * State columns: X(name, value) - read from the vq when printed.
  */
+#define VHOSTX_VQ_STATE(X)						\
+	X("num", READ_ONCE(vq->num))					\
+	X("last_avail", READ_ONCE(vq->last_avail_idx))			\
+	X("last_used", READ_ONCE(vq->last_used_idx))			\
+	X("broken", READ_ONCE(vq->broken))
+
+/*
+ * Counters (monotonic): U64(name) is a u64 written only under the vq
+ * mutex (by the handler, or an ioctl that holds it); ATOMIC(name) an
+ * atomic64_t written without it.  Read without locks when printed.
+ *
+ * kicks     wakeups from the kick eventfd: counted in the wakeup callback
+ *           (worker.c), which does not hold the vq mutex, hence atomic
+ * runs      handler runs
+ * bufs      buffers completed (used entries)
+ * bytes     payload bytes moved (added by the backend's handler)
+ * calls     call eventfd signalled
+ * calls_suppressed  signals not needed (the driver said so)
+ * batches   used-ring updates (one per batch)
+ * yields    handler runs cut by the weight budget
+ * errors    guest errors that stopped the queue
+ * iotlb_misses  IOTLB misses sent to userspace
+ */
+#define VHOSTX_VQ_STATS(U64, ATOMIC)					\
+	ATOMIC(kicks)							\
+	U64(runs)							\
+	U64(bufs)							\
+	U64(bytes)							\
+	U64(calls)							\
+	U64(calls_suppressed)						\
+	U64(batches)							\
+	U64(yields)							\
+	U64(errors)							\
+	U64(iotlb_misses)
+
+/* Expanders for the tables, the core's and the backends'. */
+#define VHOSTX_STAT_U64(name)		u64 name;
+#define VHOSTX_STAT_ATOMIC(name)	atomic64_t name;
+#define VHOSTX_STAT_NAME(name)		#name,
+#define VHOSTX_STAT_GET_U64(name)	*(v++) = READ_ONCE(s->name);
+#define VHOSTX_STAT_GET_ATOMIC(name)	*(v++) = atomic64_read(&s->name);
+#define VHOSTX_STATE_NAME(name, value)	name,
+#define VHOSTX_STATE_GET(name, value)	*(v++) = (value);
+
+/* The core's counters of one virtqueue (zeroed with the vq). */
 struct vhostx_vq_stats {
-	u64 kicks;
-	u64 runs;
-	u64 bufs;
-	u64 bytes;
-	u64 calls;
-	u64 calls_suppressed;
-	u64 batches;
-	u64 yields;
-	u64 errors;
-	u64 iotlb_misses;
-	u64 drops;
-	u64 spins;
-	u64 spin_hits;
-	u64 spin_timeouts;
+	VHOSTX_VQ_STATS(VHOSTX_STAT_U64, VHOSTX_STAT_ATOMIC)
+};
+
+/* Most columns a backend may add to each queue's line. */
+#define VHOSTX_BACKEND_STATS_MAX	32
+
+/**
+ * struct vhostx_stats_table - a backend's own per-queue columns
+ * @names: column names, generated from the backend's tables with
+ *	VHOSTX_STATE_NAME / VHOSTX_STAT_NAME
+ * @n: how many (at most %VHOSTX_BACKEND_STATS_MAX)
+ * @get: fill @n values of @vq, in @names order, without taking locks
+ *	(generated with VHOSTX_STAT_GET_U64 / _ATOMIC and VHOSTX_STATE_GET)
+ */
+struct vhostx_stats_table {
+	const char *const *names;
+	unsigned int n;
+	void (*get)(struct vhostx_vq *vq, u64 *v);
 };
 
 /**
  * struct vhostx_ring_ops - one ring format
  * @name: the format's name ("split")
  * @area_size: bytes of one &enum vhostx_ring_area for the vq's ring size
- * @start: first use after vhostx_vq_start(): sync with the ring in guest
- *	memory; 0 or an errno (the queue is then stopped)
+ * @activate: the core (re)translated the ring's areas (vq->area_uaddr[],
+ *	after vhostx_vq_start(), an address or size change, or an IOTLB
+ *	change): forget anything read through the old ones; with @first
+ *	(the first time since vhostx_vq_start()) also sync with the ring in
+ *	guest memory.  0 or an errno (the queue is then stopped).  The core
+ *	calls it; nothing else tells a ring format its memory moved
  * @get_buf: take the next available buffer; see vhostx_get_buf()
  * @unget: give back the last buffers taken; see vhostx_unget()
  * @add_used_n: publish completed buffers; see vhostx_add_used_n()
@@ -169,7 +220,7 @@ struct vhostx_vq_stats {
 struct vhostx_ring_ops {
 	const char *name;
 	u64 (*area_size)(struct vhostx_vq *vq, int area);
-	int (*start)(struct vhostx_vq *vq);
+	int (*activate)(struct vhostx_vq *vq, bool first);
 	int (*get_buf)(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		       struct iovec *iov, unsigned int iov_max,
 		       struct vhostx_log *log, unsigned int log_max);
@@ -206,7 +257,8 @@ enum vhostx_ring_area {
  * @area_addr: the ring areas' addresses as given (user address or IOVA)
  * @area_uaddr: the same, translated and checked (valid with @meta_ready)
  * @meta_ready: @area_uaddr is valid
- * @ring_started: @ring's start() ran since the vq was started
+ * @ring_started: @ring's activate() synced with the ring since the vq
+ *	was started
  * @ring: the ring format's operations
  * @kick: kick eventfd file (VHOST_SET_VRING_KICK)
  * @call_ctx: call eventfd (VHOST_SET_VRING_CALL)
@@ -320,6 +372,8 @@ struct vhostx_vq {
  *	for VHOST_RESET_OWNER with dev->mutex held (so it may take vq
  *	mutexes and flush, but not dev->mutex); backends call it themselves
  *	in release, before vhostx_dev_cleanup()
+ * @vq_stats: the backend's own per-queue columns, printed after the
+ *	core's in debugfs and fdinfo; NULL for none
  */
 struct vhostx_backend_ops {
 	const char *name;
@@ -331,6 +385,7 @@ struct vhostx_backend_ops {
 		      void __user *argp);
 	int (*features_changed)(struct vhostx_dev *dev, u64 features);
 	void (*stop)(struct vhostx_dev *dev);
+	const struct vhostx_stats_table *vq_stats;
 };
 
 /**

@@ -1180,7 +1180,7 @@ static void cell_report(struct cell *c, int err)
 		fprintf(json, "\"vhostx\": {");
 		for (q = 0; q < 2; q++) {
 			fprintf(json, "\"%s\": {", q ? "tx" : "rx");
-			/* Deltas of every monotonic counter (from "kicks"). */
+			/* Deltas of every monotonic counter (not the state). */
 			bool first = true;
 
 			for (k = 0; k < b->vx.ncols; k++) {
@@ -1189,6 +1189,9 @@ static void cell_report(struct cell *c, int err)
 				if (!strcmp(n, "num") || !strcmp(n, "last_avail") ||
 				    !strcmp(n, "last_used") ||
 				    !strcmp(n, "broken") ||
+				    !strcmp(n, "net-zcopy") ||
+				    !strcmp(n, "pending") ||
+				    !strcmp(n, "min_len") ||
 				    !vx_delta(a, b, q, n, &d))
 					continue;
 				fprintf(json, "%s\"%s\": %llu", first ? "" : ", ",

@@ -96,9 +96,9 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 		cpu_relax();
 	}
 	migrate_enable();
-	vq->stats.spins++;
-	vq->stats.spin_hits += ready || tx_ready;
-	vq->stats.spin_timeouts += timeout;
+	nvq->stats.spins++;
+	nvq->stats.spin_hits += ready || tx_ready;
+	nvq->stats.spin_timeouts += timeout;
 
 	if (tx) {
 		/* TX buffers came (or came as we re-enable): send them. */

@@ -92,10 +92,40 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	return 0;
 }
 
+/* VHOST_RESET_OWNER: the backend's counters start again with the core's. */
 static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 {
-	vhostx_net_stop(to_net(dev));
+	struct vhostx_net *n = to_net(dev);
+	int i;
+
+	vhostx_net_stop(n);
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
+		memset(&n->vqs[i].stats, 0, sizeof(n->vqs[i].stats));
 }
+
+/* The backend's columns in debugfs and fdinfo, from net.h's tables. */
+static const char *const vhostx_net_vq_stat_names[] = {
+	VHOSTX_NET_VQ_STATS(VHOSTX_STAT_NAME, VHOSTX_STAT_NAME)
+	VHOSTX_NET_VQ_STATE(VHOSTX_STATE_NAME)
+};
+
+static_assert(ARRAY_SIZE(vhostx_net_vq_stat_names) <=
+	      VHOSTX_BACKEND_STATS_MAX);
+
+static void vhostx_net_vq_stats_get(struct vhostx_vq *vq, u64 *v)
+{
+	struct vhostx_net_vq *nvq = to_net_vq(vq);
+	const struct vhostx_net_vq_stats *s = &nvq->stats;
+
+	VHOSTX_NET_VQ_STATS(VHOSTX_STAT_GET_U64, VHOSTX_STAT_GET_ATOMIC)
+	VHOSTX_NET_VQ_STATE(VHOSTX_STATE_GET)
+}
+
+static const struct vhostx_stats_table vhostx_net_vq_stats = {
+	.names = vhostx_net_vq_stat_names,
+	.n = ARRAY_SIZE(vhostx_net_vq_stat_names),
+	.get = vhostx_net_vq_stats_get,
+};
 
 static struct vhostx_backend_ops vhostx_net_ops = {
 	.name = "net",
@@ -109,6 +139,7 @@ static struct vhostx_backend_ops vhostx_net_ops = {
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,
 	.stop = vhostx_net_ops_stop,
+	.vq_stats = &vhostx_net_vq_stats,
 };
 
 static int vhostx_net_open(struct inode *inode, struct file *f)
@@ -160,24 +191,6 @@ static int vhostx_net_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
-/* The core's lines, then the zero-copy TX counters. */
-static void vhostx_net_show_fdinfo(struct seq_file *m, struct file *f)
-{
-	struct vhostx_net *n = to_net(f->private_data);
-	struct vhostx_net_vq *nvq = &n->vqs[VHOSTX_NET_VQ_TX];
-
-	vhostx_fops_show_fdinfo(m, f);
-	seq_printf(m, "vhostx-net-zcopy:\t%d sent %llu completed %llu copied %llu fallback %llu pending %d batched %llu min_len %u\n",
-		   READ_ONCE(nvq->zcopy),
-		   READ_ONCE(nvq->zc_stats.sent),
-		   READ_ONCE(nvq->zc_stats.completed),
-		   READ_ONCE(nvq->zc_stats.copied),
-		   READ_ONCE(nvq->zc_stats.fallback),
-		   atomic_read(&nvq->zc_pending),
-		   READ_ONCE(nvq->zc_stats.batched),
-		   READ_ONCE(nvq->zc_min_len));
-}
-
 static const struct file_operations vhostx_net_fops = {
 	.owner = THIS_MODULE,
 	.open = vhostx_net_open,
@@ -187,7 +200,7 @@ static const struct file_operations vhostx_net_fops = {
 	.read_iter = vhostx_fops_read_iter,
 	.write_iter = vhostx_fops_write_iter,
 	.poll = vhostx_fops_poll,
-	.show_fdinfo = vhostx_net_show_fdinfo,
+	.show_fdinfo = vhostx_fops_show_fdinfo,
 	.llseek = noop_llseek,
 };
 

@@ -74,20 +74,46 @@ struct vhostx_net_ubuf {
 	u16 slot;
 };
 
-/**
- * struct vhostx_net_zc_stats - zero-copy TX counters (shown in fdinfo)
- * @sent: packets sent from guest pages
- * @completed: of those, completed with the guest pages still in use
- * @copied: of those, copied by the stack before completion
- * @fallback: large packets copied because too many were in flight
- * @batched: packets copied into a TX batch (zero-copy on or off)
+/*
+ * The net backend's own per-queue columns (the core's rule and expanders
+ * are in <vhostx/vhostx.h>), printed after the core's.  Counters, each
+ * written under the vq mutex:
+ *
+ * drops      packets dropped (by the socket, or too long)
+ * spins      busy-poll spins
+ * spin_hits  spins that found work (their own queue's or, for RX, TX's)
+ * spin_timeouts  spins that ran to the timeout
+ * sent       TX: packets sent from guest pages (zero-copy)
+ * completed  TX: of those, completed with the guest pages still in use
+ * copied     TX: of those, copied by the stack before completion
+ * fallback   TX: large packets copied because too many were in flight
+ * batched    TX: packets copied into a TX batch (zero-copy on or off)
  */
-struct vhostx_net_zc_stats {
-	u64 sent;
-	u64 completed;
-	u64 copied;
-	u64 fallback;
-	u64 batched;
+#define VHOSTX_NET_VQ_STATS(U64, ATOMIC)				\
+	U64(drops)							\
+	U64(spins)							\
+	U64(spin_hits)							\
+	U64(spin_timeouts)						\
+	U64(sent)							\
+	U64(completed)							\
+	U64(copied)							\
+	U64(fallback)							\
+	U64(batched)
+
+/*
+ * State columns, X(name, value) of a struct vhostx_net_vq *nvq:
+ * net-zcopy (zero-copy on for the attached socket), pending (zero-copy
+ * packets the stack has not completed), min_len (the zero-copy threshold
+ * read at attach).
+ */
+#define VHOSTX_NET_VQ_STATE(X)						\
+	X("net-zcopy", READ_ONCE(nvq->zcopy))				\
+	X("pending", atomic_read(&nvq->zc_pending))			\
+	X("min_len", READ_ONCE(nvq->zc_min_len))
+
+/* The counters of one network virtqueue. */
+struct vhostx_net_vq_stats {
+	VHOSTX_NET_VQ_STATS(VHOSTX_STAT_U64, VHOSTX_STAT_ATOMIC)
 };
 
 /**
@@ -115,7 +141,7 @@ struct vhostx_net_zc_stats {
  * @zc_pending: zero-copy packets the stack has not completed yet
  * @zc_wait: woken when @zc_pending drops to 0
  * @zc_ever: zero-copy was used since open (release must wait for RCU)
- * @zc_stats: counters
+ * @stats: the backend's counters (VHOSTX_NET_VQ_STATS)
  * @zc_state: per slot, VHOSTX_NET_ZC_* (written by callbacks)
  * @zc_used: per slot, the used entry to return
  * @zc_ubuf: per slot, the ubuf of a zero-copy packet
@@ -150,7 +176,7 @@ struct vhostx_net_vq {
 	atomic_t zc_pending;
 	wait_queue_head_t zc_wait;
 	bool zc_ever;
-	struct vhostx_net_zc_stats zc_stats;
+	struct vhostx_net_vq_stats stats;
 	u8 zc_state[VHOSTX_NET_ZC_SLOTS];
 	struct vhostx_used zc_used[VHOSTX_NET_ZC_SLOTS];
 	struct vhostx_net_ubuf zc_ubuf[VHOSTX_NET_ZC_SLOTS];

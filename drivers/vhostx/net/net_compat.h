@@ -1,20 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Kernel-version shims private to vhostx_net, waiting to move into
- * drivers/vhostx/compat.h.
+ * The kernel-version differences only vhostx_net has (zero-copy
+ * completion, TX batching into tun, page fragments), on top of the core's
+ * drivers/vhostx/compat.h, which it includes for the rest (eventfd,
+ * ITER_SOURCE/ITER_DEST).
  */
 #ifndef _VHOSTX_NET_COMPAT_H
 #define _VHOSTX_NET_COMPAT_H
 
 #include <linux/skbuff.h>
-#include <linux/uio.h>
 #include <linux/virtio_net.h>
-
-/* ITER_SOURCE/ITER_DEST arrived in 6.2 and were backported to 6.1.11. */
-#ifndef ITER_SOURCE
-#define ITER_SOURCE	WRITE
-#define ITER_DEST	READ
-#endif
+#include "../compat.h"
 
 /*
  * Zero-copy completion: a callback in struct ubuf_info until 6.9, a
@@ -55,7 +51,9 @@ static inline void vhostx_page_frag_cache_drain(struct page_frag_cache *nc)
  * buffer of the batch, probed in Kbuild.  VHOSTX_TUN_XDP_HDR_ROOM bytes
  * there hold the virtio-net header; vhostx_tun_xdp_hdr_init() zeroes it
  * and returns where it goes; vhostx_tun_xdp_set_len() records the buffer
- * length where tun looks for it.  Without a known layout, no batching.
+ * length where tun looks for it.  A kernel without TUN_MSG_PTR has no
+ * batching to use; one with TUN_MSG_PTR and a layout not known here fails
+ * the build, rather than silently sending one packet per call.
  */
 #if defined(VHOSTX_HAVE_TUN_XDP_HDR_GSO)
 /* 6.1 .. 6.12 at least: struct tun_xdp_hdr, the length then the header. */
@@ -95,6 +93,9 @@ static inline struct virtio_net_hdr *vhostx_tun_xdp_hdr_init(void *buf,
 static inline void vhostx_tun_xdp_set_len(void *buf, unsigned int buflen)
 {
 }
+#elif defined(VHOSTX_HAVE_TUN_MSG_PTR)
+/* tun takes TUN_MSG_PTR batches, in a buffer layout not known here. */
+#error "unknown tun_xdp layout in <linux/if_tun.h>: add its probe and shim"
 #endif
 
 #endif /* _VHOSTX_NET_COMPAT_H */

@@ -312,7 +312,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		if (heads == -ENOSPC) {
 			/* Larger than any buffer chain the guest gave us. */
 			vhostx_net_rx_discard(nvq, sock);
-			vq->stats.drops++;
+			nvq->stats.drops++;
 			continue;
 		}
 		if (unlikely(heads < 0))
@@ -341,7 +341,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			 */
 			vhostx_unget(vq, heads);
 			if (r > 0)
-				vq->stats.drops++;
+				nvq->stats.drops++;
 			continue;
 		}
 

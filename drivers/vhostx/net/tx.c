@@ -57,7 +57,7 @@ static void vhostx_net_tx_send_batch(struct vhostx_net_vq *nvq,
 		/* Nothing was taken: free the buffers ourselves. */
 		for (i = 0; i < nvq->batched_xdp; i++)
 			page_frag_free(nvq->xdp[i].data_hard_start);
-		nvq->vq.stats.drops += nvq->batched_xdp;
+		nvq->stats.drops += nvq->batched_xdp;
 	}
 	nvq->batched_xdp = 0;
 }
@@ -274,7 +274,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 				vhostx_net_zc_sent(nvq, slot, false, -EMSGSIZE,
 						   false);
 			}
-			vq->stats.drops++;
+			nvq->stats.drops++;
 			goto done;
 		}
 		total += len;
@@ -286,7 +286,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);
 			if (!r) {
 				vq->stats.bytes += len - nvq->sock_hlen;
-				nvq->zc_stats.batched++;
+				nvq->stats.batched++;
 				if (ordered)
 					vhostx_net_zc_add_batched(nvq, &buf);
 				goto done;
@@ -323,7 +323,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 				break;
 			}
 			/* Refused (bad header, too long, dropped...). */
-			vq->stats.drops++;
+			nvq->stats.drops++;
 		} else {
 			vq->stats.bytes += len > nvq->sock_hlen ?
 					   len - nvq->sock_hlen : 0;

@@ -148,7 +148,7 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 	if (!nvq->zcopy || len < nvq->zc_min_len)
 		return false;
 	if (atomic_read(&nvq->zc_pending) >= max) {
-		nvq->zc_stats.fallback++;
+		nvq->stats.fallback++;
 		return false;
 	}
 	return true;
@@ -238,7 +238,7 @@ void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
 		/* Pairs with the barrier in vhostx_net_zc_complete(). */
 		smp_mb();
 		if (err >= 0)
-			nvq->zc_stats.sent++;
+			nvq->stats.sent++;
 		/*
 		 * A socket that failed before taking the ubuf never completes
 		 * it: drop its reference ourselves.
@@ -272,9 +272,9 @@ static int vhostx_net_zc_return(struct vhostx_net_vq *nvq, u16 from, u16 to)
 		u8 state = READ_ONCE(nvq->zc_state[i]);
 
 		if (state == VHOSTX_NET_ZC_DONE)
-			nvq->zc_stats.completed++;
+			nvq->stats.completed++;
 		else if (state == VHOSTX_NET_ZC_COPIED)
-			nvq->zc_stats.copied++;
+			nvq->stats.copied++;
 	}
 	return 0;
 }

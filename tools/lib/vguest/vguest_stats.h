@@ -9,13 +9,16 @@
  *   vhostx-dev:	net-3			the device (debugfs directory)
  *   vhostx-vq num last_avail ... drops	header: the columns' names
  *   vhostx-0 256 12 12 ... 0		one row per virtqueue
- *   vhostx-net-zcopy:	1 sent 5 ...	a labelled line: its own value,
- *					then "name value" pairs
+ *
+ * The columns are the core's, then the backend's (net: drops, spins, the
+ * TX counters sent ... batched, net-zcopy, pending, min_len), one table
+ * each in the kernel.  Other labelled lines ("label:\tV name V ...":
+ * the label's own value, then "name value" pairs) are read as well.
  *
  * A counter is looked up by name: first among the columns of the queue's
  * row, then among the name/value pairs of the labelled lines (a label's
- * own value goes by the label, "net-zcopy").  Nothing depends on the
- * order of the columns.
+ * own value goes by the label).  Nothing depends on the order of the
+ * columns.
  */
 #ifndef VGUEST_STATS_H
 #define VGUEST_STATS_H
