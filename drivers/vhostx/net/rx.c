@@ -12,6 +12,7 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/if_vlan.h>
+#include <linux/lockdep.h>
 #include <linux/ptr_ring.h>
 #include <linux/skb_array.h>
 #include <linux/net.h>
@@ -58,6 +59,7 @@ struct ptr_ring *vhostx_net_rx_ring(struct socket *sock)
  */
 void vhostx_net_rx_unproduce(struct vhostx_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (nvq->rx_ring && nvq->rxq_head != nvq->rxq_tail)
 		ptr_ring_unconsume(nvq->rx_ring, nvq->rxq + nvq->rxq_head,
 				   nvq->rxq_tail - nvq->rxq_head, tun_ptr_free);
@@ -257,15 +259,6 @@ static int vhostx_net_rx_put_num_buffers(struct vhostx_net_vq *nvq,
 	return 0;
 }
 
-/* Publish the used entries collected so far and notify the guest. */
-static void vhostx_net_rx_flush_used(struct vhostx_net_vq *nvq)
-{
-	if (!nvq->done)
-		return;
-	vhostx_add_used_and_signal_n(&nvq->vq, nvq->used, nvq->done);
-	nvq->done = 0;
-}
-
 static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 {
 	struct vhostx_vq *vq = &nvq->vq;
@@ -280,7 +273,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		r = vhostx_net_rx_peek_len(nvq, sock);
 		if (r <= 0 && vq->busyloop_timeout) {
 			/* Hand over what we have, then wait a little. */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			if (vhostx_net_busy_poll(nvq, true))
 				r = vhostx_net_rx_peek_len(nvq, sock);
 		}
@@ -290,7 +283,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			 * socket poll (the latency of the last packet), then
 			 * sleep until the socket has more.
 			 */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			vhostx_net_enable_poll(nvq);
 			break;
 		}
@@ -298,13 +291,13 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		vhost_len = sock_len + nvq->vhost_hlen;
 
 		/* A jumbo mergeable packet may need the whole used array. */
-		if (nvq->done >= VHOSTX_NET_BATCH)
-			vhostx_net_rx_flush_used(nvq);
+		if (vhostx_net_complete_due(nvq))
+			vhostx_net_flush(nvq);
 		heads = vhostx_net_rx_get_bufs(nvq, vhost_len, mergeable,
 					       &niov, &nlog, &walked);
 		if (heads == -ENOSPC && nvq->done) {
 			/* Maybe only our batch was in the way: retry empty. */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			heads = vhostx_net_rx_get_bufs(nvq, vhost_len,
 						       mergeable, &niov, &nlog,
 						       &walked);
@@ -357,6 +350,10 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 
 		if (unlikely(vhostx_logging(vq)))
 			vhostx_log_write(vq, nvq->log, nlog, vhost_len);
+		/*
+		 * Completed: vhostx_net_rx_get_bufs() wrote the used entries
+		 * in place (RX is never in order).
+		 */
 		nvq->done += heads;
 
 		vq->stats.bytes += sock_len - nvq->sock_hlen;
@@ -371,7 +368,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 							 walked / 4),
 					       total)));
 
-	vhostx_net_rx_flush_used(nvq);
+	vhostx_net_flush(nvq);
 }
 
 static void vhostx_net_handle_rx(struct vhostx_net_vq *nvq)

@@ -6,6 +6,10 @@
  * TX = vq 1) whose packets go to and come from a tap, macvtap or raw
  * AF_PACKET socket given with VHOST_NET_SET_BACKEND.  The userspace ABI is
  * <linux/vhost.h>, the same as the kernel's vhost-net.
+ *
+ * This file: the misc device, open/release, fdinfo, the backend ops given
+ * to the core.  The zero-copy parameters live with their user,
+ * zerocopy.c.
  */
 #include <linux/compat.h>
 #include <linux/fs.h>
@@ -18,16 +22,6 @@
 #include <linux/virtio_net.h>
 
 #include "net.h"
-
-bool vhostx_net_zcopytx;
-module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
-MODULE_PARM_DESC(experimental_zcopytx,
-		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default off)");
-
-unsigned int vhostx_net_zcopy_min_len = VHOSTX_NET_ZC_MIN_LEN;
-module_param_named(zcopy_min_len, vhostx_net_zcopy_min_len, uint, 0644);
-MODULE_PARM_DESC(zcopy_min_len,
-		 "With experimental_zcopytx, packets of at least this many bytes (socket header included) are sent from guest pages; read at attach (default 4096)");
 
 static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
 module_param_named(weight, vhostx_net_weight, int, 0444);
