@@ -13,13 +13,84 @@
  * them.  Only then is zerocopy.c called: TX with zero-copy off never
  * enters it.
  *
+ * The budget: a handler run yields after the weight packets or
+ * byte_weight bytes of these module parameters (vhostx_net_exceeds_weight()).
+ *
  * The socket poll: a handler watches its socket only when it must wait
  * for it (RX drained it, TX found it full).
  */
+#include <linux/kernel.h>
 #include <linux/lockdep.h>
+#include <linux/moduleparam.h>
 #include <linux/net.h>
 
 #include "net.h"
+
+/* Only positive values are taken; a write applies to the next runs. */
+static int vhostx_net_set_weight(const char *val, const struct kernel_param *kp)
+{
+	int n, r;
+
+	r = kstrtoint(val, 0, &n);
+	if (r)
+		return r;
+	if (n <= 0)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)kp->arg, n);
+	return 0;
+}
+
+static const struct kernel_param_ops vhostx_net_weight_ops = {
+	.set = vhostx_net_set_weight,
+	.get = param_get_int,
+};
+
+static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
+module_param_cb(weight, &vhostx_net_weight_ops, &vhostx_net_weight, 0644);
+__MODULE_PARM_TYPE(weight, "int");
+MODULE_PARM_DESC(weight,
+		 "Packets one handler run may move before yielding (default 256)");
+
+static int vhostx_net_byte_weight = VHOSTX_NET_BYTE_WEIGHT;
+module_param_cb(byte_weight, &vhostx_net_weight_ops, &vhostx_net_byte_weight,
+		0644);
+__MODULE_PARM_TYPE(byte_weight, "int");
+MODULE_PARM_DESC(byte_weight,
+		 "Bytes one handler run may move before yielding (default 524288)");
+
+/**
+ * vhostx_net_budget() - the budget of the handler run starting now
+ * @budget: filled with the weight and byte_weight parameters
+ *
+ * Read once per run, so a run sees one budget whatever is written
+ * meanwhile.
+ */
+void vhostx_net_budget(struct vhostx_net_budget *budget)
+{
+	budget->pkts = READ_ONCE(vhostx_net_weight);
+	budget->bytes = READ_ONCE(vhostx_net_byte_weight);
+}
+
+/**
+ * vhostx_net_exceeds_weight() - has this handler run used up its budget?
+ * @nvq: the queue, vq mutex held
+ * @budget: from vhostx_net_budget() at the start of the run
+ * @pkts: packets (or buffers) handled in this run
+ * @bytes: bytes moved in this run
+ *
+ * When it has, the queue's kick work is requeued behind other work and
+ * the run counted in ``yields``.
+ *
+ * Return: true if the handler must return now.
+ */
+bool vhostx_net_exceeds_weight(struct vhostx_net_vq *nvq,
+			       const struct vhostx_net_budget *budget,
+			       int pkts, size_t bytes)
+{
+	lockdep_assert_held(&nvq->vq.mutex);
+	return vhostx_exceeds_budget(&nvq->vq, pkts, bytes, budget->pkts,
+				     budget->bytes);
+}
 
 /**
  * vhostx_net_complete() - the handler is done with a buffer

@@ -8,11 +8,12 @@
  * <linux/vhost.h>, the same as the kernel's vhost-net.
  *
  * This file: the misc device, open/release, fdinfo, the backend ops given
- * to the core.  The zero-copy parameters live with their user,
- * zerocopy.c.
+ * to the core.  The data path's module parameters live with their users:
+ * the budget of a handler run in datapath.c, zero-copy in zerocopy.c.
  */
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -22,16 +23,6 @@
 #include <linux/virtio_net.h>
 
 #include "net.h"
-
-static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
-module_param_named(weight, vhostx_net_weight, int, 0444);
-MODULE_PARM_DESC(weight,
-		 "Packets one handler run may move before yielding (default 256)");
-
-static int vhostx_net_byte_weight = VHOSTX_NET_BYTE_WEIGHT;
-module_param_named(byte_weight, vhostx_net_byte_weight, int, 0444);
-MODULE_PARM_DESC(byte_weight,
-		 "Bytes one handler run may move before yielding (default 524288)");
 
 static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			     void __user *argp)
@@ -54,6 +45,7 @@ static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
  * guest's buffers carry it but the socket does not (we strip it on TX and
  * write an empty one on RX); otherwise it passes through to the socket,
  * which must have been configured (TUNSETVNETHDRSZ) for the same size.
+ * The core calls it with the device mutex held.
  */
 static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 {
@@ -61,6 +53,7 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	size_t hdr_len, vhost_hlen, sock_hlen;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (features & (BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT_ULL(VIRTIO_F_VERSION_1)))
 		hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
@@ -91,15 +84,17 @@ static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 	vhostx_net_stop(to_net(dev));
 }
 
-static struct vhostx_backend_ops vhostx_net_ops = {
+/*
+ * No .weight: the handlers' budget is the weight and byte_weight
+ * parameters (datapath.c), writable at run time.
+ */
+static const struct vhostx_backend_ops vhostx_net_ops = {
 	.name = "net",
 	.features = VHOSTX_CORE_FEATURES |
 		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
 	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
-	.weight = VHOSTX_NET_PKT_WEIGHT,
-	.byte_weight = VHOSTX_NET_BYTE_WEIGHT,
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,
 	.stop = vhostx_net_ops_stop,
@@ -193,10 +188,6 @@ static struct miscdevice vhostx_net_misc = {
 
 static int __init vhostx_net_init(void)
 {
-	if (vhostx_net_weight <= 0 || vhostx_net_byte_weight <= 0)
-		return -EINVAL;
-	vhostx_net_ops.weight = vhostx_net_weight;
-	vhostx_net_ops.byte_weight = vhostx_net_byte_weight;
 	return misc_register(&vhostx_net_misc);
 }
 module_init(vhostx_net_init);

@@ -192,7 +192,21 @@ static inline bool vhostx_net_in_order(const struct vhostx_net_vq *nvq)
 long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd);
 void vhostx_net_stop(struct vhostx_net *n);
 
-/* datapath.c: the completion sink and the socket poll of the handlers */
+/**
+ * struct vhostx_net_budget - what one handler run may move before yielding
+ * @pkts: packets (RX: or four times as many buffers)
+ * @bytes: bytes
+ */
+struct vhostx_net_budget {
+	int pkts;
+	int bytes;
+};
+
+/* datapath.c: the completion sink, budget and socket poll of the handlers */
+void vhostx_net_budget(struct vhostx_net_budget *budget);
+bool vhostx_net_exceeds_weight(struct vhostx_net_vq *nvq,
+			       const struct vhostx_net_budget *budget,
+			       int pkts, size_t bytes);
 void vhostx_net_complete(struct vhostx_net_vq *nvq,
 			 const struct vhostx_buf *buf, u32 len);
 bool vhostx_net_complete_due(struct vhostx_net_vq *nvq);

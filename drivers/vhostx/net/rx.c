@@ -183,7 +183,7 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 		heads++;
 		(*walked)++;
 		if (unlikely(buf.out || !buf.in)) {
-			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors\n",
+			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors",
 				      buf.id, buf.out, buf.in);
 			r = -EINVAL;
 			goto err;
@@ -264,11 +264,13 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 	struct vhostx_vq *vq = &nvq->vq;
 	bool mergeable = vhostx_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct vhostx_net_budget budget;
 	unsigned int niov, nlog, walked = 0;
 	size_t sock_len, vhost_len, total = 0;
 	int pkts = 0;
 	int heads, r;
 
+	vhostx_net_budget(&budget);
 	do {
 		r = vhostx_net_rx_peek_len(nvq, sock);
 		if (r <= 0 && vq->busyloop_timeout) {
@@ -343,7 +345,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			r = vhostx_net_rx_fix_header(nvq, niov, vhost_len,
 						     heads);
 		if (unlikely(r)) {
-			vhostx_vq_err(vq, "RX header write failed\n");
+			vhostx_vq_err(vq, "RX header write failed");
 			vhostx_unget(vq, heads);
 			break;
 		}
@@ -364,9 +366,10 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		 * VHOSTX_NET_IOV_MAX one-byte buffers, each a chain through
 		 * the whole table, even to be dropped.
 		 */
-	} while (likely(!vhostx_exceeds_weight(vq, max_t(int, ++pkts,
+	} while (likely(!vhostx_net_exceeds_weight(nvq, &budget,
+						   max_t(int, ++pkts,
 							 walked / 4),
-					       total)));
+						   total)));
 
 	vhostx_net_flush(nvq);
 }

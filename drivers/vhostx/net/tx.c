@@ -157,10 +157,14 @@ void vhostx_net_tx_cleanup(struct vhostx_net_vq *nvq)
 }
 #endif
 
-/* More packets will follow soon: let the socket defer its wakeups. */
-static bool vhostx_net_tx_more(struct vhostx_vq *vq, size_t total)
+/*
+ * More packets will follow soon (in this run: @total is below its byte
+ * budget): let the socket defer its wakeups.
+ */
+static bool vhostx_net_tx_more(struct vhostx_vq *vq, size_t total,
+			       int byte_weight)
 {
-	return total < VHOSTX_NET_BYTE_WEIGHT && !vhostx_avail_empty(vq);
+	return total < (size_t)byte_weight && !vhostx_avail_empty(vq);
 }
 
 /* Send what is batched, then return completed buffers to the guest. */
@@ -177,7 +181,7 @@ static void vhostx_net_tx_flush(struct vhostx_net_vq *nvq, struct socket *sock)
  */
 static int vhostx_net_tx_send(struct vhostx_net_vq *nvq, struct socket *sock,
 			      struct msghdr *msg, const struct vhostx_buf *buf,
-			      size_t len, size_t total, bool zc, bool *retry)
+			      size_t len, bool more, bool zc, bool *retry)
 {
 	struct tun_msg_ctl ctl;
 	u16 slot = 0;
@@ -185,7 +189,7 @@ static int vhostx_net_tx_send(struct vhostx_net_vq *nvq, struct socket *sock,
 
 	vhostx_net_tx_send_batch(nvq, sock);
 
-	if (vhostx_net_tx_more(&nvq->vq, total))
+	if (more)
 		msg->msg_flags |= MSG_MORE;
 	else
 		msg->msg_flags &= ~MSG_MORE;
@@ -213,6 +217,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 	struct msghdr msg = {
 		.msg_flags = MSG_DONTWAIT,
 	};
+	struct vhostx_net_budget budget;
 	struct vhostx_buf buf;
 	size_t len, total = 0;
 	bool batch = vhostx_net_tx_can_batch(sock);
@@ -221,6 +226,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 	int pkts = 0;
 	int r;
 
+	vhostx_net_budget(&budget);
 	do {
 		/*
 		 * Return finished buffers a batch at a time (one used index
@@ -255,13 +261,13 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		}
 
 		if (unlikely(buf.in)) {
-			vhostx_vq_err(vq, "TX buffer %u has %u writable descriptors\n",
+			vhostx_vq_err(vq, "TX buffer %u has %u writable descriptors",
 				      buf.id, buf.in);
 			vhostx_unget(vq, 1);
 			break;
 		}
 		if (unlikely(buf.out_len <= nvq->vhost_hlen)) {
-			vhostx_vq_err(vq, "TX buffer %u too short: %u bytes, header %zu\n",
+			vhostx_vq_err(vq, "TX buffer %u too short: %u bytes, header %zu",
 				      buf.id, buf.out_len, nvq->vhost_hlen);
 			vhostx_unget(vq, 1);
 			break;
@@ -296,8 +302,10 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			msg.msg_iter = saved;
 		}
 
-		r = vhostx_net_tx_send(nvq, sock, &msg, &buf, len, total, zc,
-				       &retry);
+		r = vhostx_net_tx_send(nvq, sock, &msg, &buf, len,
+				       vhostx_net_tx_more(vq, total,
+							  budget.bytes),
+				       zc, &retry);
 		if (unlikely(r < 0)) {
 			if (retry) {
 				/* Socket full: retry when it is writable. */
@@ -316,7 +324,8 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			continue;
 done:
 		vhostx_net_complete(nvq, &buf, 0);
-	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
+	} while (likely(!vhostx_net_exceeds_weight(nvq, &budget, ++pkts,
+						   total)));
 
 	vhostx_net_tx_flush(nvq, sock);
 }
