@@ -540,12 +540,41 @@ bool vhostx_avail_empty(struct vhostx_vq *vq)
 EXPORT_SYMBOL_GPL(vhostx_avail_empty);
 
 /**
+ * vhostx_exceeds_budget() - has a handler run used up the given budget?
+ * @vq: the virtqueue
+ * @bufs: buffers handled in this run
+ * @bytes: bytes moved in this run
+ * @weight: most buffers a run may handle, 0 for no limit
+ * @byte_weight: most bytes a run may move, 0 for no limit
+ *
+ * For a backend whose budget can change at run time (a module
+ * parameter): it reads the budget once per run and passes it here.  When
+ * the run has used it up, the vq's kick work is requeued so other work
+ * runs first, and the run is counted in ``yields``.
+ *
+ * Return: true if the handler must return now.
+ */
+bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
+			   int weight, int byte_weight)
+{
+	if ((weight > 0 && bufs >= weight) ||
+	    (byte_weight > 0 && bytes >= (size_t)byte_weight)) {
+		vhostx_poll_queue(&vq->poll);
+		vq->stats.yields++;
+		return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_GPL(vhostx_exceeds_budget);
+
+/**
  * vhostx_exceeds_weight() - has a handler run used up its budget?
  * @vq: the virtqueue
  * @bufs: buffers handled in this run
  * @bytes: bytes moved in this run
  *
- * When it has, the vq's kick work is requeued so other work runs first.
+ * vhostx_exceeds_budget() with the backend's fixed ops->weight and
+ * ops->byte_weight.
  *
  * Return: true if the handler must return now.
  */
@@ -553,13 +582,8 @@ bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes)
 {
 	const struct vhostx_backend_ops *ops = vq->dev->ops;
 
-	if ((ops->weight && bufs >= ops->weight) ||
-	    (ops->byte_weight > 0 && bytes >= (size_t)ops->byte_weight)) {
-		vhostx_poll_queue(&vq->poll);
-		vq->stats.yields++;
-		return true;
-	}
-	return false;
+	return vhostx_exceeds_budget(vq, bufs, bytes, ops->weight,
+				     ops->byte_weight);
 }
 EXPORT_SYMBOL_GPL(vhostx_exceeds_weight);
 

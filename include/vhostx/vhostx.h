@@ -363,6 +363,8 @@ struct vhostx_vq {
  * @features: virtio feature bits the device offers
  * @backend_features: VHOST_BACKEND_F_* bits the device offers
  * @weight: most buffers one handler run may process before yielding
+ *	(vhostx_exceeds_weight(); 0: no limit, or a backend with a budget
+ *	that changes at run time passes it to vhostx_exceeds_budget())
  * @byte_weight: most bytes one handler run may move before yielding
  * @ioctl: backend-specific ioctls, called with the dev mutex NOT held,
  *	after the owner check; return -ENOIOCTLCMD for unknown ones
@@ -483,6 +485,8 @@ void vhostx_disable_notify(struct vhostx_vq *vq);
 void vhostx_mute_notify(struct vhostx_vq *vq);
 bool vhostx_avail_empty(struct vhostx_vq *vq);
 bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes);
+bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
+			   int weight, int byte_weight);
 
 /* Dirty logging. */
 static inline bool vhostx_logging(struct vhostx_vq *vq)

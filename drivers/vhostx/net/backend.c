@@ -85,32 +85,6 @@ static struct socket *vhostx_net_get_socket(int fd)
 	return ERR_PTR(-ENOTSOCK);
 }
 
-/**
- * vhostx_net_enable_poll() - watch the attached socket for readiness
- * @nvq: network virtqueue, with its vq mutex held
- *
- * Return: 0, or the error vfs_poll() reported for the socket's file.
- */
-int vhostx_net_enable_poll(struct vhostx_net_vq *nvq)
-{
-	struct socket *sock = vhostx_vq_get_backend(&nvq->vq);
-
-	if (!sock)
-		return 0;
-	return vhostx_poll_start(&nvq->poll, sock->file);
-}
-
-/**
- * vhostx_net_disable_poll() - stop watching the attached socket
- * @nvq: network virtqueue, with its vq mutex held
- */
-void vhostx_net_disable_poll(struct vhostx_net_vq *nvq)
-{
-	if (!vhostx_vq_get_backend(&nvq->vq))
-		return;
-	vhostx_poll_stop(&nvq->poll);
-}
-
 /* Detach the socket of one vq; returns it (or NULL) for the caller to put. */
 static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 {
@@ -138,8 +112,7 @@ static void vhostx_net_zc_drain(struct vhostx_net_vq *nvq)
 {
 	vhostx_net_zc_wait(nvq);
 	mutex_lock(&nvq->vq.mutex);
-	if (vhostx_net_zc_active(nvq))
-		vhostx_net_zc_publish(nvq);
+	vhostx_net_flush(nvq);
 	mutex_unlock(&nvq->vq.mutex);
 }
 

@@ -13,6 +13,7 @@
  * without waiting), with TX notifications off: a guest that answers the
  * packet it just received gets its reply sent without having to kick.
  */
+#include <linux/lockdep.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -59,6 +60,7 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx)
 	bool ready = false, tx_ready = false, timeout = false;
 	u64 end;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->busyloop_timeout)
 		return false;
 

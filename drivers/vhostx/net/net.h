@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vhostx_net internals: the device and virtqueue structures shared by the
- * device glue (net.c), backend attach (backend.c) and the data paths
- * (tx.c, rx.c).
+ * device glue (device.c), backend attach (backend.c) and the data paths
+ * (tx.c, rx.c, and what they share: datapath.c).
  */
 #ifndef _VHOSTX_NET_H
 #define _VHOSTX_NET_H
@@ -204,9 +204,40 @@ static inline struct vhostx_net *to_net(struct vhostx_dev *dev)
 	return container_of(dev, struct vhostx_net, dev);
 }
 
+/*
+ * TX buffers go back through the in-order ring of zerocopy.c: zero-copy
+ * is on, or packets it sent earlier are not all returned.  Else (and
+ * always on RX) they are completed directly.  vq mutex held.
+ */
+static inline bool vhostx_net_in_order(const struct vhostx_net_vq *nvq)
+{
+	return nvq->zcopy || nvq->zc_upend != nvq->zc_done;
+}
+
 /* backend.c */
 long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd);
 void vhostx_net_stop(struct vhostx_net *n);
+
+/**
+ * struct vhostx_net_budget - what one handler run may move before yielding
+ * @pkts: packets (RX: or four times as many buffers)
+ * @bytes: bytes
+ */
+struct vhostx_net_budget {
+	int pkts;
+	int bytes;
+};
+
+/* datapath.c: the completion sink, budget and socket poll of the handlers */
+void vhostx_net_budget(struct vhostx_net_budget *budget);
+bool vhostx_net_exceeds_weight(struct vhostx_net_vq *nvq,
+			       const struct vhostx_net_budget *budget,
+			       int pkts, size_t bytes);
+void vhostx_net_complete(struct vhostx_net_vq *nvq,
+			 const struct vhostx_buf *buf, u32 len);
+bool vhostx_net_complete_due(struct vhostx_net_vq *nvq);
+bool vhostx_net_complete_room(struct vhostx_net_vq *nvq);
+void vhostx_net_flush(struct vhostx_net_vq *nvq);
 int vhostx_net_enable_poll(struct vhostx_net_vq *nvq);
 void vhostx_net_disable_poll(struct vhostx_net_vq *nvq);
 
@@ -216,16 +247,15 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx);
 
 /* zerocopy.c */
 bool vhostx_net_zc_supported(struct socket *sock);
-bool vhostx_net_zc_active(struct vhostx_net_vq *nvq);
 bool vhostx_net_zc_full(struct vhostx_net_vq *nvq);
 unsigned int vhostx_net_zc_unreturned(struct vhostx_net_vq *nvq);
 bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len);
 u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
-		      bool zc, struct msghdr *msg, struct tun_msg_ctl *ctl);
-void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
-			int err, bool retry);
-void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
-			       const struct vhostx_buf *buf);
+		      struct msghdr *msg, struct tun_msg_ctl *ctl);
+void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, int err,
+			bool retry);
+void vhostx_net_zc_add_done(struct vhostx_net_vq *nvq,
+			    const struct vhostx_buf *buf, u32 len);
 void vhostx_net_zc_publish(struct vhostx_net_vq *nvq);
 void vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
 
@@ -240,7 +270,7 @@ void vhostx_net_rx_unproduce(struct vhostx_net_vq *nvq);
 void vhostx_net_handle_rx_kick(struct vhostx_work *work);
 void vhostx_net_handle_rx_sock(struct vhostx_work *work);
 
-/* net.c: module parameters */
+/* zerocopy.c: module parameters */
 extern bool vhostx_net_zcopytx;
 extern unsigned int vhostx_net_zcopy_min_len;
 

@@ -12,6 +12,7 @@
 #include <linux/if_tap.h>
 #include <linux/if_tun.h>
 #include <linux/if_vlan.h>
+#include <linux/lockdep.h>
 #include <linux/ptr_ring.h>
 #include <linux/skb_array.h>
 #include <linux/net.h>
@@ -58,6 +59,7 @@ struct ptr_ring *vhostx_net_rx_ring(struct socket *sock)
  */
 void vhostx_net_rx_unproduce(struct vhostx_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (nvq->rx_ring && nvq->rxq_head != nvq->rxq_tail)
 		ptr_ring_unconsume(nvq->rx_ring, nvq->rxq + nvq->rxq_head,
 				   nvq->rxq_tail - nvq->rxq_head, tun_ptr_free);
@@ -181,7 +183,7 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 		heads++;
 		(*walked)++;
 		if (unlikely(buf.out || !buf.in)) {
-			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors\n",
+			vhostx_vq_err(vq, "RX buffer %u: %u readable, %u writable descriptors",
 				      buf.id, buf.out, buf.in);
 			r = -EINVAL;
 			goto err;
@@ -257,30 +259,23 @@ static int vhostx_net_rx_put_num_buffers(struct vhostx_net_vq *nvq,
 	return 0;
 }
 
-/* Publish the used entries collected so far and notify the guest. */
-static void vhostx_net_rx_flush_used(struct vhostx_net_vq *nvq)
-{
-	if (!nvq->done)
-		return;
-	vhostx_add_used_and_signal_n(&nvq->vq, nvq->used, nvq->done);
-	nvq->done = 0;
-}
-
 static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 {
 	struct vhostx_vq *vq = &nvq->vq;
 	bool mergeable = vhostx_has_feature(vq, VIRTIO_NET_F_MRG_RXBUF);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct vhostx_net_budget budget;
 	unsigned int niov, nlog, walked = 0;
 	size_t sock_len, vhost_len, total = 0;
 	int pkts = 0;
 	int heads, r;
 
+	vhostx_net_budget(&budget);
 	do {
 		r = vhostx_net_rx_peek_len(nvq, sock);
 		if (r <= 0 && vq->busyloop_timeout) {
 			/* Hand over what we have, then wait a little. */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			if (vhostx_net_busy_poll(nvq, true))
 				r = vhostx_net_rx_peek_len(nvq, sock);
 		}
@@ -290,7 +285,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			 * socket poll (the latency of the last packet), then
 			 * sleep until the socket has more.
 			 */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			vhostx_net_enable_poll(nvq);
 			break;
 		}
@@ -298,13 +293,13 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		vhost_len = sock_len + nvq->vhost_hlen;
 
 		/* A jumbo mergeable packet may need the whole used array. */
-		if (nvq->done >= VHOSTX_NET_BATCH)
-			vhostx_net_rx_flush_used(nvq);
+		if (vhostx_net_complete_due(nvq))
+			vhostx_net_flush(nvq);
 		heads = vhostx_net_rx_get_bufs(nvq, vhost_len, mergeable,
 					       &niov, &nlog, &walked);
 		if (heads == -ENOSPC && nvq->done) {
 			/* Maybe only our batch was in the way: retry empty. */
-			vhostx_net_rx_flush_used(nvq);
+			vhostx_net_flush(nvq);
 			heads = vhostx_net_rx_get_bufs(nvq, vhost_len,
 						       mergeable, &niov, &nlog,
 						       &walked);
@@ -350,13 +345,17 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			r = vhostx_net_rx_fix_header(nvq, niov, vhost_len,
 						     heads);
 		if (unlikely(r)) {
-			vhostx_vq_err(vq, "RX header write failed\n");
+			vhostx_vq_err(vq, "RX header write failed");
 			vhostx_unget(vq, heads);
 			break;
 		}
 
 		if (unlikely(vhostx_logging(vq)))
 			vhostx_log_write(vq, nvq->log, nlog, vhost_len);
+		/*
+		 * Completed: vhostx_net_rx_get_bufs() wrote the used entries
+		 * in place (RX is never in order).
+		 */
 		nvq->done += heads;
 
 		vq->stats.bytes += sock_len - nvq->sock_hlen;
@@ -367,11 +366,12 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 		 * VHOSTX_NET_IOV_MAX one-byte buffers, each a chain through
 		 * the whole table, even to be dropped.
 		 */
-	} while (likely(!vhostx_exceeds_weight(vq, max_t(int, ++pkts,
+	} while (likely(!vhostx_net_exceeds_weight(nvq, &budget,
+						   max_t(int, ++pkts,
 							 walked / 4),
-					       total)));
+						   total)));
 
-	vhostx_net_rx_flush_used(nvq);
+	vhostx_net_flush(nvq);
 }
 
 static void vhostx_net_handle_rx(struct vhostx_net_vq *nvq)

@@ -157,31 +157,58 @@ void vhostx_net_tx_cleanup(struct vhostx_net_vq *nvq)
 }
 #endif
 
-static void vhostx_net_tx_flush_used(struct vhostx_net_vq *nvq)
+/*
+ * More packets will follow soon (in this run: @total is below its byte
+ * budget): let the socket defer its wakeups.
+ */
+static bool vhostx_net_tx_more(struct vhostx_vq *vq, size_t total,
+			       int byte_weight)
 {
-	if (!nvq->done)
-		return;
-	vhostx_add_used_and_signal_n(&nvq->vq, nvq->used, nvq->done);
-	nvq->done = 0;
+	return total < (size_t)byte_weight && !vhostx_avail_empty(vq);
 }
 
-/* More packets will follow soon: let the socket defer its wakeups. */
-static bool vhostx_net_tx_more(struct vhostx_vq *vq, size_t total)
+/* Send what is batched, then return completed buffers to the guest. */
+static void vhostx_net_tx_flush(struct vhostx_net_vq *nvq, struct socket *sock)
 {
-	return total < VHOSTX_NET_BYTE_WEIGHT && !vhostx_avail_empty(vq);
+	vhostx_net_tx_send_batch(nvq, sock);
+	vhostx_net_flush(nvq);
 }
 
 /*
- * Send what is batched, then return completed buffers: in order through
- * the zero-copy ring, if used.
+ * Send one packet alone (after what is batched, in guest order), without
+ * copying if @zc.  Return: sendmsg()'s result; *@retry when the socket
+ * is full and the buffer must be sent again later.
  */
-static void vhostx_net_tx_complete(struct vhostx_net_vq *nvq,
-				   struct socket *sock)
+static int vhostx_net_tx_send(struct vhostx_net_vq *nvq, struct socket *sock,
+			      struct msghdr *msg, const struct vhostx_buf *buf,
+			      size_t len, bool more, bool zc, bool *retry)
 {
+	struct tun_msg_ctl ctl;
+	u16 slot = 0;
+	int r;
+
 	vhostx_net_tx_send_batch(nvq, sock);
-	if (vhostx_net_zc_active(nvq))
-		vhostx_net_zc_publish(nvq);
-	vhostx_net_tx_flush_used(nvq);
+
+	if (more)
+		msg->msg_flags |= MSG_MORE;
+	else
+		msg->msg_flags &= ~MSG_MORE;
+
+	msg->msg_control = NULL;
+	msg->msg_controllen = 0;
+	if (zc)
+		slot = vhostx_net_zc_add(nvq, buf, msg, &ctl);
+
+	r = sock->ops->sendmsg(sock, msg, len);
+	/*
+	 * A packet socket's ENOBUFS is its qdisc dropping the frame: gone,
+	 * and the socket stays writable, so a retry would spin.
+	 */
+	*retry = r == -EAGAIN || r == -ENOMEM ||
+		 (r == -ENOBUFS && sock->sk->sk_family != AF_PACKET);
+	if (zc)
+		vhostx_net_zc_sent(nvq, slot, r, *retry);
+	return r;
 }
 
 static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
@@ -190,40 +217,29 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 	struct msghdr msg = {
 		.msg_flags = MSG_DONTWAIT,
 	};
-	struct tun_msg_ctl ctl;
+	struct vhostx_net_budget budget;
 	struct vhostx_buf buf;
 	size_t len, total = 0;
 	bool batch = vhostx_net_tx_can_batch(sock);
-	bool ordered, zc, retry;
+	bool zc, retry;
 	struct iov_iter saved;
 	int pkts = 0;
-	u16 slot = 0;
 	int r;
 
+	vhostx_net_budget(&budget);
 	do {
-		/* Zero-copy on, or its packets still out: keep guest order. */
-		ordered = vhostx_net_zc_active(nvq);
-		if (ordered) {
-			vhostx_net_tx_flush_used(nvq);
-			/*
-			 * Return finished buffers a batch at a time (one used
-			 * index write and one signal check), not one by one;
-			 * what they carried goes to the socket first.  Every
-			 * batched packet holds a slot, so the batch never
-			 * outgrows VHOSTX_NET_BATCH.
-			 */
-			if (vhostx_net_zc_unreturned(nvq) >= VHOSTX_NET_BATCH ||
-			    vhostx_net_zc_full(nvq)) {
-				vhostx_net_tx_send_batch(nvq, sock);
-				vhostx_net_zc_publish(nvq);
-			}
-			/* A completion requeues us when a slot frees up. */
-			if (vhostx_net_zc_full(nvq))
-				break;
-		} else if (nvq->done == VHOSTX_NET_BATCH) {
-			vhostx_net_tx_send_batch(nvq, sock);
-			vhostx_net_tx_flush_used(nvq);
-		}
+		/*
+		 * Return finished buffers a batch at a time (one used index
+		 * write and one signal check), not one by one; what they
+		 * carried goes to the socket first.  In order, every batched
+		 * packet holds a slot, so the batch never outgrows
+		 * VHOSTX_NET_BATCH.
+		 */
+		if (vhostx_net_complete_due(nvq))
+			vhostx_net_tx_flush(nvq, sock);
+		/* In-order ring full: a completion requeues us. */
+		if (!vhostx_net_complete_room(nvq))
+			break;
 
 		r = vhostx_get_buf(vq, &buf, nvq->iov, VHOSTX_NET_IOV_MAX,
 				   NULL, 0);
@@ -235,7 +251,7 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			 * its buffers now, not after the spin or the re-arming
 			 * (the latency of the last packet of a run).
 			 */
-			vhostx_net_tx_complete(nvq, sock);
+			vhostx_net_tx_flush(nvq, sock);
 			if (vq->busyloop_timeout &&
 			    vhostx_net_busy_poll(nvq, false))
 				continue;
@@ -245,13 +261,13 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		}
 
 		if (unlikely(buf.in)) {
-			vhostx_vq_err(vq, "TX buffer %u has %u writable descriptors\n",
+			vhostx_vq_err(vq, "TX buffer %u has %u writable descriptors",
 				      buf.id, buf.in);
 			vhostx_unget(vq, 1);
 			break;
 		}
 		if (unlikely(buf.out_len <= nvq->vhost_hlen)) {
-			vhostx_vq_err(vq, "TX buffer %u too short: %u bytes, header %zu\n",
+			vhostx_vq_err(vq, "TX buffer %u too short: %u bytes, header %zu",
 				      buf.id, buf.out_len, nvq->vhost_hlen);
 			vhostx_unget(vq, 1);
 			break;
@@ -268,53 +284,28 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			 * before any copy, as vhost-net drops what the socket
 			 * refuses, and the buffer goes back to the guest.
 			 */
-			if (ordered) {
-				slot = vhostx_net_zc_add(nvq, &buf, false, &msg,
-							 &ctl);
-				vhostx_net_zc_sent(nvq, slot, false, -EMSGSIZE,
-						   false);
-			}
 			nvq->stats.drops++;
 			goto done;
 		}
 		total += len;
 
 		/* Copied packets are batched, zero-copy or not. */
-		zc = ordered && vhostx_net_zc_select(nvq, len);
+		zc = nvq->zcopy && vhostx_net_zc_select(nvq, len);
 		if (batch && !zc) {
 			saved = msg.msg_iter;
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);
 			if (!r) {
 				vq->stats.bytes += len - nvq->sock_hlen;
 				nvq->stats.batched++;
-				if (ordered)
-					vhostx_net_zc_add_batched(nvq, &buf);
 				goto done;
 			}
 			msg.msg_iter = saved;
 		}
-		/* Sent alone: after what is batched, in guest order. */
-		vhostx_net_tx_send_batch(nvq, sock);
 
-		if (vhostx_net_tx_more(vq, total))
-			msg.msg_flags |= MSG_MORE;
-		else
-			msg.msg_flags &= ~MSG_MORE;
-
-		msg.msg_control = NULL;
-		msg.msg_controllen = 0;
-		if (ordered)
-			slot = vhostx_net_zc_add(nvq, &buf, zc, &msg, &ctl);
-
-		r = sock->ops->sendmsg(sock, &msg, len);
-		/*
-		 * A packet socket's ENOBUFS is its qdisc dropping the frame:
-		 * gone, and the socket stays writable, so a retry would spin.
-		 */
-		retry = r == -EAGAIN || r == -ENOMEM ||
-			(r == -ENOBUFS && sock->sk->sk_family != AF_PACKET);
-		if (ordered)
-			vhostx_net_zc_sent(nvq, slot, zc, r, retry);
+		r = vhostx_net_tx_send(nvq, sock, &msg, &buf, len,
+				       vhostx_net_tx_more(vq, total,
+							  budget.bytes),
+				       zc, &retry);
 		if (unlikely(r < 0)) {
 			if (retry) {
 				/* Socket full: retry when it is writable. */
@@ -328,17 +319,15 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 			vq->stats.bytes += len > nvq->sock_hlen ?
 					   len - nvq->sock_hlen : 0;
 		}
-
+		/* Its slot was committed when sendmsg() returned. */
+		if (zc)
+			continue;
 done:
-		if (!ordered) {
-			nvq->used[nvq->done].id = buf.id;
-			nvq->used[nvq->done].len = 0;
-			nvq->used[nvq->done].ndesc = buf.ndesc;
-			nvq->done++;
-		}
-	} while (likely(!vhostx_exceeds_weight(vq, ++pkts, total)));
+		vhostx_net_complete(nvq, &buf, 0);
+	} while (likely(!vhostx_net_exceeds_weight(nvq, &budget, ++pkts,
+						   total)));
 
-	vhostx_net_tx_complete(nvq, sock);
+	vhostx_net_tx_flush(nvq, sock);
 }
 
 static void vhostx_net_handle_tx(struct vhostx_net_vq *nvq)
@@ -350,8 +339,7 @@ static void vhostx_net_handle_tx(struct vhostx_net_vq *nvq)
 	sock = vhostx_vq_get_backend(vq);
 	if (!sock) {
 		/* Zero-copy completions after a detach still return buffers. */
-		if (vhostx_net_zc_active(nvq))
-			vhostx_net_zc_publish(nvq);
+		vhostx_net_flush(nvq);
 		goto out;
 	}
 

@@ -9,13 +9,16 @@
  * calls our completion when the last skb using them is freed, or when it
  * had to copy them after all.  Only then may the guest reuse the buffer.
  *
- * Every TX packet, copied or not, takes a slot in an in-order completion
- * ring (zc_used / zc_state, zc_done .. zc_upend).  Copied packets (sent
- * alone or copied into a TX batch, tx.c) are done at once; zero-copy ones
- * when their completion runs.  The handler returns
- * the done prefix of the ring to the guest, VHOSTX_NET_BATCH slots at a
- * time and whenever it stops, so used entries appear in the order the
- * guest queued the buffers, in batches.
+ * While zero-copy is on (or packets it sent are not all returned), every
+ * TX packet, copied or not, takes a slot in an in-order completion ring
+ * (zc_used / zc_state, zc_done .. zc_upend).  Copied packets (sent alone
+ * or copied into a TX batch, tx.c) are done at once: the completion sink
+ * (datapath.c) puts them there; zero-copy ones are done when their
+ * completion runs.  The handler returns the done prefix of the ring to
+ * the guest (vhostx_net_flush()), VHOSTX_NET_BATCH slots at a time and
+ * whenever it stops, so used entries appear in the order the guest queued
+ * the buffers, in batches.  With zero-copy off and the ring empty, TX
+ * never calls into this file.
  *
  * Head-of-line blocking: a packet held by the stack (a slow qdisc, say)
  * holds back the used entries queued after it, but never the transmit
@@ -29,6 +32,8 @@
  * run under rcu_read_lock()) before freeing the queue.
  */
 #include <linux/if_tun.h>
+#include <linux/lockdep.h>
+#include <linux/moduleparam.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
@@ -45,6 +50,16 @@ enum {
 };
 
 #define ZC_NEXT(i)	(((i) + 1) & (VHOSTX_NET_ZC_SLOTS - 1))
+
+bool vhostx_net_zcopytx;
+module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
+MODULE_PARM_DESC(experimental_zcopytx,
+		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default off)");
+
+unsigned int vhostx_net_zcopy_min_len = VHOSTX_NET_ZC_MIN_LEN;
+module_param_named(zcopy_min_len, vhostx_net_zcopy_min_len, uint, 0644);
+MODULE_PARM_DESC(zcopy_min_len,
+		 "With experimental_zcopytx, packets of at least this many bytes (socket header included) are sent from guest pages; read at attach (default 4096)");
 
 /**
  * vhostx_net_zc_supported() - can zero-copy TX be used on @sock?
@@ -98,17 +113,6 @@ static void vhostx_net_zc_complete(struct sk_buff *skb, struct ubuf_info *ubuf,
 VHOSTX_UBUF_OPS(vhostx_net_zc_ops, vhostx_net_zc_complete);
 
 /**
- * vhostx_net_zc_active() - must TX packets go through the in-order ring?
- * @nvq: the TX queue, vq mutex held
- *
- * Return: true with zero-copy on, or while earlier packets are unreturned.
- */
-bool vhostx_net_zc_active(struct vhostx_net_vq *nvq)
-{
-	return nvq->zcopy || nvq->zc_upend != nvq->zc_done;
-}
-
-/**
  * vhostx_net_zc_full() - no free slot in the in-order ring?
  * @nvq: the TX queue, vq mutex held
  *
@@ -119,6 +123,7 @@ bool vhostx_net_zc_active(struct vhostx_net_vq *nvq)
  */
 bool vhostx_net_zc_full(struct vhostx_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	return ZC_NEXT(nvq->zc_upend) == nvq->zc_done;
 }
 
@@ -130,6 +135,7 @@ bool vhostx_net_zc_full(struct vhostx_net_vq *nvq)
  */
 unsigned int vhostx_net_zc_unreturned(struct vhostx_net_vq *nvq)
 {
+	lockdep_assert_held(&nvq->vq.mutex);
 	return (nvq->zc_upend - nvq->zc_done) & (VHOSTX_NET_ZC_SLOTS - 1);
 }
 
@@ -145,6 +151,7 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 	unsigned int max = min_t(unsigned int, VHOSTX_NET_ZC_MAX_PEND,
 				 nvq->vq.num >> 2);
 
+	lockdep_assert_held(&nvq->vq.mutex);
 	if (!nvq->zcopy || len < nvq->zc_min_len)
 		return false;
 	if (atomic_read(&nvq->zc_pending) >= max) {
@@ -155,22 +162,21 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 }
 
 /* The used entry a slot returns, and its state. */
-static void zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
-			 const struct vhostx_buf *buf, u8 state)
+static void vhostx_net_zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
+				    const struct vhostx_buf *buf, u32 len,
+				    u8 state)
 {
 	nvq->zc_used[slot].id = buf->id;
-	nvq->zc_used[slot].len = 0;
+	nvq->zc_used[slot].len = len;
 	nvq->zc_used[slot].ndesc = buf->ndesc;
 	nvq->zc_state[slot] = state;
 }
 
 /**
- * vhostx_net_zc_add() - take the next slot for a packet about to be sent
+ * vhostx_net_zc_add() - take the next slot for a zero-copy packet
  * @nvq: the TX queue, vq mutex held, ring not full
  * @buf: the packet's buffer
- * @zc: send it without copying (from vhostx_net_zc_select())
  * @msg: the message for sendmsg(), without control data; gets the ubuf
- *	when @zc
  * @ctl: storage for the tun/tap control block
  *
  * The slot is committed by vhostx_net_zc_sent().
@@ -178,16 +184,13 @@ static void zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
  * Return: the slot.
  */
 u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
-		      bool zc, struct msghdr *msg, struct tun_msg_ctl *ctl)
+		      struct msghdr *msg, struct tun_msg_ctl *ctl)
 {
 	u16 slot = nvq->zc_upend;
 	struct vhostx_net_ubuf *zu = &nvq->zc_ubuf[slot];
 
-	zc_fill_slot(nvq, slot, buf, zc ? VHOSTX_NET_ZC_IN_PROGRESS :
-					  VHOSTX_NET_ZC_NONE);
-	if (!zc)
-		return slot;
-
+	lockdep_assert_held(&nvq->vq.mutex);
+	vhostx_net_zc_fill_slot(nvq, slot, buf, 0, VHOSTX_NET_ZC_IN_PROGRESS);
 	zu->nvq = nvq;
 	zu->slot = slot;
 	vhostx_ubuf_set_ops(&zu->ubuf, vhostx_net_zc_ops);
@@ -205,50 +208,52 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 }
 
 /**
- * vhostx_net_zc_add_batched() - a packet was copied into the TX batch
+ * vhostx_net_zc_add_done() - a buffer is done: queue it in order
  * @nvq: the TX queue, vq mutex held, ring not full
- * @buf: the packet's buffer, free for the guest again
+ * @buf: the buffer, free for the guest again (a packet copied, batched
+ *	or dropped)
+ * @len: its used length
  *
- * Takes the next slot, done at once.  The caller sends the batch before
- * any later packet and before the slot is returned (publish), so the
- * socket sees packets in guest order.
+ * Takes the next slot, done at once (vhostx_net_complete() in in-order
+ * mode).  A batched packet's batch is sent before any later packet and
+ * before the slot is returned (publish), so the socket sees packets in
+ * guest order.
  */
-void vhostx_net_zc_add_batched(struct vhostx_net_vq *nvq,
-			       const struct vhostx_buf *buf)
+void vhostx_net_zc_add_done(struct vhostx_net_vq *nvq,
+			    const struct vhostx_buf *buf, u32 len)
 {
 	u16 slot = nvq->zc_upend;
 
-	zc_fill_slot(nvq, slot, buf, VHOSTX_NET_ZC_NONE);
+	lockdep_assert_held(&nvq->vq.mutex);
+	vhostx_net_zc_fill_slot(nvq, slot, buf, len, VHOSTX_NET_ZC_NONE);
 	nvq->zc_upend = ZC_NEXT(slot);
 }
 
 /**
- * vhostx_net_zc_sent() - sendmsg() returned for the packet in @slot
+ * vhostx_net_zc_sent() - sendmsg() returned for the zero-copy packet in @slot
  * @nvq: the TX queue, vq mutex held
  * @slot: from vhostx_net_zc_add()
- * @zc: it was sent without copying
  * @err: sendmsg()'s result
  * @retry: the buffer goes back to the ring: free the slot, don't commit
  */
-void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, bool zc,
-			int err, bool retry)
+void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, int err,
+			bool retry)
 {
-	if (zc) {
-		WRITE_ONCE(nvq->zc_in_send, false);
-		/* Pairs with the barrier in vhostx_net_zc_complete(). */
-		smp_mb();
-		if (err >= 0)
-			nvq->stats.sent++;
-		/*
-		 * A socket that failed before taking the ubuf never completes
-		 * it: drop its reference ourselves.
-		 */
-		if (err < 0 &&
-		    READ_ONCE(nvq->zc_state[slot]) == VHOSTX_NET_ZC_IN_PROGRESS) {
-			nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
-			if (atomic_dec_and_test(&nvq->zc_pending))
-				wake_up(&nvq->zc_wait);
-		}
+	lockdep_assert_held(&nvq->vq.mutex);
+	WRITE_ONCE(nvq->zc_in_send, false);
+	/* Pairs with the barrier in vhostx_net_zc_complete(). */
+	smp_mb();
+	if (err >= 0)
+		nvq->stats.sent++;
+	/*
+	 * A socket that failed before taking the ubuf never completes it:
+	 * drop its reference ourselves.
+	 */
+	if (err < 0 &&
+	    READ_ONCE(nvq->zc_state[slot]) == VHOSTX_NET_ZC_IN_PROGRESS) {
+		nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
+		if (atomic_dec_and_test(&nvq->zc_pending))
+			wake_up(&nvq->zc_wait);
 	}
 	if (!retry)
 		nvq->zc_upend = ZC_NEXT(slot);
@@ -292,6 +297,7 @@ void vhostx_net_zc_publish(struct vhostx_net_vq *nvq)
 	u16 i, start;
 	bool any = false;
 
+	lockdep_assert_held(&nvq->vq.mutex);
 again:
 	start = nvq->zc_done;
 	for (i = start; i != nvq->zc_upend; i = ZC_NEXT(i)) {
@@ -336,5 +342,6 @@ out:
  */
 void vhostx_net_zc_wait(struct vhostx_net_vq *nvq)
 {
+	lockdep_assert_not_held(&nvq->vq.mutex);
 	wait_event(nvq->zc_wait, !atomic_read(&nvq->zc_pending));
 }

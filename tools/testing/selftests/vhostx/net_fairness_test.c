@@ -4,6 +4,8 @@
  * (CVE-2019-3900 class).  RX and TX of one device share a worker; with a
  * TX ring that never empties, RX frames must still be delivered promptly,
  * and with a tap that never stops receiving, TX must still complete.
+ * The budget of one handler run is vhostx_net's weight and byte_weight
+ * parameters, writable at run time.
  */
 #include <pthread.h>
 #include <time.h>
@@ -32,6 +34,8 @@ FIXTURE_SETUP(fair)
 
 FIXTURE_TEARDOWN(fair)
 {
+	net_param_write("/sys/module/vhostx_net/parameters/byte_weight",
+			"524288");
 	net_fx_teardown(&self->n);
 }
 
@@ -125,6 +129,69 @@ VX_TEST_F(fair, rx_flood_does_not_starve_tx)
 	ASSERT_LT(0, self->flood);
 	TH_LOG("worst TX latency under RX flood: %ld ms, %lu RX buffers",
 	       worst, self->flood);
+}
+
+#define BYTE_WEIGHT_PARAM	"/sys/module/vhostx_net/parameters/byte_weight"
+#define BYTE_WEIGHT_DEFAULT	"524288"
+#define BW_PKTS			64
+#define BW_BUDGET		4096
+
+/*
+ * Queue @count TX frames of FLEN bytes, kick once, wait until all are
+ * used; return how many TX runs yielded meanwhile.
+ */
+static uint64_t fair_tx_burst(struct __test_metadata *_metadata,
+			      struct net_fx *n, unsigned int count)
+{
+	uint64_t yields0 = NET_COUNTER(n, 1, "yields");
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		uint8_t *b = vg_alloc(&n->d, n->hlen + FLEN, 64);
+
+		ASSERT_NE(NULL, b);
+		memset(b, 0, n->hlen);
+		vg_frame_make(b + n->hlen, FLEN, 300 + i);
+		ASSERT_LE(0, vg_vq_add_buf(&n->tx, b, (uint32_t)(n->hlen + FLEN),
+					   NULL, 0, b));
+	}
+	vg_vq_kick(&n->tx);
+	ASSERT_TRUE(vg_vq_wait_used(&n->tx, count, VX_TIMEOUT_MS))
+		TH_LOG("TX burst of %u frames not completed", count);
+	for (i = 0; i < count; i++)
+		ASSERT_LE(0, vg_vq_get_used(&n->tx, NULL, NULL));
+	return NET_COUNTER(n, 1, "yields") - yields0;
+}
+
+/*
+ * A TX run yields once it has moved byte_weight bytes (socket header
+ * included), read at each run: 64 frames in one kick take no yield with
+ * the default 512 KiB, and one per full budget with 4 KiB.
+ */
+VX_TEST_F(fair, tx_yields_at_byte_weight)
+{
+	size_t len = self->n.hlen + FLEN;	/* what one frame counts */
+	unsigned int per_run = (BW_BUDGET + len - 1) / len;
+	char val[16];
+	int r;
+
+	if (net_dev_is_upstream())
+		SKIP(return, "vhostx only (byte_weight, yields)");
+	/* A run must not be cut by the packet weight instead. */
+	ASSERT_GT(256, BW_PKTS);
+	ASSERT_EQ(-EINVAL, net_param_write(BYTE_WEIGHT_PARAM, "0"));
+	r = net_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT);
+	ASSERT_EQ(0, r) TH_LOG("%s: %s", BYTE_WEIGHT_PARAM, strerror(-r));
+	ASSERT_EQ(0, fair_tx_burst(_metadata, &self->n, BW_PKTS));
+
+	snprintf(val, sizeof(val), "%d", BW_BUDGET);
+	ASSERT_EQ(0, net_param_write(BYTE_WEIGHT_PARAM, val));
+	/* The last run yields only if it used its whole budget. */
+	ASSERT_EQ(BW_PKTS / per_run, fair_tx_burst(_metadata, &self->n,
+						   BW_PKTS))
+		TH_LOG("runs of %u frames expected with byte_weight %d",
+		       per_run, BW_BUDGET);
+	ASSERT_EQ(0, net_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT));
 }
 
 VX_HARNESS_MAIN

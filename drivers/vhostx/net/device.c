@@ -6,9 +6,14 @@
  * TX = vq 1) whose packets go to and come from a tap, macvtap or raw
  * AF_PACKET socket given with VHOST_NET_SET_BACKEND.  The userspace ABI is
  * <linux/vhost.h>, the same as the kernel's vhost-net.
+ *
+ * This file: the misc device, open/release, fdinfo, the backend ops given
+ * to the core.  The data path's module parameters live with their users:
+ * the budget of a handler run in datapath.c, zero-copy in zerocopy.c.
  */
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -18,26 +23,6 @@
 #include <linux/virtio_net.h>
 
 #include "net.h"
-
-bool vhostx_net_zcopytx;
-module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
-MODULE_PARM_DESC(experimental_zcopytx,
-		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default off)");
-
-unsigned int vhostx_net_zcopy_min_len = VHOSTX_NET_ZC_MIN_LEN;
-module_param_named(zcopy_min_len, vhostx_net_zcopy_min_len, uint, 0644);
-MODULE_PARM_DESC(zcopy_min_len,
-		 "With experimental_zcopytx, packets of at least this many bytes (socket header included) are sent from guest pages; read at attach (default 4096)");
-
-static int vhostx_net_weight = VHOSTX_NET_PKT_WEIGHT;
-module_param_named(weight, vhostx_net_weight, int, 0444);
-MODULE_PARM_DESC(weight,
-		 "Packets one handler run may move before yielding (default 256)");
-
-static int vhostx_net_byte_weight = VHOSTX_NET_BYTE_WEIGHT;
-module_param_named(byte_weight, vhostx_net_byte_weight, int, 0444);
-MODULE_PARM_DESC(byte_weight,
-		 "Bytes one handler run may move before yielding (default 524288)");
 
 static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			     void __user *argp)
@@ -60,6 +45,7 @@ static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
  * guest's buffers carry it but the socket does not (we strip it on TX and
  * write an empty one on RX); otherwise it passes through to the socket,
  * which must have been configured (TUNSETVNETHDRSZ) for the same size.
+ * The core calls it with the device mutex held.
  */
 static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 {
@@ -67,6 +53,7 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	size_t hdr_len, vhost_hlen, sock_hlen;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (features & (BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT_ULL(VIRTIO_F_VERSION_1)))
 		hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
@@ -127,15 +114,17 @@ static const struct vhostx_stats_table vhostx_net_vq_stats = {
 	.get = vhostx_net_vq_stats_get,
 };
 
-static struct vhostx_backend_ops vhostx_net_ops = {
+/*
+ * No .weight: the handlers' budget is the weight and byte_weight
+ * parameters (datapath.c), writable at run time.
+ */
+static const struct vhostx_backend_ops vhostx_net_ops = {
 	.name = "net",
 	.features = VHOSTX_CORE_FEATURES |
 		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
 	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
-	.weight = VHOSTX_NET_PKT_WEIGHT,
-	.byte_weight = VHOSTX_NET_BYTE_WEIGHT,
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,
 	.stop = vhostx_net_ops_stop,
@@ -212,10 +201,6 @@ static struct miscdevice vhostx_net_misc = {
 
 static int __init vhostx_net_init(void)
 {
-	if (vhostx_net_weight <= 0 || vhostx_net_byte_weight <= 0)
-		return -EINVAL;
-	vhostx_net_ops.weight = vhostx_net_weight;
-	vhostx_net_ops.byte_weight = vhostx_net_byte_weight;
 	return misc_register(&vhostx_net_misc);
 }
 module_init(vhostx_net_init);
