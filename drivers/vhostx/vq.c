@@ -669,6 +669,7 @@ long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	u32 idx;
 	long ret;
 
+	lockdep_assert_held(&dev->mutex);
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
 	if (idx >= dev->nvqs)

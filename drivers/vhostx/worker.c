@@ -445,6 +445,7 @@ long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	struct vhost_worker_state state;
 	struct vhostx_worker *worker;
 
+	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_NEW_WORKER:
 		/* The kernel's vhost: ENOMEM whenever no worker is made. */

@@ -312,8 +312,11 @@ struct vhostx_vq {
  * @backend_features: VHOST_BACKEND_F_* bits the device offers
  * @weight: most buffers one handler run may process before yielding
  * @byte_weight: most bytes one handler run may move before yielding
- * @ioctl: backend-specific ioctls, called with the dev mutex NOT held,
- *	after the owner check; return -ENOIOCTLCMD for unknown ones
+ * @ioctl: backend-specific ioctls: those the core does not handle, called
+ *	with dev->mutex HELD (taken once by vhostx_fops_ioctl() for the whole
+ *	ioctl) and after the owner check; it may take vq mutexes and flush
+ *	workers (no work takes dev->mutex), but must not take dev->mutex;
+ *	return -ENOIOCTLCMD for unknown ones
  * @features_changed: called with the dev mutex held after a
  *	VHOST_SET_FEATURES was accepted and copied into every vq
  * @stop: detach every vq's backend and stop all I/O.  The core calls it
