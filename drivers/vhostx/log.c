@@ -142,6 +142,7 @@ int vhostx_log_write(struct vhostx_vq *vq, const struct vhostx_log *log,
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	/* Buffer contents must be visible before the log says so. */
 	smp_wmb();
 	for (i = 0; i < nlog && len; i++) {
@@ -173,6 +174,7 @@ int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->log_used)
 		return 0;
 	smp_wmb();

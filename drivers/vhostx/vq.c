@@ -23,6 +23,7 @@ void vhostx_vq_err(struct vhostx_vq *vq, const char *fmt, ...)
 	struct va_format vaf;
 	va_list args;
 
+	lockdep_assert_held(&vq->mutex);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -128,6 +129,7 @@ static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
  */
 bool vhostx_vq_access_ok(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vhostx_mem_log_ok(vq->umem, vq->log_base, vhostx_logging(vq)))
 		return false;
 	return vhostx_vq_areas_ok(vq, vq->area_addr, vq->log_used,
@@ -151,6 +153,7 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vq->iotlb && !vhostx_iotlb_used_ok(vq))
 		return -EFAULT;
 	vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
@@ -181,6 +184,7 @@ EXPORT_SYMBOL_GPL(vhostx_vq_start);
  */
 void vhostx_vq_stop(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	vq->private_data = NULL;
 }
 EXPORT_SYMBOL_GPL(vhostx_vq_stop);
@@ -221,8 +225,10 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		   struct iovec *iov, unsigned int iov_max,
 		   struct vhostx_log *log, unsigned int log_max)
 {
-	int ret = vhostx_vq_ready(vq);
+	int ret;
 
+	lockdep_assert_held(&vq->mutex);
+	ret = vhostx_vq_ready(vq);
 	if (ret)
 		return ret;
 	ret = INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
@@ -240,6 +246,7 @@ EXPORT_SYMBOL_GPL(vhostx_get_buf);
  */
 void vhostx_unget(struct vhostx_vq *vq, unsigned int nbufs)
 {
+	lockdep_assert_held(&vq->mutex);
 	INDIRECT_CALL_1(vq->ring->unget, vhostx_split_unget, vq, nbufs);
 }
 EXPORT_SYMBOL_GPL(vhostx_unget);
@@ -257,6 +264,7 @@ int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!count)
 		return 0;
 	ret = vhostx_vq_ready(vq);
@@ -287,6 +295,7 @@ int vhostx_add_used(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
 {
 	struct vhostx_used used = { .id = id, .len = len, .ndesc = ndesc };
 
+	lockdep_assert_held(&vq->mutex);
 	return vhostx_add_used_n(vq, &used, 1);
 }
 EXPORT_SYMBOL_GPL(vhostx_add_used);
@@ -297,6 +306,7 @@ EXPORT_SYMBOL_GPL(vhostx_add_used);
  */
 void vhostx_signal(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->call_ctx || !vq->meta_ready)
 		return;
 	if (INDIRECT_CALL_1(vq->ring->need_signal, vhostx_split_need_signal,
@@ -319,6 +329,7 @@ void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
 				  unsigned int count)
 {
+	lockdep_assert_held(&vq->mutex);
 	/* Nothing new: the driver has nothing to be told about. */
 	if (count && !vhostx_add_used_n(vq, used, count))
 		vhostx_signal(vq);
@@ -352,8 +363,10 @@ EXPORT_SYMBOL_GPL(vhostx_vq_set_used_batch);
  */
 void vhostx_flush_used(struct vhostx_vq *vq)
 {
-	unsigned int n = vq->batch_n;
+	unsigned int n;
 
+	lockdep_assert_held(&vq->mutex);
+	n = vq->batch_n;
 	vq->batch_n = 0;
 	vhostx_add_used_and_signal_n(vq, vq->batch, n);
 }
@@ -382,6 +395,7 @@ int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
 	unsigned int n;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->batch_max) {
 		ret = vhostx_add_used(vq, id, len, ndesc);
 		if (!ret)
@@ -414,6 +428,7 @@ EXPORT_SYMBOL_GPL(vhostx_add_used_batched);
  */
 bool vhostx_enable_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vq->batch_n)
 		vhostx_flush_used(vq);
 	if (vhostx_vq_ready(vq))
@@ -435,6 +450,7 @@ EXPORT_SYMBOL_GPL(vhostx_enable_notify);
  */
 void vhostx_disable_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	/* Every handler run starts here: count runs in one place. */
 	vq->stats.runs++;
 	if (!vhostx_vq_ready(vq))
@@ -455,6 +471,7 @@ EXPORT_SYMBOL_GPL(vhostx_disable_notify);
  */
 void vhostx_mute_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vhostx_vq_ready(vq))
 		INDIRECT_CALL_1(vq->ring->mute_notify,
 				vhostx_split_mute_notify, vq);
@@ -469,6 +486,7 @@ EXPORT_SYMBOL_GPL(vhostx_mute_notify);
  */
 bool vhostx_avail_empty(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vhostx_vq_ready(vq))
 		return true;
 	return INDIRECT_CALL_1(vq->ring->avail_empty,
@@ -478,7 +496,7 @@ EXPORT_SYMBOL_GPL(vhostx_avail_empty);
 
 /**
  * vhostx_exceeds_weight() - has a handler run used up its budget?
- * @vq: the virtqueue
+ * @vq: the virtqueue; vq->mutex held (a handler's run)
  * @bufs: buffers handled in this run
  * @bytes: bytes moved in this run
  *
@@ -490,6 +508,7 @@ bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes)
 {
 	const struct vhostx_backend_ops *ops = vq->dev->ops;
 
+	lockdep_assert_held(&vq->mutex);
 	if ((ops->weight && bufs >= ops->weight) ||
 	    (ops->byte_weight > 0 && bytes >= (size_t)ops->byte_weight)) {
 		vhostx_poll_queue(&vq->poll);
@@ -657,6 +676,9 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
  * @dev: the device; dev->mutex held, caller is the owner
  * @cmd: ioctl number
  * @argp: user argument, starting with the vq index
+ *
+ * Takes the vq's mutex for the ioctl; a replaced kick file is put after
+ * the vq's worker was flushed, outside it.
  *
  * Return: 0 or an errno; -ENOBUFS for an index out of range;
  * -ENOIOCTLCMD for an unknown ioctl.

@@ -163,8 +163,10 @@ struct vhostx_vq_stats {
  *	instead (busy polling): no kick at all until @enable_notify
  * @avail_empty: true if no buffer is available
  *
- * All are called with the vq mutex held, from the worker (or an ioctl
- * that stopped the backend).  Backends use the vhostx_*() wrappers.
+ * All are called with the vq mutex held, from the worker or an ioctl
+ * (the vhostx_*() wrappers assert it); @area_size also from ioctls that
+ * hold only dev->mutex (vq->num and the features change under both).
+ * Backends use the vhostx_*() wrappers.
  */
 struct vhostx_ring_ops {
 	const char *name;
@@ -234,7 +236,8 @@ enum vhostx_ring_area {
  * @acked_backend_features: VHOST_BACKEND_F_* bits accepted
  * @busyloop_timeout: busy-poll time in microseconds, 0 for none
  * @private_data: backend state; NULL when stopped
- * @worker: the worker thread running this vq's work
+ * @worker: the worker thread running this vq's work; RCU-protected,
+ *	changed under dev->mutex (not @mutex)
  * @stats: its counters
  * @batch: the backend's array for vhostx_add_used_batched(), or NULL
  * @batch_max: its size
@@ -338,7 +341,8 @@ struct vhostx_backend_ops {
 
 /**
  * struct vhostx_dev - one open device file
- * @mutex: serialises the device ioctls
+ * @mutex: held for the whole of every ioctl (vhostx_fops_ioctl()), by
+ *	IOTLB message writes and by vhostx_dev_cleanup(); never by work
  * @ops: the backend's operations
  * @mm: the owner's mm, NULL without an owner
  * @vqs: the backend's virtqueues
