@@ -5,7 +5,9 @@
  * Ioctl rules follow the kernel's vhost: VHOST_SET_OWNER binds the device
  * to the caller's address space once (-EBUSY after); GET/SET_FEATURES,
  * GET/SET_BACKEND_FEATURES need no owner; everything else needs the caller
- * to be the owner (-EPERM otherwise).
+ * to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
+ * taken once in vhostx_fops_ioctl(), which routes it to the device, vring,
+ * worker or backend ioctls.
  */
 #include <linux/atomic.h>
 #include <linux/module.h>
@@ -84,6 +86,7 @@ static long vhostx_set_owner(struct vhostx_dev *dev)
 	struct vhostx_worker *worker;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (dev->mm)
 		return -EBUSY;
 	dev->mm = get_task_mm(current);
@@ -105,6 +108,7 @@ static void vhostx_dev_reset(struct vhostx_dev *dev)
 {
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++)
 		vhostx_poll_stop(&dev->vqs[i]->poll);
 	vhostx_workers_free(dev);
@@ -141,28 +145,30 @@ void vhostx_dev_cleanup(struct vhostx_dev *dev)
 }
 EXPORT_SYMBOL_GPL(vhostx_dev_cleanup);
 
+/*
+ * VHOST_RESET_OWNER; dev->mutex held, caller is the owner.  Stopping the
+ * backend and resetting is one critical section: no SET_BACKEND may slip
+ * in between.
+ */
 static long vhostx_reset_owner(struct vhostx_dev *dev)
 {
-	long ret;
-
-	/* One critical section: no SET_BACKEND may slip in between. */
-	mutex_lock(&dev->mutex);
-	ret = vhostx_dev_check_owner(dev);
-	if (!ret) {
-		if (dev->ops->stop)
-			dev->ops->stop(dev);
-		vhostx_dev_reset(dev);
-	}
-	mutex_unlock(&dev->mutex);
-	return ret;
+	lockdep_assert_held(&dev->mutex);
+	if (dev->ops->stop)
+		dev->ops->stop(dev);
+	vhostx_dev_reset(dev);
+	return 0;
 }
 
-/* Are every started vq's rings and log usable with @log_base? */
+/*
+ * Are every started vq's rings and log usable with @log_base?  dev->mutex
+ * held: the vq fields read here change only in ioctls, which hold it.
+ */
 static bool vhostx_log_base_ok(struct vhostx_dev *dev, void __user *log_base,
 			       bool log_all)
 {
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
 
@@ -178,27 +184,24 @@ static bool vhostx_log_base_ok(struct vhostx_dev *dev, void __user *log_base,
 	return true;
 }
 
+/* VHOST_SET_FEATURES; dev->mutex held, any caller. */
 static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
 {
 	u64 features;
-	long ret = 0;
-	int i;
+	int i, ret;
 
+	lockdep_assert_held(&dev->mutex);
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
 	if (features & ~dev->ops->features)
 		return -EOPNOTSUPP;
-
-	mutex_lock(&dev->mutex);
 	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) && dev->nvqs &&
-	    !vhostx_log_base_ok(dev, dev->vqs[0]->log_base, true)) {
-		ret = -EFAULT;
-		goto out;
-	}
+	    !vhostx_log_base_ok(dev, dev->vqs[0]->log_base, true))
+		return -EFAULT;
 	if (features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)) {
 		ret = vhostx_iotlb_enable(dev);
 		if (ret)
-			goto out;
+			return ret;
 	}
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
@@ -211,32 +214,31 @@ static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
 		mutex_unlock(&vq->mutex);
 	}
 	if (dev->ops->features_changed)
-		ret = dev->ops->features_changed(dev, features);
-out:
-	mutex_unlock(&dev->mutex);
-	return ret;
+		return dev->ops->features_changed(dev, features);
+	return 0;
 }
 
+/* VHOST_SET_BACKEND_FEATURES; dev->mutex held, any caller. */
 static long vhostx_set_backend_features(struct vhostx_dev *dev,
 					void __user *argp)
 {
 	u64 features;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
 	if (features & ~dev->ops->backend_features)
 		return -EOPNOTSUPP;
-	mutex_lock(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		mutex_lock(&dev->vqs[i]->mutex);
 		dev->vqs[i]->acked_backend_features = features;
 		mutex_unlock(&dev->vqs[i]->mutex);
 	}
-	mutex_unlock(&dev->mutex);
 	return 0;
 }
 
+/* VHOST_SET_LOG_BASE; dev->mutex held, caller is the owner. */
 static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
 {
 	void __user *base;
@@ -244,6 +246,7 @@ static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
 	u64 p;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (copy_from_user(&p, argp, sizeof(p)))
 		return -EFAULT;
 	if ((u64)(uintptr_t)p != p)
@@ -271,11 +274,13 @@ static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
 	return ret;
 }
 
+/* VHOST_SET_LOG_FD; dev->mutex held, caller is the owner. */
 static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 {
 	struct eventfd_ctx *ctx = NULL;
 	int fd, i;
 
+	lockdep_assert_held(&dev->mutex);
 	if (get_user(fd, (int __user *)argp))
 		return -EFAULT;
 	if (fd != -1) {
@@ -294,13 +299,18 @@ static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 	return 0;
 }
 
-/* Ioctls any process may make, as with the kernel's vhost-net. */
-static long vhostx_unowned_ioctl(struct vhostx_dev *dev, unsigned int cmd,
-				 void __user *argp)
+/*
+ * VHOST_SET_OWNER and the ioctls any process may make, as with the
+ * kernel's vhost-net; dev->mutex held.  -ENOIOCTLCMD for the others.
+ */
+static long vhostx_ownerless_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+				   void __user *argp)
 {
 	u64 features;
 
 	switch (cmd) {
+	case VHOST_SET_OWNER:
+		return vhostx_set_owner(dev);
 	case VHOST_GET_FEATURES:
 		features = dev->ops->features;
 		return copy_to_user(argp, &features, sizeof(features)) ?
@@ -313,10 +323,66 @@ static long vhostx_unowned_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 		       -EFAULT : 0;
 	case VHOST_SET_BACKEND_FEATURES:
 		return vhostx_set_backend_features(dev, argp);
-	case VHOST_RESET_OWNER:
-		return vhostx_reset_owner(dev);
 	default:
 		return -ENOIOCTLCMD;
+	}
+}
+
+/*
+ * An ioctl nobody handles.  The kernel's vhost hands those to its vring
+ * ioctl, which reads the vq index first: the same errno here.
+ */
+static long vhostx_unknown_ioctl(struct vhostx_dev *dev, void __user *argp)
+{
+	u32 idx;
+
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	return idx >= dev->nvqs ? -ENOBUFS : -ENOIOCTLCMD;
+}
+
+/* Every ioctl that needs the owner; dev->mutex held, caller is the owner. */
+static long vhostx_owned_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+			       void __user *argp)
+{
+	long ret;
+
+	switch (cmd) {
+	/* The device's own. */
+	case VHOST_RESET_OWNER:
+		return vhostx_reset_owner(dev);
+	case VHOST_SET_MEM_TABLE:
+		return vhostx_set_mem_table(dev, argp);
+	case VHOST_SET_LOG_BASE:
+		return vhostx_set_log_base(dev, argp);
+	case VHOST_SET_LOG_FD:
+		return vhostx_set_log_fd(dev, argp);
+	/* A virtqueue's (the ENDIAN pair is refused there). */
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+	case VHOST_SET_VRING_ENDIAN:
+	case VHOST_GET_VRING_ENDIAN:
+		return vhostx_vring_ioctl(dev, cmd, argp);
+	/* The workers'. */
+	case VHOST_NEW_WORKER:
+	case VHOST_FREE_WORKER:
+	case VHOST_ATTACH_VRING_WORKER:
+	case VHOST_GET_VRING_WORKER:
+		return vhostx_worker_ioctl(dev, cmd, argp);
+	/* The backend's, then none. */
+	default:
+		ret = dev->ops->ioctl ? dev->ops->ioctl(dev, cmd, argp) :
+					-ENOIOCTLCMD;
+		if (ret == -ENOIOCTLCMD)
+			ret = vhostx_unknown_ioctl(dev, argp);
+		return ret;
 	}
 }
 
@@ -326,6 +392,11 @@ static long vhostx_unowned_ioctl(struct vhostx_dev *dev, unsigned int cmd,
  * @cmd: ioctl number, from <linux/vhost.h>
  * @arg: user argument
  *
+ * Takes dev->mutex once and holds it for the whole ioctl; checks the
+ * owner once, after the ioctls that need none; then routes: device,
+ * vring, worker, and only the rest to the backend's ioctl (see
+ * Documentation/vhostx/design.rst, "The ioctl route").
+ *
  * Return: 0 or an errno, as the kernel's vhost-net returns them.
  */
 long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
@@ -334,47 +405,13 @@ long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	void __user *argp = (void __user *)arg;
 	long ret;
 
-	ret = vhostx_unowned_ioctl(dev, cmd, argp);
-	if (ret != -ENOIOCTLCMD)
-		return ret;
-
 	mutex_lock(&dev->mutex);
-	if (cmd == VHOST_SET_OWNER) {
-		ret = vhostx_set_owner(dev);
-		goto out;
-	}
-	ret = vhostx_dev_check_owner(dev);
-	if (ret)
-		goto out;
-
-	if (dev->ops->ioctl) {
-		mutex_unlock(&dev->mutex);
-		ret = dev->ops->ioctl(dev, cmd, argp);
-		if (ret != -ENOIOCTLCMD)
-			return ret;
-		mutex_lock(&dev->mutex);
+	ret = vhostx_ownerless_ioctl(dev, cmd, argp);
+	if (ret == -ENOIOCTLCMD) {
 		ret = vhostx_dev_check_owner(dev);
-		if (ret)
-			goto out;
+		if (!ret)
+			ret = vhostx_owned_ioctl(dev, cmd, argp);
 	}
-
-	switch (cmd) {
-	case VHOST_SET_MEM_TABLE:
-		ret = vhostx_set_mem_table(dev, argp);
-		break;
-	case VHOST_SET_LOG_BASE:
-		ret = vhostx_set_log_base(dev, argp);
-		break;
-	case VHOST_SET_LOG_FD:
-		ret = vhostx_set_log_fd(dev, argp);
-		break;
-	default:
-		ret = vhostx_worker_ioctl(dev, cmd, argp);
-		if (ret == -ENOIOCTLCMD)
-			ret = vhostx_vring_ioctl(dev, cmd, argp);
-		break;
-	}
-out:
 	mutex_unlock(&dev->mutex);
 	return ret;
 }

@@ -122,6 +122,7 @@ int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->log_used)
 		return 0;
 	smp_wmb();

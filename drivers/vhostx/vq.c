@@ -23,6 +23,7 @@ void vhostx_vq_err(struct vhostx_vq *vq, const char *fmt, ...)
 	struct va_format vaf;
 	va_list args;
 
+	lockdep_assert_held(&vq->mutex);
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
@@ -128,6 +129,7 @@ static bool vhostx_vq_areas_ok(struct vhostx_vq *vq, const u64 *addr,
  */
 bool vhostx_vq_access_ok(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vhostx_mem_log_ok(vq->umem, vq->log_base, vhostx_logging(vq)))
 		return false;
 	return vhostx_vq_areas_ok(vq, vq->area_addr, vq->log_used,
@@ -178,6 +180,7 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (vq->iotlb && !vhostx_iotlb_used_ok(vq))
 		return -EFAULT;
 	vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
@@ -208,6 +211,7 @@ EXPORT_SYMBOL_GPL(vhostx_vq_start);
  */
 void vhostx_vq_stop(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	vq->private_data = NULL;
 }
 EXPORT_SYMBOL_GPL(vhostx_vq_stop);
@@ -248,8 +252,10 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		   struct iovec *iov, unsigned int iov_max,
 		   struct vhostx_log *log, unsigned int log_max)
 {
-	int ret = vhostx_vq_ready(vq);
+	int ret;
 
+	lockdep_assert_held(&vq->mutex);
+	ret = vhostx_vq_ready(vq);
 	if (ret)
 		return ret;
 	ret = INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
@@ -267,6 +273,7 @@ EXPORT_SYMBOL_GPL(vhostx_get_buf);
  */
 void vhostx_unget(struct vhostx_vq *vq, unsigned int nbufs)
 {
+	lockdep_assert_held(&vq->mutex);
 	INDIRECT_CALL_1(vq->ring->unget, vhostx_split_unget, vq, nbufs);
 }
 EXPORT_SYMBOL_GPL(vhostx_unget);
@@ -284,6 +291,7 @@ int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 {
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!count)
 		return 0;
 	ret = vhostx_vq_ready(vq);
@@ -314,6 +322,7 @@ int vhostx_add_used(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
 {
 	struct vhostx_used used = { .id = id, .len = len, .ndesc = ndesc };
 
+	lockdep_assert_held(&vq->mutex);
 	return vhostx_add_used_n(vq, &used, 1);
 }
 EXPORT_SYMBOL_GPL(vhostx_add_used);
@@ -324,6 +333,7 @@ EXPORT_SYMBOL_GPL(vhostx_add_used);
  */
 void vhostx_signal(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->call_ctx || !vq->meta_ready)
 		return;
 	if (INDIRECT_CALL_1(vq->ring->need_signal, vhostx_split_need_signal,
@@ -346,6 +356,7 @@ void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
 				  unsigned int count)
 {
+	lockdep_assert_held(&vq->mutex);
 	/* Nothing new: the driver has nothing to be told about. */
 	if (count && !vhostx_add_used_n(vq, used, count))
 		vhostx_signal(vq);
@@ -369,6 +380,7 @@ int vhostx_log_write(struct vhostx_vq *vq, const struct vhostx_log *log,
 	unsigned int i;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	/* Buffer contents must be visible before the log says so. */
 	smp_wmb();
 	for (i = 0; i < nlog && len; i++) {
@@ -415,8 +427,10 @@ EXPORT_SYMBOL_GPL(vhostx_vq_set_used_batch);
  */
 void vhostx_flush_used(struct vhostx_vq *vq)
 {
-	unsigned int n = vq->batch_n;
+	unsigned int n;
 
+	lockdep_assert_held(&vq->mutex);
+	n = vq->batch_n;
 	vq->batch_n = 0;
 	vhostx_add_used_and_signal_n(vq, vq->batch, n);
 }
@@ -445,6 +459,7 @@ int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
 	unsigned int n;
 	int ret;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!vq->batch_max) {
 		ret = vhostx_add_used(vq, id, len, ndesc);
 		if (!ret)
@@ -477,6 +492,7 @@ EXPORT_SYMBOL_GPL(vhostx_add_used_batched);
  */
 bool vhostx_enable_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vq->batch_n)
 		vhostx_flush_used(vq);
 	if (vhostx_vq_ready(vq))
@@ -498,6 +514,7 @@ EXPORT_SYMBOL_GPL(vhostx_enable_notify);
  */
 void vhostx_disable_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	/* Every handler run starts here: count runs in one place. */
 	vq->stats.runs++;
 	if (!vhostx_vq_ready(vq))
@@ -518,6 +535,7 @@ EXPORT_SYMBOL_GPL(vhostx_disable_notify);
  */
 void vhostx_mute_notify(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (!vhostx_vq_ready(vq))
 		INDIRECT_CALL_1(vq->ring->mute_notify,
 				vhostx_split_mute_notify, vq);
@@ -532,6 +550,7 @@ EXPORT_SYMBOL_GPL(vhostx_mute_notify);
  */
 bool vhostx_avail_empty(struct vhostx_vq *vq)
 {
+	lockdep_assert_held(&vq->mutex);
 	if (vhostx_vq_ready(vq))
 		return true;
 	return INDIRECT_CALL_1(vq->ring->avail_empty,
@@ -541,7 +560,7 @@ EXPORT_SYMBOL_GPL(vhostx_avail_empty);
 
 /**
  * vhostx_exceeds_budget() - has a handler run used up the given budget?
- * @vq: the virtqueue
+ * @vq: the virtqueue; vq->mutex held (a handler's run)
  * @bufs: buffers handled in this run
  * @bytes: bytes moved in this run
  * @weight: most buffers a run may handle, 0 for no limit
@@ -557,6 +576,7 @@ EXPORT_SYMBOL_GPL(vhostx_avail_empty);
 bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
 			   int weight, int byte_weight)
 {
+	lockdep_assert_held(&vq->mutex);
 	if ((weight > 0 && bufs >= weight) ||
 	    (byte_weight > 0 && bytes >= (size_t)byte_weight)) {
 		vhostx_poll_queue(&vq->poll);
@@ -569,7 +589,7 @@ EXPORT_SYMBOL_GPL(vhostx_exceeds_budget);
 
 /**
  * vhostx_exceeds_weight() - has a handler run used up its budget?
- * @vq: the virtqueue
+ * @vq: the virtqueue; vq->mutex held (a handler's run)
  * @bufs: buffers handled in this run
  * @bytes: bytes moved in this run
  *
@@ -745,6 +765,9 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
  * @cmd: ioctl number
  * @argp: user argument, starting with the vq index
  *
+ * Takes the vq's mutex for the ioctl; a replaced kick file is put after
+ * the vq's worker was flushed, outside it.
+ *
  * Return: 0 or an errno; -ENOBUFS for an index out of range;
  * -ENOIOCTLCMD for an unknown ioctl.
  */
@@ -756,6 +779,7 @@ long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	u32 idx;
 	long ret;
 
+	lockdep_assert_held(&dev->mutex);
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
 	if (idx >= dev->nvqs)

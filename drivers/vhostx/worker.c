@@ -91,6 +91,7 @@ struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 	u32 id;
 	int ret;
 
+	lockdep_assert_held(&dev->mutex);
 	worker = kzalloc(sizeof(*worker), GFP_KERNEL_ACCOUNT);
 	if (!worker)
 		return ERR_PTR(-ENOMEM);
@@ -160,6 +161,7 @@ void vhostx_worker_flush(struct vhostx_worker *worker)
  */
 void vhostx_worker_destroy(struct vhostx_worker *worker)
 {
+	lockdep_assert_held(&worker->dev->mutex);
 	WARN_ON_ONCE(worker->attach_cnt);
 	xa_erase(&worker->dev->worker_xa, worker->id);
 	vhostx_worker_flush(worker);
@@ -177,6 +179,8 @@ void vhostx_vq_attach_worker(struct vhostx_vq *vq,
 {
 	struct vhostx_worker *old;
 
+	lockdep_assert_held(&vq->dev->mutex);
+	lockdep_assert_not_held(&vq->mutex);
 	old = rcu_dereference_protected(vq->worker,
 					lockdep_is_held(&vq->dev->mutex));
 	if (old == worker)
@@ -202,6 +206,7 @@ void vhostx_workers_free(struct vhostx_dev *dev)
 	unsigned long id;
 	int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++)
 		vhostx_vq_attach_worker(dev->vqs[i], NULL);
 	xa_for_each(&dev->worker_xa, id, worker)
@@ -263,6 +268,8 @@ void vhostx_vq_flush(struct vhostx_vq *vq)
 	struct vhostx_worker *worker;
 	bool queued = false;
 
+	/* The work may need it: waiting with it held would never end. */
+	lockdep_assert_not_held(&vq->mutex);
 	init_completion(&flush.done);
 	vhostx_work_init(&flush.work, vhostx_flush_fn);
 	rcu_read_lock();
@@ -445,6 +452,7 @@ long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	struct vhost_worker_state state;
 	struct vhostx_worker *worker;
 
+	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_NEW_WORKER:
 		/* The kernel's vhost: ENOMEM whenever no worker is made. */

@@ -214,8 +214,10 @@ struct vhostx_stats_table {
  *	instead (busy polling): no kick at all until @enable_notify
  * @avail_empty: true if no buffer is available
  *
- * All are called with the vq mutex held, from the worker (or an ioctl
- * that stopped the backend).  Backends use the vhostx_*() wrappers.
+ * All are called with the vq mutex held, from the worker or an ioctl
+ * (the vhostx_*() wrappers assert it); @area_size also from ioctls that
+ * hold only dev->mutex (vq->num and the features change under both).
+ * Backends use the vhostx_*() wrappers.
  */
 struct vhostx_ring_ops {
 	const char *name;
@@ -286,7 +288,8 @@ enum vhostx_ring_area {
  * @acked_backend_features: VHOST_BACKEND_F_* bits accepted
  * @busyloop_timeout: busy-poll time in microseconds, 0 for none
  * @private_data: backend state; NULL when stopped
- * @worker: the worker thread running this vq's work
+ * @worker: the worker thread running this vq's work; RCU-protected,
+ *	changed under dev->mutex (not @mutex)
  * @stats: its counters
  * @batch: the backend's array for vhostx_add_used_batched(), or NULL
  * @batch_max: its size
@@ -366,8 +369,11 @@ struct vhostx_vq {
  *	(vhostx_exceeds_weight(); 0: no limit, or a backend with a budget
  *	that changes at run time passes it to vhostx_exceeds_budget())
  * @byte_weight: most bytes one handler run may move before yielding
- * @ioctl: backend-specific ioctls, called with the dev mutex NOT held,
- *	after the owner check; return -ENOIOCTLCMD for unknown ones
+ * @ioctl: backend-specific ioctls: those the core does not handle, called
+ *	with dev->mutex HELD (taken once by vhostx_fops_ioctl() for the whole
+ *	ioctl) and after the owner check; it may take vq mutexes and flush
+ *	workers (no work takes dev->mutex), but must not take dev->mutex;
+ *	return -ENOIOCTLCMD for unknown ones
  * @features_changed: called with the dev mutex held after a
  *	VHOST_SET_FEATURES was accepted and copied into every vq
  * @stop: detach every vq's backend and stop all I/O.  The core calls it
@@ -392,7 +398,8 @@ struct vhostx_backend_ops {
 
 /**
  * struct vhostx_dev - one open device file
- * @mutex: serialises the device ioctls
+ * @mutex: held for the whole of every ioctl (vhostx_fops_ioctl()), by
+ *	IOTLB message writes and by vhostx_dev_cleanup(); never by work
  * @ops: the backend's operations
  * @mm: the owner's mm, NULL without an owner
  * @vqs: the backend's virtqueues

@@ -143,7 +143,7 @@ void vhostx_net_stop(struct vhostx_net *n)
 
 /**
  * vhostx_net_set_backend() - VHOST_NET_SET_BACKEND
- * @n: the device
+ * @n: the device; dev->mutex held, caller is the owner
  * @index: virtqueue (0 RX, 1 TX)
  * @fd: tap/macvtap/AF_PACKET socket to attach, or -1 to detach
  *
@@ -160,23 +160,15 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 	struct vhostx_vq *vq;
 	long r;
 
-	mutex_lock(&n->dev.mutex);
-	r = vhostx_dev_check_owner(&n->dev);
-	if (r)
-		goto out_dev;
-
-	if (index >= VHOSTX_NET_VQ_MAX) {
-		r = -ENOBUFS;
-		goto out_dev;
-	}
+	lockdep_assert_held(&n->dev.mutex);
+	if (index >= VHOSTX_NET_VQ_MAX)
+		return -ENOBUFS;
 	nvq = &n->vqs[index];
 	vq = &nvq->vq;
 
 	sock = vhostx_net_get_socket(fd);
-	if (IS_ERR(sock)) {
-		r = PTR_ERR(sock);
-		goto out_dev;
-	}
+	if (IS_ERR(sock))
+		return PTR_ERR(sock);
 
 	mutex_lock(&vq->mutex);
 	oldsock = vhostx_vq_get_backend(vq);
@@ -229,7 +221,6 @@ out_put_old:
 		vhostx_vq_flush(vq);
 		sockfd_put(oldsock);
 	}
-	mutex_unlock(&n->dev.mutex);
 	return 0;
 
 out_restore:
@@ -254,7 +245,5 @@ out_vq:
 		vhostx_vq_flush(vq);
 		sockfd_put(oldsock);
 	}
-out_dev:
-	mutex_unlock(&n->dev.mutex);
 	return r;
 }

@@ -29,6 +29,7 @@ static long vhostx_net_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 {
 	struct vhost_vring_file backend;
 
+	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_NET_SET_BACKEND:
 		if (copy_from_user(&backend, argp, sizeof(backend)))

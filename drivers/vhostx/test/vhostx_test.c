@@ -97,17 +97,16 @@ out:
 	mutex_unlock(&vq->mutex);
 }
 
-/* Start or stop the ring; like vhost_test, both need valid rings. */
+/*
+ * Start or stop the ring; like vhost_test, both need valid rings.
+ * dev->mutex held (the handler never takes it, so the flush may wait).
+ */
 static long vhostx_test_run(struct vhostx_test *t, bool run)
 {
 	struct vhostx_vq *vq = &t->vq;
-	long ret;
+	long ret = 0;
 
-	mutex_lock(&t->dev.mutex);
-	/* The core checked the owner, then dropped the mutex: again. */
-	ret = vhostx_dev_check_owner(&t->dev);
-	if (ret)
-		goto out;
+	lockdep_assert_held(&t->dev.mutex);
 	mutex_lock(&vq->mutex);
 	if (!vhostx_vq_access_ok(vq))
 		ret = -EFAULT;
@@ -118,8 +117,6 @@ static long vhostx_test_run(struct vhostx_test *t, bool run)
 	mutex_unlock(&vq->mutex);
 	if (!ret && run)
 		vhostx_poll_queue(&vq->poll);	/* buffers already there */
-out:
-	mutex_unlock(&t->dev.mutex);
 	if (!run)
 		vhostx_vq_flush(vq);
 	return ret;
@@ -132,6 +129,7 @@ static long vhostx_test_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	struct vhost_vring_file backend;
 	int val;
 
+	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_TEST_RUN:
 		if (get_user(val, (int __user *)argp))
