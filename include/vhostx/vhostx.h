@@ -450,6 +450,24 @@ ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from);
 __poll_t vhostx_fops_poll(struct file *f, poll_table *wait);
 void vhostx_fops_show_fdinfo(struct seq_file *m, struct file *f);
 
+/*
+ * A backend's struct file_operations: its own open and release, the core's
+ * everything else.  static const struct file_operations my_fops =
+ * VHOSTX_FILE_OPERATIONS(my_open, my_release);
+ */
+#define VHOSTX_FILE_OPERATIONS(open_fn, release_fn) {			\
+	.owner		= THIS_MODULE,					\
+	.open		= (open_fn),					\
+	.release	= (release_fn),					\
+	.unlocked_ioctl	= vhostx_fops_ioctl,				\
+	.compat_ioctl	= compat_ptr_ioctl,				\
+	.read_iter	= vhostx_fops_read_iter,			\
+	.write_iter	= vhostx_fops_write_iter,			\
+	.poll		= vhostx_fops_poll,				\
+	.show_fdinfo	= vhostx_fops_show_fdinfo,			\
+	.llseek		= noop_llseek,					\
+}
+
 /* Virtqueue state. */
 static inline bool vhostx_has_feature(struct vhostx_vq *vq, int bit)
 {

@@ -181,18 +181,8 @@ static int vhostx_net_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
-static const struct file_operations vhostx_net_fops = {
-	.owner = THIS_MODULE,
-	.open = vhostx_net_open,
-	.release = vhostx_net_release,
-	.unlocked_ioctl = vhostx_fops_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.read_iter = vhostx_fops_read_iter,
-	.write_iter = vhostx_fops_write_iter,
-	.poll = vhostx_fops_poll,
-	.show_fdinfo = vhostx_fops_show_fdinfo,
-	.llseek = noop_llseek,
-};
+static const struct file_operations vhostx_net_fops =
+	VHOSTX_FILE_OPERATIONS(vhostx_net_open, vhostx_net_release);
 
 static struct miscdevice vhostx_net_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

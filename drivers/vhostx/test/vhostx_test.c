@@ -196,18 +196,8 @@ static int vhostx_test_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
-static const struct file_operations vhostx_test_fops = {
-	.owner		= THIS_MODULE,
-	.open		= vhostx_test_open,
-	.release	= vhostx_test_release,
-	.unlocked_ioctl	= vhostx_fops_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.read_iter	= vhostx_fops_read_iter,
-	.write_iter	= vhostx_fops_write_iter,
-	.poll		= vhostx_fops_poll,
-	.show_fdinfo	= vhostx_fops_show_fdinfo,
-	.llseek		= noop_llseek,
-};
+static const struct file_operations vhostx_test_fops =
+	VHOSTX_FILE_OPERATIONS(vhostx_test_open, vhostx_test_release);
 
 static struct miscdevice vhostx_test_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
