@@ -306,21 +306,15 @@ static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 static long vhostx_ownerless_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 				   void __user *argp)
 {
-	u64 features;
-
 	switch (cmd) {
 	case VHOST_SET_OWNER:
 		return vhostx_set_owner(dev);
 	case VHOST_GET_FEATURES:
-		features = dev->ops->features;
-		return copy_to_user(argp, &features, sizeof(features)) ?
-		       -EFAULT : 0;
+		return put_user(dev->ops->features, (u64 __user *)argp);
 	case VHOST_SET_FEATURES:
 		return vhostx_set_features(dev, argp);
 	case VHOST_GET_BACKEND_FEATURES:
-		features = dev->ops->backend_features;
-		return copy_to_user(argp, &features, sizeof(features)) ?
-		       -EFAULT : 0;
+		return put_user(dev->ops->backend_features, (u64 __user *)argp);
 	case VHOST_SET_BACKEND_FEATURES:
 		return vhostx_set_backend_features(dev, argp);
 	default:

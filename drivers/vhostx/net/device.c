@@ -190,17 +190,7 @@ static struct miscdevice vhostx_net_misc = {
 	.fops = &vhostx_net_fops,
 };
 
-static int __init vhostx_net_init(void)
-{
-	return misc_register(&vhostx_net_misc);
-}
-module_init(vhostx_net_init);
-
-static void __exit vhostx_net_exit(void)
-{
-	misc_deregister(&vhostx_net_misc);
-}
-module_exit(vhostx_net_exit);
+module_misc_device(vhostx_net_misc);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("vhostx developers");
