@@ -6,6 +6,8 @@
 #   3 x (unload all vhostx modules, reload, short fuzz; the second time
 #   with vhostx_net experimental_zcopytx=1 and the network CVE tests) ->
 #   final unload -> kmemleak scan.
+# On a coverage build the modules' gcov counters are copied out after the
+# selftests ($VM_RESULTS/gcov-suite) and at the end ($VM_RESULTS/gcov).
 # Leaks found by a scan go to $VM_RESULTS/kmemleak-<step>.txt (the
 # kernel log line "kmemleak: N new suspected memory leaks" also fails the
 # vm-run verdict).  A summary with timings goes to $VM_RESULTS/summary.txt.
@@ -39,6 +41,16 @@ scan() {
 		rm -f "$res/kmemleak-$1.txt"
 		note "kmemleak after $1: clean ($((SECONDS - t))s)"
 	fi
+}
+
+# Copy the modules' gcov counters (coverage builds: make coverage) out of
+# debugfs; they outlive module unloads (gcov_persist).
+gcov_save() {	# destination
+	local d=/sys/kernel/debug/gcov
+	[ -d "$d" ] || return 0
+	(cd "$d" && find . -name '*.gcda' | while IFS= read -r f; do
+		mkdir -p "$1/${f%/*}" && cat "$f" >"$1/$f"
+	done)
 }
 
 load() {	# [extra vhostx_net parameters]
@@ -117,6 +129,7 @@ if [ "$nfail" -gt 0 ]; then
 	fail=1
 fi
 scan selftests
+gcov_save "$res/gcov-suite"
 
 fuzz "$fuzz_s" "$seed"
 scan fuzz
@@ -143,6 +156,7 @@ for i in 1 2 3; do
 	note "unload/reload cycle $i: $((SECONDS - t))s"
 done
 unload || { note "final unload failed"; fail=1; }
+gcov_save "$res/gcov"
 # Everything allocated by the modules, through three load/unload cycles.
 scan unload-reload
 
