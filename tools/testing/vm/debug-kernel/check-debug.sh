@@ -19,7 +19,9 @@
 # VX_DEBUG_STRICT=0 (list selftests that hit the harness timeout but do not
 # count them as failures; default 1, they fail the run),
 # VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
-# build/selftests), JOBS (kernel build, default nproc).
+# build/selftests), VX_FUZZ_COMPARE=1 (make fuzz-compare: only the random
+# and the guided fuzzer, VX_FUZZ_SECONDS each, edges compared), JOBS
+# (kernel build, default nproc).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,6 +74,7 @@ tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
 	--env VX_DEBUG_MODULES="$tree" \
 	--env VX_FUZZ_SECONDS="${VX_FUZZ_SECONDS:-600}" \
 	--env VX_FUZZ_SEED="$seed" \
+	--env VX_FUZZ_COMPARE="${VX_FUZZ_COMPARE:-0}" \
 	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
 	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
 	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-1}" \
@@ -90,7 +93,7 @@ for f in "$results"/kmemleak-*.txt; do
 done
 # Coverage: the suite alone, then everything (suite, fuzzer, reloads),
 # held against the committed floor (tools/testing/coverage/floor).
-if [ -n "$cov" ]; then
+if [ -n "$cov" ] && [ "${VX_FUZZ_COMPARE:-0}" != 1 ]; then
 	cdir=$repo/build/coverage
 	if [ -d "$results/gcov-suite" ]; then
 		tools/testing/coverage/report.sh "$tree" "$results/gcov-suite" \
