@@ -177,32 +177,12 @@ unsigned long cover_remote_collect(void)
 	return on ? fold(&remote) : 0;
 }
 
-unsigned long cover_edges(void)
+void cover_counts(unsigned long *edges, unsigned long *remote_edges,
+		  unsigned long *pcs)
 {
-	unsigned long n;
-
 	pthread_mutex_lock(&map_lock);
-	n = n_edges;
+	*edges = n_edges;
+	*remote_edges = n_remote_edges;
+	*pcs = n_pcs;
 	pthread_mutex_unlock(&map_lock);
-	return n;
-}
-
-unsigned long cover_remote_edges(void)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&map_lock);
-	n = n_remote_edges;
-	pthread_mutex_unlock(&map_lock);
-	return n;
-}
-
-unsigned long cover_pcs(void)
-{
-	unsigned long n;
-
-	pthread_mutex_lock(&map_lock);
-	n = n_pcs;
-	pthread_mutex_unlock(&map_lock);
-	return n;
 }

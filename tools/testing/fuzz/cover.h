@@ -29,10 +29,11 @@ unsigned long cover_thread_collect(struct cover_thread *ct);
 unsigned long cover_thread_stop(struct cover_thread *ct);
 /* Fold the workers' (remote) trace in; returns new edges. */
 unsigned long cover_remote_collect(void);
-/* Totals so far: distinct edges and distinct program counters. */
-unsigned long cover_edges(void);
-unsigned long cover_pcs(void);
-/* Edges first seen in the workers' runs (the remote trace). */
-unsigned long cover_remote_edges(void);
+/*
+ * Totals so far: distinct edges, those of them first seen in the workers'
+ * runs (the remote trace), distinct program counters.
+ */
+void cover_counts(unsigned long *edges, unsigned long *remote_edges,
+		  unsigned long *pcs);
 
 #endif

@@ -1171,7 +1171,7 @@ static int guided_round(struct slot *s, struct rng *sched, long round,
 }
 
 static unsigned int slot0_id;
-static double next_report = 60;
+static double next_report = 30;
 
 static void *slot_thread(void *arg)
 {
@@ -1204,10 +1204,12 @@ static void *slot_thread(void *arg)
 		}
 		atomic_fetch_add(&n_rounds, 1);
 		if (cover_on() && s->id == slot0_id && elapsed() >= next_report) {
+			unsigned long e, re, pcs;
+
+			cover_counts(&e, &re, &pcs);
 			say("%4.0f s: %lu edges, %lu PCs, %lu rounds, corpus %lu",
-			    elapsed(), cover_edges(), cover_pcs(),
-			    atomic_load(&n_rounds), corpus_size());
-			next_report += 60;
+			    elapsed(), e, pcs, atomic_load(&n_rounds), corpus_size());
+			next_report += 30;
 		}
 	}
 	cover_thread_stop(ct);
@@ -1440,11 +1442,13 @@ int main(int argc, char **argv)
 			say("in-place recovery failed at %s: %lu", rs_name[i],
 			    atomic_load(&rs_count[i]));
 	if (cover_on()) {
+		unsigned long e, re, pcs;
+
 		cover_remote_collect();
+		cover_counts(&e, &re, &pcs);
 		say("coverage: %lu edges (%lu first seen in the workers), %lu PCs "
 		    "of the modules (KCOV) in %.0f s, corpus %lu inputs",
-		    cover_edges(), cover_remote_edges(), cover_pcs(), elapsed(),
-		    corpus_size());
+		    e, re, pcs, elapsed(), corpus_size());
 	}
 	printf("vhostx_fuzz: %lu iterations\n", atomic_load(&n_rounds));
 	return atomic_load(&failed) ? 1 : 0;
