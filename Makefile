@@ -160,7 +160,7 @@ clean:
 # make fuzz: the fuzzer on the stock kernel for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_SEED    ?= 1
-.PHONY: debug-kernel check-debug fuzz fuzz-build
+.PHONY: debug-kernel check-debug fuzz fuzz-build coverage fuzz-compare
 
 debug-kernel:
 	tools/setup.sh --debug-kernel
@@ -169,6 +169,19 @@ debug-kernel:
 check-debug:
 	tools/setup.sh --debug-kernel
 	tools/testing/vm/debug-kernel/check-debug.sh
+
+# make coverage: make check-debug on the debug kernel (which has gcov and
+#   KCOV): the modules built with gcov, line and branch coverage of the
+#   suite alone and of suite + fuzzer + reloads, per file, HTML in
+#   build/coverage/html; fails below tools/testing/coverage/floor.
+coverage: check-debug
+
+# make fuzz-compare: on the debug kernel (KCOV), the random fuzzer and the
+#   coverage-guided one, VX_FUZZ_SECONDS (default 600) each from the same
+#   seed (VX_FUZZ_SEED), one slot each: the edges each reached.
+fuzz-compare:
+	tools/setup.sh --debug-kernel
+	VX_FUZZ_COMPARE=1 tools/testing/vm/debug-kernel/check-debug.sh
 
 fuzz-build:
 	$(MAKE) -C tools/testing/fuzz OUTPUT=$(CURDIR)/build/fuzz
@@ -203,5 +216,7 @@ help:
 	@echo "  clean         remove build output and build/"
 	@echo "  debug-kernel  build the KASAN/lockdep/kmemleak kernel (cached in /var/cache/vhostx)"
 	@echo "  check-debug   selftests + fuzzer + module reload on that kernel (VX_FUZZ_SECONDS=600)"
+	@echo "  coverage      the same, with line/branch coverage per file (build/coverage/)"
+	@echo "  fuzz-compare  random vs coverage-guided fuzzer on that kernel: edges reached"
 	@echo "  fuzz          run tools/testing/fuzz/vhostx_fuzz in a guest (FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED))"
 	@echo "VM runner: tools/testing/vm/vm-run --help"

@@ -28,7 +28,7 @@ fresh_host=0
 for arg in "$@"; do
 	case $arg in
 	--debug-kernel)
-		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves) ;;
+		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves lcov) ;;
 	--newer-kernels)
 		pkgs+=(debootstrap debian-archive-keyring) ;;
 	--fresh-host)

@@ -16,6 +16,8 @@
  * @dev: owning device
  * @id: id in dev->worker_xa, as VHOST_NEW_WORKER returns it
  * @attach_cnt: virtqueues attached (dev->mutex)
+ * @kcov_handle: the creating owner's KCOV common handle: its work runs
+ *	as that task's remote coverage (0 without CONFIG_KCOV)
  */
 struct vhostx_worker {
 	struct task_struct *task;
@@ -23,6 +25,7 @@ struct vhostx_worker {
 	struct vhostx_dev *dev;
 	u32 id;
 	int attach_cnt;
+	u64 kcov_handle;
 };
 
 extern unsigned int vhostx_max_mem_regions;

@@ -15,6 +15,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
+#include <linux/kcov.h>
 #include <linux/kthread.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
@@ -69,7 +70,10 @@ static int vhostx_worker_fn(void *data)
 		llist_for_each_entry_safe(work, next, node, node) {
 			/* Clear first, so the work may requeue itself. */
 			clear_bit(VHOSTX_WORK_QUEUED, &work->flags);
+			/* KCOV: the owner's coverage collector sees this work. */
+			kcov_remote_start_common(worker->kcov_handle);
 			work->fn(work);
+			kcov_remote_stop();
 			cond_resched();
 		}
 	}
@@ -96,6 +100,7 @@ struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 	if (!worker)
 		return ERR_PTR(-ENOMEM);
 	worker->dev = dev;
+	worker->kcov_handle = kcov_common_handle();
 	init_llist_head(&worker->work_list);
 
 	ret = xa_alloc(&dev->worker_xa, &id, worker, xa_limit_32b,

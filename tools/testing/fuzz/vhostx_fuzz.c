@@ -38,9 +38,11 @@
  * after the time budget: blocked tasks are dumped to the kernel log),
  * 4 no device (skip), 2 usage.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -56,12 +58,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <linux/virtio_net.h>
 
 #include "vguest.h"
 #include "vguest_net.h"
+#include "corpus.h"
+#include "cover.h"
+#include "fuzz_rng.h"
 
 #define ARENA		(8UL << 20)
 #define DATA_OFF	0			/* offsets in the scratch area */
@@ -82,32 +88,14 @@ static int opt_replay_slot = -1;
 static long opt_replay_round = -1;
 static int opt_verbose;
 static bool opt_test = true, opt_net = true;
+static bool opt_cover;			/* --cover: count KCOV edges */
+static const char *opt_guided;		/* --guided DIR: the corpus */
+static const char *opt_run_tape;	/* --run-tape FILE|DIR */
+static const char *opt_repro_dir;	/* --repro-dir DIR: failing inputs */
 static struct timespec t_start;
 static atomic_bool stop_all;
 static atomic_ulong n_rounds, n_ops, n_inplace, n_reopen, n_skipped_net;
 static atomic_int failed;
-
-/* ---- random numbers: splitmix64 ---- */
-struct rng { uint64_t s; };
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)(rnd(r) % n) : 0;
-}
-
-static bool one_in(struct rng *r, uint32_t n)
-{
-	return below(r, n) == 0;
-}
 
 static double elapsed(void)
 {
@@ -152,6 +140,9 @@ struct slot {
 	size_t hlen;		/* virtio-net header bytes in guest buffers */
 	atomic_bool chaos_stop;
 	unsigned long ops;
+	struct tape in;		/* this round's input (guided, replays) */
+	unsigned long chaos_new;	/* new edges of the chaos thread */
+	bool taped;		/* the generators run on s->in's tapes */
 };
 
 static uint64_t arena_lo(struct slot *s) { return vg_gpa(s->d.arena); }
@@ -663,12 +654,14 @@ static const op_fn chaos_ops[] = {
 static void *chaos_thread(void *arg)
 {
 	struct slot *s = arg;
+	struct cover_thread *ct = cover_thread_start();
 
 	while (!atomic_load(&s->chaos_stop)) {
 		chaos_ops[below(&s->cr, sizeof(chaos_ops) / sizeof(chaos_ops[0]))](s, &s->cr);
 		if (one_in(&s->cr, 4))
 			usleep(below(&s->cr, 2000));
 	}
+	s->chaos_new = cover_thread_stop(ct);
 	return NULL;
 }
 
@@ -998,20 +991,32 @@ static int fresh_device_ok(struct slot *s, struct rng *r)
 
 static int run_round(struct slot *s, long round)
 {
-	struct rng r = { round_seed(s->id, round) };
 	unsigned int nops, i;
 	pthread_t chaos;
 	bool have_chaos;
 	int ret;
 
 	s->round = round;
-	s->net = opt_net && (!opt_test || one_in(&r, 2));
+	s->chaos_new = 0;
+	/*
+	 * On a tape (guided mode, replays) the generators replay the input's
+	 * values and record the ones the round draws beyond them; otherwise
+	 * they are plain generators seeded from (seed, slot, round).
+	 */
+	s->r.tape = s->taped ? s->in.d : NULL;
+	s->r.len = s->taped ? s->in.nd : 0;
+	s->r.record = s->taped;
+	s->cr.tape = s->taped ? s->in.c : NULL;
+	s->cr.len = s->taped ? s->in.nc : 0;
+	s->cr.record = s->taped;
+	rng_restart(&s->r, s->taped ? s->in.seed : round_seed(s->id, round));
+	s->net = opt_net && (!opt_test || one_in(&s->r, 2));
 	if (s->net && access(VG_VHOSTX_NET, F_OK)) {
 		s->net = false;
 		atomic_fetch_add(&n_skipped_net, 1);
 	}
-	s->r = r;
-	s->cr.s = rnd(&r) ^ 0xc4a05;
+	/* The chaos seed is the value the driver draws next (not consumed). */
+	rng_restart(&s->cr, rnd_peek(&s->r) ^ 0xc4a05);
 	ret = slot_open(s, &s->r, false);
 	if (ret) {
 		/* A random feature set may be refused; not a failure. */
@@ -1061,10 +1066,120 @@ check:
 	return 0;
 }
 
+/* ---- kernel reports (guided mode and tape replays) ---- */
+static int kmsg_fd = -1;
+
+/* Start watching the kernel log from its current end. */
+static void kmsg_open(void)
+{
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+}
+
+/* A kernel report since the last call (what the VM runner also fails on)? */
+static bool kmsg_report(void)
+{
+	static const char *const bad[] = {
+		"BUG:", "WARNING:", "Oops", "KASAN", "UBSAN", "general protection",
+		"possible circular locking", "possible recursive locking",
+		"inconsistent lock state", "suspicious RCU usage",
+		"blocked for more than", "unreferenced object",
+	};
+	char rec[8192];
+	bool found = false;
+	ssize_t n;
+	size_t i;
+
+	if (kmsg_fd < 0)
+		return false;
+	for (;;) {
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: go on */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (strstr(rec, bad[i]))
+				found = true;
+	}
+	return found;
+}
+
+/* Keep the input of a failing round where a regression test can use it. */
+static void save_failing(struct slot *s, const char *why)
+{
+	const char *dir = opt_repro_dir ? opt_repro_dir : opt_guided;
+	char path[4096];
+
+	if (!dir || !s->taped)
+		return;
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/%s-%" PRIu64 "-%u-%ld.tape", dir, why,
+		 opt_seed, s->id, s->round);
+	if (tape_save(path, &s->in))
+		say("cannot save %s", path);
+	else
+		say("input saved: %s (replay: vhostx_fuzz --run-tape %s)", path, path);
+}
+
+/* After a taped round: the tapes hold what it consumed. */
+static void tape_trim(struct slot *s)
+{
+	s->in.nd = s->r.pos;
+	s->in.nc = s->cr.pos;
+}
+
+/*
+ * Guided mode: each round runs either a fresh input (half of them while
+ * the corpus has fewer than 8 entries, then one in four) or a mutation of
+ * a corpus entry, the newest ones preferred; an input
+ * that reached an edge no earlier round reached joins the corpus.  The
+ * mutations are drawn from a generator seeded by --seed, so the same seed
+ * and corpus directory give the same inputs as long as the same inputs
+ * reach the same new edges (the threads' interleaving may differ).
+ */
+static int guided_round(struct slot *s, struct rng *sched, long round,
+			struct cover_thread *ct)
+{
+	unsigned long fresh;
+	int ret;
+
+	if (corpus_size() < 8 ? !one_in(sched, 2) : one_in(sched, 4)) {
+		s->in.seed = round_seed(s->id, round);
+		s->in.nd = s->in.nc = 0;
+	} else {
+		corpus_mutate(sched, &s->in);
+	}
+	s->in.devs = (opt_test ? TAPE_DEV_TEST : 0) | (opt_net ? TAPE_DEV_NET : 0);
+	ret = run_round(s, round);
+	tape_trim(s);
+	fresh = cover_thread_collect(ct) + cover_remote_collect() + s->chaos_new;
+	if (kmsg_report()) {
+		say("FAIL: slot %u round %ld: the kernel reported a problem", s->id, round);
+		save_failing(s, "kernel");
+		return -1;
+	}
+	if (ret) {
+		save_failing(s, "recover");
+		return ret;
+	}
+	if (fresh && corpus_add(&s->in) && opt_verbose)
+		say("corpus: cannot keep an input");
+	return 0;
+}
+
+static unsigned int slot0_id;
+static double next_report = 30;
+
 static void *slot_thread(void *arg)
 {
 	struct slot *s = arg;
+	struct cover_thread *ct = cover_thread_start();
+	struct rng sched = { .s = opt_seed ^ 0x9a1dedULL ^ s->id };
 	long round;
+	int ret;
 
 	for (round = opt_replay_round >= 0 ? opt_replay_round : 0; ; round++) {
 		if (opt_replay_round >= 0 && round > opt_replay_round)
@@ -1075,14 +1190,82 @@ static void *slot_thread(void *arg)
 			break;
 		if (opt_verbose)
 			say("slot %u round %ld", s->id, round);
-		if (run_round(s, round)) {
+		if (opt_guided) {
+			ret = guided_round(s, &sched, round, ct);
+		} else {
+			ret = run_round(s, round);
+			cover_thread_collect(ct);
+			cover_remote_collect();
+		}
+		if (ret) {
 			atomic_store(&failed, 1);
 			atomic_store(&stop_all, true);
 			break;
 		}
 		atomic_fetch_add(&n_rounds, 1);
+		if (cover_on() && s->id == slot0_id && elapsed() >= next_report) {
+			unsigned long e, re, pcs;
+
+			cover_counts(&e, &re, &pcs);
+			say("%4.0f s: %lu edges, %lu PCs, %lu rounds, corpus %lu",
+			    elapsed(), e, pcs, atomic_load(&n_rounds), corpus_size());
+			next_report += 30;
+		}
 	}
+	cover_thread_stop(ct);
 	return NULL;
+}
+
+/*
+ * --run-tape: replay saved inputs (a file, or every *.tape of a directory,
+ * in name order), one round each; any failure or kernel report fails.
+ */
+static int run_tapes(struct slot *s)
+{
+	struct dirent **names = NULL;
+	char path[4096];
+	struct stat st;
+	int n = 1, i, bad = 0;
+
+	if (stat(opt_run_tape, &st)) {
+		say("%s: %s", opt_run_tape, strerror(errno));
+		return 2;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		n = scandir(opt_run_tape, &names, NULL, alphasort);
+		if (n < 0)
+			return 2;
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = names ? names[i]->d_name : opt_run_tape;
+		size_t len = strlen(name);
+
+		if (names) {
+			if (len < 6 || strcmp(name + len - 5, ".tape"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", opt_run_tape, name);
+		} else {
+			snprintf(path, sizeof(path), "%s", name);
+		}
+		if (tape_load(path, &s->in)) {
+			say("%s: not a tape", path);
+			bad++;
+			continue;
+		}
+		opt_test = s->in.devs & TAPE_DEV_TEST;
+		opt_net = s->in.devs & TAPE_DEV_NET;
+		s->taped = true;
+		if (run_round(s, 0) || kmsg_report()) {
+			say("FAIL: %s", path);
+			bad++;
+		} else {
+			say("ok: %s (%u + %u values)", path, s->in.nd, s->in.nc);
+		}
+	}
+	for (i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	return bad ? 1 : 0;
 }
 
 /*
@@ -1120,7 +1303,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: vhostx_fuzz [--seed N] [--seconds S] [--threads T] [--dev test|net|both]\n"
-		"                   [--rounds N] [--replay SLOT:ROUND] [--timeout-ms MS] [-v]\n");
+		"                   [--rounds N] [--replay SLOT:ROUND] [--timeout-ms MS] [-v]\n"
+		"                   [--cover] [--guided CORPUS_DIR] [--repro-dir DIR]\n"
+		"       vhostx_fuzz --run-tape FILE|DIR [--dev ...]\n");
 	exit(2);
 }
 
@@ -1138,6 +1323,10 @@ int main(int argc, char **argv)
 			opt_verbose = argv[a][2] ? 2 : 1;
 			continue;
 		}
+		if (!strcmp(argv[a], "--cover")) {
+			opt_cover = true;
+			continue;
+		}
 		if (!v)
 			usage();
 		if (!strcmp(argv[a], "--seed"))
@@ -1148,6 +1337,12 @@ int main(int argc, char **argv)
 			opt_threads = (unsigned int)strtoul(v, NULL, 0);
 		else if (!strcmp(argv[a], "--rounds"))
 			opt_rounds = strtol(v, NULL, 0);
+		else if (!strcmp(argv[a], "--guided"))
+			opt_guided = v;
+		else if (!strcmp(argv[a], "--run-tape"))
+			opt_run_tape = v;
+		else if (!strcmp(argv[a], "--repro-dir"))
+			opt_repro_dir = v;
 		else if (!strcmp(argv[a], "--timeout-ms"))
 			opt_timeout_ms = (unsigned int)strtoul(v, NULL, 0);
 		else if (!strcmp(argv[a], "--replay")) {
@@ -1176,19 +1371,56 @@ int main(int argc, char **argv)
 	if (opt_net && access("/dev/net/tun", F_OK))
 		opt_net = false;
 
-	nslots = opt_replay_slot >= 0 ? 1 : opt_threads;
+	if (opt_guided)
+		opt_threads = 1;	/* one corpus, one writer */
+	nslots = opt_replay_slot >= 0 || opt_run_tape ? 1 : opt_threads;
 	slots = calloc(nslots, sizeof(*slots));
 	th = calloc(nslots, sizeof(*th));
 	if (!slots || !th)
 		return 1;
+	/* Before any other thread: they inherit the KCOV common handle. */
+	if (opt_cover || opt_guided) {
+		int ret = cover_init();
+
+		if (ret) {
+			say("no KCOV coverage (%s): needs a kernel with CONFIG_KCOV, "
+			    "debugfs and the modules built with VHOSTX_COVERAGE=y",
+			    strerror(-ret));
+			return 1;
+		}
+	}
+	if (opt_guided || opt_run_tape) {
+		for (i = 0; i < nslots; i++)
+			if (tape_alloc(&slots[i].in))
+				return 1;
+		kmsg_open();
+	}
+	if (opt_run_tape) {
+		clock_gettime(CLOCK_MONOTONIC, &t_start);
+		opt_seconds = UINT_MAX / 2;	/* a replay is never cut short */
+		slots[0].tap = slots[0].pkt = -1;
+		return run_tapes(&slots[0]);
+	}
+	if (opt_guided) {
+		long n = corpus_load(opt_guided);
+
+		if (n < 0) {
+			say("%s: %s", opt_guided, strerror((int)-n));
+			return 1;
+		}
+		say("guided: %ld inputs loaded from %s", n, opt_guided);
+		slots[0].taped = true;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
-	say("seed %" PRIu64 ", %u s, %u slot(s) x 2 threads, devices:%s%s",
+	say("seed %" PRIu64 ", %u s, %u slot(s) x 2 threads, devices:%s%s%s",
 	    opt_seed, opt_seconds, nslots, opt_test ? " test" : "",
-	    opt_net ? " net" : "");
+	    opt_net ? " net" : "", opt_guided ? ", guided" :
+	    opt_cover ? ", coverage" : "");
 	wd_slots = slots;
 	wd_nslots = nslots;
 	if (opt_replay_round < 0 && pthread_create(&wd, NULL, watchdog_thread, NULL))
 		return 1;
+	slot0_id = opt_replay_slot >= 0 ? (unsigned int)opt_replay_slot : 0;
 	for (i = 0; i < nslots; i++) {
 		slots[i].id = opt_replay_slot >= 0 ? (unsigned int)opt_replay_slot : i;
 		slots[i].tap = slots[i].pkt = -1;
@@ -1209,6 +1441,15 @@ int main(int argc, char **argv)
 		if (atomic_load(&rs_count[i]))
 			say("in-place recovery failed at %s: %lu", rs_name[i],
 			    atomic_load(&rs_count[i]));
+	if (cover_on()) {
+		unsigned long e, re, pcs;
+
+		cover_remote_collect();
+		cover_counts(&e, &re, &pcs);
+		say("coverage: %lu edges (%lu first seen in the workers), %lu PCs "
+		    "of the modules (KCOV) in %.0f s, corpus %lu inputs",
+		    e, re, pcs, elapsed(), corpus_size());
+	}
 	printf("vhostx_fuzz: %lu iterations\n", atomic_load(&n_rounds));
 	return atomic_load(&failed) ? 1 : 0;
 }

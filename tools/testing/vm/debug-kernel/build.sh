@@ -72,6 +72,19 @@ rm -f "$cache/ok"
 
 # --- recipe (hashed into the cache key) ---------------------------------------
 start=$(date +%s)
+# A new fragment or recipe on the same source: start from the newest
+# complete build of that source (kbuild rebuilds what the new .config
+# changes, per option), instead of from nothing.
+if [ ! -f "$cache/src/Makefile" ]; then
+	seed=$(ls -td "$(dirname "$cache")/$srcver"-*/ok 2>/dev/null | head -n1)
+	if [ -n "$seed" ]; then
+		seed=$(dirname "$seed")
+		say "seeding from $seed"
+		rm -rf "$cache"
+		mkdir -p "$cache"
+		cp -a "$seed/src" "$seed/obj" "$cache/"
+	fi
+fi
 if [ ! -f "$cache/src/Makefile" ]; then
 	say "extracting $src_tar"
 	rm -rf "$cache/src" "$cache/src.tmp"

@@ -19,7 +19,9 @@
 # VX_DEBUG_STRICT=0 (list selftests that hit the harness timeout but do not
 # count them as failures; default 1, they fail the run),
 # VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
-# build/selftests), JOBS (kernel build, default nproc).
+# build/selftests), VX_FUZZ_COMPARE=1 (make fuzz-compare: only the random
+# and the guided fuzzer, VX_FUZZ_SECONDS each, edges compared), JOBS
+# (kernel build, default nproc).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,9 +47,12 @@ cp -a Kbuild dkms.conf drivers include "$tree/"	# dkms.conf: the version
 find "$tree" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 	-o -name '.*.cmd' -o -name modules.order -o -name Module.symvers \
 	-o -name '*.a' -o -name '.*.d' \) -delete
-say "building vhostx against $cache/obj"
+# A kernel with gcov: profile the modules (coverage report at the end).
+cov=
+! grep -qx 'CONFIG_GCOV_KERNEL=y' "$cache/obj/.config" || cov=y
+say "building vhostx against $cache/obj${cov:+ (gcov and KCOV instrumented)}"
 nice -n 5 make -s -C "$cache/obj" M="$tree" CONFIG_VHOSTX=m CONFIG_VHOSTX_NET=m \
-	CONFIG_VHOSTX_TEST=m -j"${JOBS:-$(nproc)}" modules
+	CONFIG_VHOSTX_TEST=m VHOSTX_COVERAGE="$cov" -j"${JOBS:-$(nproc)}" modules
 for m in drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko \
 	 drivers/vhostx/test/vhostx_test.ko; do
 	[ -f "$tree/$m" ] || { say "$m was not built"; exit 1; }
@@ -69,6 +74,7 @@ tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
 	--env VX_DEBUG_MODULES="$tree" \
 	--env VX_FUZZ_SECONDS="${VX_FUZZ_SECONDS:-600}" \
 	--env VX_FUZZ_SEED="$seed" \
+	--env VX_FUZZ_COMPARE="${VX_FUZZ_COMPARE:-0}" \
 	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
 	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
 	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-1}" \
@@ -85,6 +91,24 @@ for f in "$results"/kmemleak-*.txt; do
 	head -n 40 "$f" >&2
 	[ "$rc" != 0 ] || rc=1
 done
+# Coverage: the suite alone, then everything (suite, fuzzer, reloads),
+# held against the committed floor (tools/testing/coverage/floor).
+if [ -n "$cov" ] && [ "${VX_FUZZ_COMPARE:-0}" != 1 ]; then
+	cdir=$repo/build/coverage
+	if [ -d "$results/gcov-suite" ]; then
+		tools/testing/coverage/report.sh "$tree" "$results/gcov-suite" \
+			"$cdir/suite" >/dev/null 2>&1 &&
+			sed -n 's/^coverage: /coverage (suite alone): /p' "$cdir/suite/summary.txt" >&2
+	fi
+	if [ ! -d "$results/gcov" ]; then
+		say "no coverage data came back from the guest"
+		[ "$rc" != 0 ] || rc=1
+	elif ! tools/testing/coverage/report.sh "$tree" "$results/gcov" "$cdir" \
+		tools/testing/coverage/floor >&2; then
+		say "coverage below the floor in tools/testing/coverage/floor"
+		[ "$rc" != 0 ] || rc=1
+	fi
+fi
 say "kernel $((t1 - t0))s, modules+userspace $((t2 - t1))s, VM run $((t3 - t2))s, total $((t3 - t0))s"
 if [ "$rc" != 0 ]; then
 	say "FAILED (status $rc); console log: $out/console.log"

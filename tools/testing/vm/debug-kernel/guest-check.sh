@@ -6,6 +6,8 @@
 #   3 x (unload all vhostx modules, reload, short fuzz; the second time
 #   with vhostx_net experimental_zcopytx=1 and the network CVE tests) ->
 #   final unload -> kmemleak scan.
+# On a coverage build the modules' gcov counters are copied out after the
+# selftests ($VM_RESULTS/gcov-suite) and at the end ($VM_RESULTS/gcov).
 # Leaks found by a scan go to $VM_RESULTS/kmemleak-<step>.txt (the
 # kernel log line "kmemleak: N new suspected memory leaks" also fails the
 # vm-run verdict).  A summary with timings goes to $VM_RESULTS/summary.txt.
@@ -41,6 +43,16 @@ scan() {
 	fi
 }
 
+# Copy the modules' gcov counters (coverage builds: make coverage) out of
+# debugfs; they outlive module unloads (gcov_persist).
+gcov_save() {	# destination
+	local d=/sys/kernel/debug/gcov
+	[ -d "$d" ] || return 0
+	(cd "$d" && find . -name '*.gcda' | while IFS= read -r f; do
+		mkdir -p "$1/${f%/*}" && cat "$f" >"$1/$f"
+	done)
+}
+
 load() {	# [extra vhostx_net parameters]
 	modprobe -a vhost_iotlb tun tap macvtap vhost_net || return 1
 	insmod "$mods/drivers/vhostx/vhostx.ko" || return 1
@@ -58,12 +70,32 @@ unload() {
 	return 0
 }
 
-fuzz() {	# seconds seed
+# KCOV (a kernel with CONFIG_KCOV and coverage-built modules): the fuzzer
+# counts the edges it reaches, and the guided mode can run.
+kcov=
+[ ! -e /sys/kernel/debug/kcov ] || kcov=--cover
+
+fuzz() {	# seconds seed [fuzzer options]
+	local t=$SECONDS s=$1 sd=$2
+	shift 2
+	local log=$res/fuzz-$sd-${s}s${kcov:+-$(echo "$*" | tr -dc 'a-z')}.log
+	build/fuzz/vhostx_fuzz --seed "$sd" --seconds "$s" --timeout-ms 60000 \
+		${kcov:+--repro-dir "$res/repro"} "$@" >"$log" 2>&1
+	local rc=$?
+	tail -n 5 "$log" | tee -a "$summary"
+	note "fuzz ${s}s seed $sd $*: status $rc, $((SECONDS - t))s wall"
+	[ "$rc" = 0 ] || fail=1
+}
+
+# The fuzzer's saved inputs that once failed (tools/testing/fuzz/repro/*.tape):
+# regression tests, each replayed as one round.
+replay_repro() {
 	local t=$SECONDS
-	build/fuzz/vhostx_fuzz --seed "$2" --seconds "$1" --threads 2 \
-		--timeout-ms 60000 2>&1 | tail -n 5 | tee -a "$summary"
-	local rc=${PIPESTATUS[0]}
-	note "fuzz ${1}s seed $2: status $rc, $((SECONDS - t))s wall"
+	ls tools/testing/fuzz/repro/*.tape >/dev/null 2>&1 || return 0
+	build/fuzz/vhostx_fuzz --run-tape tools/testing/fuzz/repro \
+		>"$res/repro.log" 2>&1
+	local rc=$?
+	note "fuzzer reproducers: $(grep -c '^vhostx_fuzz: ok:' "$res/repro.log") ok, status $rc, $((SECONDS - t))s"
 	[ "$rc" = 0 ] || fail=1
 }
 
@@ -84,7 +116,19 @@ if [ -w "$kml" ] && [ "${VX_KMEMLEAK_BASELINE:-0}" = 1 ]; then
 fi
 
 load || { note "loading modules failed"; exit 1; }
-note "modules loaded"
+note "modules loaded${kcov:+ (KCOV: the fuzzer counts edges)}"
+
+# make fuzz-compare: the random and the guided fuzzer, the same seed and
+# time each, one slot each; nothing else.
+if [ "${VX_FUZZ_COMPARE:-0}" = 1 ]; then
+	[ -n "$kcov" ] || { note "no /sys/kernel/debug/kcov: no KCOV kernel"; exit 1; }
+	fuzz "$fuzz_s" "$seed" --threads 1 --cover
+	rm -rf "$res/corpus"
+	fuzz "$fuzz_s" "$seed" --guided "$res/corpus"
+	scan fuzz
+	note "result: $([ $fail = 0 ] && echo PASS || echo FAIL)"
+	exit $fail
+fi
 
 t=$SECONDS
 if [ -n "${VX_DEBUG_SELFTESTS:-}" ]; then
@@ -117,8 +161,10 @@ if [ "$nfail" -gt 0 ]; then
 	fail=1
 fi
 scan selftests
+gcov_save "$res/gcov-suite"
 
-fuzz "$fuzz_s" "$seed"
+replay_repro
+fuzz "$fuzz_s" "$seed" --threads 2 $kcov
 scan fuzz
 
 for i in 1 2 3; do
@@ -139,10 +185,11 @@ for i in 1 2 3; do
 	else
 		load || { note "reload $i failed"; fail=1; break; }
 	fi
-	fuzz 20 $((seed + i))
+	fuzz 20 $((seed + i)) --threads 2
 	note "unload/reload cycle $i: $((SECONDS - t))s"
 done
 unload || { note "final unload failed"; fail=1; }
+gcov_save "$res/gcov"
 # Everything allocated by the modules, through three load/unload cycles.
 scan unload-reload
 

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guided fuzzer's inputs: a round is fully described by its seed and
+ * the two tapes of values its driver and chaos threads consumed (see
+ * fuzz_rng.h).  Inputs that reached new edges are kept in a corpus (in
+ * memory and, one file each, in a directory), and new inputs are made by
+ * mutating them.
+ *
+ * File format (little-endian, native on x86): the 8 bytes "VXFTAPE1",
+ * u64 seed, u32 driver values, u32 chaos values, u32 devices (bit 0 the
+ * test device, bit 1 the net device, as --dev gave them), then the values.
+ */
+#ifndef VHOSTX_FUZZ_CORPUS_H
+#define VHOSTX_FUZZ_CORPUS_H
+
+#include <stdint.h>
+
+#include "fuzz_rng.h"
+
+#define TAPE_DEV_TEST	1u
+#define TAPE_DEV_NET	2u
+
+struct tape {
+	uint64_t seed;
+	uint32_t nd, nc;
+	uint32_t devs;		/* TAPE_DEV_* */
+	uint64_t *d, *c;	/* TAPE_MAX values each */
+};
+
+int tape_alloc(struct tape *t);
+void tape_free(struct tape *t);
+void tape_copy(struct tape *dst, const struct tape *src);
+int tape_save(const char *path, const struct tape *t);
+int tape_load(const char *path, struct tape *t);
+
+/* Load every *.tape of @dir (created if missing); returns how many. */
+long corpus_load(const char *dir);
+/* Keep @t (a copy) and write it to the corpus directory. */
+int corpus_add(const struct tape *t);
+unsigned long corpus_size(void);
+/*
+ * A new input in @out: one corpus entry mutated (values replaced, set to
+ * small numbers, nudged, a block repeated, cut short so that the rest is
+ * fresh, or spliced with another entry), decided by @sched.
+ */
+void corpus_mutate(struct rng *sched, struct tape *out);
+
+#endif
