@@ -5,6 +5,7 @@
 #ifndef _VHOSTX_INTERNAL_H
 #define _VHOSTX_INTERNAL_H
 
+#include <linux/kcov.h>
 #include <linux/uaccess.h>
 #include <vhostx/vhostx.h>
 #include "compat.h"
@@ -16,8 +17,9 @@
  * @dev: owning device
  * @id: id in dev->worker_xa, as VHOST_NEW_WORKER returns it
  * @attach_cnt: virtqueues attached (dev->mutex)
- * @kcov_handle: the creating owner's KCOV common handle: its work runs
- *	as that task's remote coverage (0 without CONFIG_KCOV)
+ * @kcov_handle: the creating owner's KCOV common handle, of whatever type
+ *	kcov_common_handle() returns (u64; a struct on newer kernels): its
+ *	work runs as that task's remote coverage (0 without CONFIG_KCOV)
  */
 struct vhostx_worker {
 	struct task_struct *task;
@@ -25,7 +27,7 @@ struct vhostx_worker {
 	struct vhostx_dev *dev;
 	u32 id;
 	int attach_cnt;
-	u64 kcov_handle;
+	__typeof__(kcov_common_handle()) kcov_handle;
 };
 
 extern unsigned int vhostx_max_mem_regions;
