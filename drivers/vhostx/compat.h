@@ -38,7 +38,9 @@ static inline void vhostx_eventfd_signal(struct eventfd_ctx *ctx)
 /*
  * Workers: vhost_task (6.4+) would make the worker a child of the owner;
  * vhostx uses a kthread that adopts the owner's mm and cgroups, which
- * works on every kernel from 6.1 on.  See worker.c.
+ * works on every kernel from 6.1 on.  See worker.c.  So the worker mode
+ * ioctls of 6.17 (VHOST_SET/GET_FORK_FROM_OWNER) answer for kthread mode
+ * on every kernel (dev.c).
  */
 
 #endif /* _VHOSTX_COMPAT_H */

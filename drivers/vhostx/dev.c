@@ -4,7 +4,8 @@
  *
  * Ioctl rules follow the kernel's vhost: VHOST_SET_OWNER binds the device
  * to the caller's address space once (-EBUSY after); GET/SET_FEATURES,
- * GET/SET_BACKEND_FEATURES need no owner; everything else needs the caller
+ * their _ARRAY forms, GET/SET_BACKEND_FEATURES and GET/SET_FORK_FROM_OWNER
+ * need no owner; everything else needs the caller
  * to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
  * taken once in vhostx_fops_ioctl(), which routes it to the device, vring,
  * worker or backend ioctls.
@@ -184,15 +185,16 @@ static bool vhostx_log_base_ok(struct vhostx_dev *dev, void __user *log_base,
 	return true;
 }
 
-/* VHOST_SET_FEATURES; dev->mutex held, any caller. */
-static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
+/*
+ * Ack @features: VHOST_SET_FEATURES, and the first word of
+ * VHOST_SET_FEATURES_ARRAY (whose other words are all zero by then: vhostx
+ * offers no bit beyond 63).  dev->mutex held, any caller.
+ */
+static long vhostx_ack_features(struct vhostx_dev *dev, u64 features)
 {
-	u64 features;
 	int i, ret;
 
 	lockdep_assert_held(&dev->mutex);
-	if (copy_from_user(&features, argp, sizeof(features)))
-		return -EFAULT;
 	if (features & ~dev->ops->features)
 		return -EOPNOTSUPP;
 	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) && dev->nvqs &&
@@ -216,6 +218,120 @@ static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
 	if (dev->ops->features_changed)
 		return dev->ops->features_changed(dev, features);
 	return 0;
+}
+
+/* VHOST_SET_FEATURES; dev->mutex held, any caller. */
+static long vhostx_set_features(struct vhostx_dev *dev, void __user *argp)
+{
+	u64 features;
+
+	lockdep_assert_held(&dev->mutex);
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	return vhostx_ack_features(dev, features);
+}
+
+/*
+ * The feature array ioctls (6.17) carry VHOSTX_FEATURE_WORDS words, as
+ * many as upstream's (VIRTIO_FEATURES_U64S in 7.x), so that a count
+ * between ours and upstream's is answered alike.
+ */
+#define VHOSTX_FEATURE_WORDS	2
+
+/* Words of user memory read or zeroed between two cond_resched(). */
+#define VHOSTX_FEATURE_WORDS_BATCH	512
+
+/*
+ * Zero @n words at @p, as one clear_user() would answer: -EFAULT without
+ * writing anything if the range is not user memory, else after zeroing up
+ * to the first page that cannot be written.  In batches: @n is the
+ * caller's and may be huge.
+ */
+static long vhostx_clear_user_words(u64 __user *p, u64 n)
+{
+	void __user *at = p;
+	u64 left;
+
+	if (n > U64_MAX / sizeof(u64))
+		return -EFAULT;
+	left = n * sizeof(u64);
+	if (!access_ok(at, left))
+		return -EFAULT;
+	while (left) {
+		unsigned long chunk = min_t(u64, left,
+					    VHOSTX_FEATURE_WORDS_BATCH * sizeof(u64));
+
+		if (clear_user(at, chunk))
+			return -EFAULT;
+		at += chunk;
+		left -= chunk;
+		cond_resched();
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * VHOST_GET_FEATURES_ARRAY; dev->mutex held, any caller.  As 7.x: the
+ * first min(count, VHOSTX_FEATURE_WORDS) words get the offered bits, the
+ * rest of the caller's @count words are zeroed.
+ */
+static long vhostx_get_features_array(struct vhostx_dev *dev,
+				      u64 __user *argp)
+{
+	u64 features[VHOSTX_FEATURE_WORDS] = { dev->ops->features };
+	u64 count, copied;
+
+	lockdep_assert_held(&dev->mutex);
+	if (get_user(count, argp))
+		return -EFAULT;
+	copied = min_t(u64, count, VHOSTX_FEATURE_WORDS);
+	if (copy_to_user(argp + 1, features, copied * sizeof(u64)))
+		return -EFAULT;
+	return vhostx_clear_user_words(argp + 1 + copied, count - copied);
+}
+
+/*
+ * VHOST_SET_FEATURES_ARRAY; dev->mutex held, any caller.  As 7.x: every
+ * word past VHOSTX_FEATURE_WORDS is read in order and must be zero (the
+ * first that cannot be read is -EFAULT, the first that is not zero
+ * -EOPNOTSUPP), and only then are the bits checked against the offer.
+ */
+static long vhostx_set_features_array(struct vhostx_dev *dev,
+				      u64 __user *argp)
+{
+	u64 features[VHOSTX_FEATURE_WORDS] = { 0 };
+	u64 count, copied, i, word;
+
+	lockdep_assert_held(&dev->mutex);
+	if (get_user(count, argp))
+		return -EFAULT;
+	copied = min_t(u64, count, VHOSTX_FEATURE_WORDS);
+	if (copy_from_user(features, argp + 1, copied * sizeof(u64)))
+		return -EFAULT;
+	for (i = copied; i < count; i++) {
+		/*
+		 * In order: the words reach unmapped memory or the end of
+		 * user space (a fault) long before the offset could wrap.
+		 */
+		u64 __user *at = (u64 __user *)((unsigned long)argp +
+						(1 + i) * sizeof(u64));
+
+		if (get_user(word, at))
+			return -EFAULT;
+		if (word)
+			return -EOPNOTSUPP;
+		if (!((i + 1) % VHOSTX_FEATURE_WORDS_BATCH)) {
+			cond_resched();
+			if (fatal_signal_pending(current))
+				return -EINTR;
+		}
+	}
+	for (i = 1; i < VHOSTX_FEATURE_WORDS; i++)
+		if (features[i])
+			return -EOPNOTSUPP;
+	return vhostx_ack_features(dev, features[0]);
 }
 
 /* VHOST_SET_BACKEND_FEATURES; dev->mutex held, any caller. */
@@ -300,6 +416,34 @@ static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 }
 
 /*
+ * VHOST_SET_FORK_FROM_OWNER (6.17); dev->mutex held, any caller.  vhostx
+ * workers are kthreads on every kernel (worker.c), so only that mode is
+ * accepted.  The rest as 7.x: -EBUSY once there is an owner (checked
+ * before the argument is read), -EINVAL for a value that is no mode.
+ * VHOST_FORK_OWNER_TASK is a mode vhostx does not have: -EOPNOTSUPP, as
+ * for a feature it does not offer.
+ */
+static long vhostx_set_fork_from_owner(struct vhostx_dev *dev,
+				       u8 __user *argp)
+{
+	u8 mode;
+
+	lockdep_assert_held(&dev->mutex);
+	if (vhostx_dev_has_owner(dev))
+		return -EBUSY;
+	if (get_user(mode, argp))
+		return -EFAULT;
+	switch (mode) {
+	case VHOST_FORK_OWNER_KTHREAD:
+		return 0;
+	case VHOST_FORK_OWNER_TASK:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
  * VHOST_SET_OWNER and the ioctls any process may make, as with the
  * kernel's vhost-net; dev->mutex held.  -ENOIOCTLCMD for the others.
  */
@@ -317,6 +461,14 @@ static long vhostx_ownerless_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 		return put_user(dev->ops->backend_features, (u64 __user *)argp);
 	case VHOST_SET_BACKEND_FEATURES:
 		return vhostx_set_backend_features(dev, argp);
+	case VHOST_GET_FEATURES_ARRAY:
+		return vhostx_get_features_array(dev, argp);
+	case VHOST_SET_FEATURES_ARRAY:
+		return vhostx_set_features_array(dev, argp);
+	case VHOST_SET_FORK_FROM_OWNER:
+		return vhostx_set_fork_from_owner(dev, argp);
+	case VHOST_GET_FORK_FROM_OWNER:
+		return put_user((u8)VHOST_FORK_OWNER_KTHREAD, (u8 __user *)argp);
 	default:
 		return -ENOIOCTLCMD;
 	}

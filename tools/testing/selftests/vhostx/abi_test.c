@@ -5,8 +5,13 @@
  *   VHOST_TEST_RUN (int 0/1; anything else EINVAL; owner only; EFAULT if
  *   the ring is not accessible) and VHOST_TEST_SET_BACKEND (a struct
  *   vhost_vring_file {index, fd}: fd -1 stops, index >= 1 is ENOBUFS).
- * The device-generic ioctls are compared against vhost-net in compat_test.
+ * The device-generic ioctls are compared against vhost-net in compat_test;
+ * what it cannot show is here too: VHOST_SET_FEATURES_ARRAY with a count
+ * of 2^64-1 over gigabytes of readable zeros stays bounded (it ends at the
+ * first hole, and at once when the caller is killed).
  */
+#include <time.h>
+
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -118,6 +123,83 @@ VX_TEST_F(abi, event_idx_only_when_acked)
 	usleep(50 * 1000);
 	/* Without EVENT_IDX the device never writes avail_event. */
 	ASSERT_EQ(0, vg_vq_avail_event(&self->vq));
+}
+
+/*
+ * @size bytes: a writable first page (the count and the two words the
+ * device keeps), then readable zeros that cost no memory, then a hole.
+ */
+static uint64_t *zeros_then_hole(size_t size)
+{
+	uint8_t *p = mmap(NULL, size + 4096, PROT_READ,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + size, 4096);
+	if (mprotect(p, 4096, PROT_READ | PROT_WRITE)) {
+		munmap(p, size);
+		return NULL;
+	}
+	((uint64_t *)p)[0] = ~0ULL;
+	return (uint64_t *)p;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Every word of 64 MiB is read, the hole after them ends it: EFAULT. */
+VX_TEST_F(abi, features_array_count_ends_at_hole)
+{
+	size_t size = 64 << 20;
+	uint64_t *a = zeros_then_hole(size);
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(-EFAULT, vx_ioctl(self->d.fd, VHOST_SET_FEATURES_ARRAY, a));
+	munmap(a, size);
+}
+
+/*
+ * 16 GiB of zeros: minutes of reading under TCG.  The caller is killed
+ * while the device reads them and dies within a second.
+ */
+VX_TEST_F(abi, features_array_count_stops_when_killed)
+{
+	size_t size = 16ULL << 30;
+	struct timespec t0;
+	uint64_t *a = zeros_then_hole(size);
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		ioctl(self->d.fd, VHOST_SET_FEATURES_ARRAY, a);
+		_exit(2);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	usleep(VX_QUIET_MS * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		TH_LOG("the scan ended before the kill: status %#x", status);
+	ASSERT_GT(1000L * vx_timeout_scale(), ms_since(&t0));
+	munmap(a, size);
 }
 
 VX_HARNESS_MAIN

@@ -5,9 +5,10 @@
  * vhostx device, and require identical results, step by step.
  *
  * Each step also carries the result upstream 6.1 gives (read from
- * drivers/vhost/vhost.c and net.c); the reference run is checked against
- * it, so a wrong expectation shows up as a reference failure rather than
- * as a vhostx bug.  Without /dev/vhost-net the vhostx device is checked
+ * drivers/vhost/vhost.c and net.c; 7.x's for the ioctls 6.17 added, with
+ * the values it gives where they do not depend on the device's features);
+ * the reference run is checked against it, so a wrong expectation shows
+ * up as a reference failure rather than as a vhostx bug.  Without /dev/vhost-net the vhostx device is checked
  * against the expectations alone.
  *
  * Variants: vhostx_test (device-generic ioctls only), vhostx_net (generic +
@@ -27,6 +28,8 @@ struct step {
 	int ret;		/* what this device returned */
 	uint64_t val;		/* returned value, when compare_val */
 	bool compare_val;
+	uint64_t expect_val;	/* upstream's value, when check_val */
+	bool check_val;
 };
 
 struct run {
@@ -45,6 +48,15 @@ static void rec_val(struct run *r, const char *name, int expect, int ret,
 {
 	if (r->n < MAX_STEPS)
 		r->s[r->n++] = (struct step){ name, expect, ret, val, true };
+}
+
+/* A step whose value upstream also gives: @want. */
+static void rec_want(struct run *r, const char *name, int expect, int ret,
+		     uint64_t val, uint64_t want)
+{
+	if (r->n < MAX_STEPS)
+		r->s[r->n++] = (struct step){ name, expect, ret, val, true,
+					      want, true };
 }
 
 static int xio(int fd, unsigned long nr, void *arg)
@@ -377,6 +389,257 @@ static void net_seq(struct run *r, const char *path)
 	vg_close(&d);
 }
 
+/*
+ * The ioctls 6.17 added: VHOST_GET/SET_FEATURES_ARRAY (0x83) and
+ * VHOST_SET/GET_FORK_FROM_OWNER (0x84/0x85).  Their steps' expectations
+ * are 7.x's (drivers/vhost/net.c and vhost.c); where the kernel's
+ * vhost-net predates them (6.1, 6.12) the device is checked against those
+ * alone.
+ */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
+
+/* Bits 65-68: UDP tunnel GSO, which 7.x's vhost-net offers and vhostx not. */
+#define UDP_TUNNEL_WORD1	0x1eULL
+
+/*
+ * @n words right below a page that is not mapped: for faults at an exact
+ * word.  Released with guard_free().
+ */
+static uint64_t *guard_words(unsigned int n)
+{
+	uint8_t *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + 4096, 4096);
+	return (uint64_t *)(p + 4096) - n;
+}
+
+static void guard_free(uint64_t *w)
+{
+	if (w)
+		munmap((void *)((uintptr_t)w & ~4095UL), 4096);
+}
+
+/* VHOST_GET_FEATURES_ARRAY into @a (a[0] = @count, the rest SENTINEL). */
+static int get_array(int fd, uint64_t *a, unsigned int words, uint64_t count)
+{
+	unsigned int i;
+
+	a[0] = count;
+	for (i = 1; i < words; i++)
+		a[i] = SENTINEL;
+	return xio(fd, VHOST_GET_FEATURES_ARRAY, a);
+}
+
+static int set_array(int fd, uint64_t count, uint64_t w0, uint64_t w1,
+		     uint64_t w2, uint64_t w3)
+{
+	uint64_t a[5] = { count, w0, w1, w2, w3 };
+
+	return xio(fd, VHOST_SET_FEATURES_ARRAY, a);
+}
+
+/* Is every word of @a from @from on (up to @words) still SENTINEL? */
+static bool untouched(const uint64_t *a, unsigned int from, unsigned int words)
+{
+	for (; from < words; from++)
+		if (a[from] != SENTINEL)
+			return false;
+	return true;
+}
+
+static void features_array_seq(struct run *r, const char *path)
+{
+	uint64_t a[8], f = 0, *g;
+	struct vg_dev d;
+	int ret;
+
+	if (vg_open(&d, path, 1 << 20)) {
+		rec(r, "open", 0, -errno);
+		return;
+	}
+	rec(r, "GET_FEATURES", 0, xio(d.fd, VHOST_GET_FEATURES, &f));
+
+	/* GET: min(count, 2) words of bits, the rest of count zeroed. */
+	ret = get_array(d.fd, a, 8, 0);
+	rec_want(r, "GET_FEATURES_ARRAY count 0: nothing written", 0, ret,
+		 untouched(a, 1, 8), 1);
+	ret = get_array(d.fd, a, 8, 1);
+	rec_want(r, "GET_FEATURES_ARRAY count 1: word 0 only", 0, ret,
+		 a[1] == f && untouched(a, 2, 8), 1);
+	ret = get_array(d.fd, a, 8, 2);
+	rec_want(r, "GET_FEATURES_ARRAY count 2: word 0", 0, ret,
+		 a[1] == f && untouched(a, 3, 8), 1);
+	rec_want(r, "GET_FEATURES_ARRAY count 2: word 1 but UDP tunnel GSO",
+		 0, 0, a[2] & ~UDP_TUNNEL_WORD1, 0);
+	ret = get_array(d.fd, a, 8, 5);
+	rec_want(r, "GET_FEATURES_ARRAY count 5: words 2-4 zeroed", 0, ret,
+		 a[1] == f && !a[3] && !a[4] && !a[5] && untouched(a, 6, 8),
+		 1);
+	rec(r, "GET_FEATURES_ARRAY NULL", -EFAULT,
+	    xio(d.fd, VHOST_GET_FEATURES_ARRAY, NULL));
+	g = guard_words(3);
+	if (g) {
+		ret = get_array(d.fd, g, 3, 2);
+		rec_want(r, "GET_FEATURES_ARRAY count 2, all mapped", 0, ret,
+			 g[1] == f, 1);
+		ret = get_array(d.fd, g, 3, 3);
+		rec_want(r, "GET_FEATURES_ARRAY count 3, word 2 unmapped",
+			 -EFAULT, ret, g[1] == f, 1);
+	}
+	guard_free(g);
+	ret = get_array(d.fd, a, 8, 1ULL << 61);
+	rec_want(r, "GET_FEATURES_ARRAY count 2^61", -EFAULT, ret,
+		 a[1] == f && untouched(a, 3, 8), 1);
+	ret = get_array(d.fd, a, 8, ~0ULL);
+	rec_want(r, "GET_FEATURES_ARRAY count 2^64-1", -EFAULT, ret,
+		 a[1] == f && untouched(a, 3, 8), 1);
+
+	/* SET: words past 2 must be zero, read one by one before any check. */
+	rec(r, "SET_FEATURES_ARRAY count 0", 0,
+	    set_array(d.fd, 0, 1ULL << 50, 0, 0, 0));
+	rec(r, "SET_FEATURES_ARRAY count 1 VERSION_1", 0,
+	    set_array(d.fd, 1, VG_F(VIRTIO_F_VERSION_1), 1, 1, 1));
+	rec(r, "SET_FEATURES_ARRAY count 1 bit 50", -EOPNOTSUPP,
+	    set_array(d.fd, 1, 1ULL << 50, 0, 0, 0));
+	rec(r, "SET_FEATURES_ARRAY count 2 bit 127", -EOPNOTSUPP,
+	    set_array(d.fd, 2, VG_F(VIRTIO_F_VERSION_1), 1ULL << 63, 0, 0));
+	rec(r, "SET_FEATURES_ARRAY count 4, words 2-3 zero", 0,
+	    set_array(d.fd, 4, VG_F(VIRTIO_F_VERSION_1), 0, 0, 0));
+	rec(r, "SET_FEATURES_ARRAY count 4, word 3 not zero", -EOPNOTSUPP,
+	    set_array(d.fd, 4, VG_F(VIRTIO_F_VERSION_1), 0, 0, 1));
+	rec(r, "SET_FEATURES_ARRAY NULL", -EFAULT,
+	    xio(d.fd, VHOST_SET_FEATURES_ARRAY, NULL));
+	g = guard_words(5);
+	if (g) {
+		g[0] = 3;
+		g[1] = 1ULL << 50;
+		g[2] = 0;
+		rec(r, "SET_FEATURES_ARRAY bit 50, count 3 ending mapped",
+		    -EOPNOTSUPP, xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+		g[0] = 5;
+		g[3] = g[4] = 0;
+		rec(r, "SET_FEATURES_ARRAY bit 50, word 4 unmapped", -EFAULT,
+		    xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+		g[3] = 1;
+		rec(r, "SET_FEATURES_ARRAY word 2 not zero, word 4 unmapped",
+		    -EOPNOTSUPP, xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+		g[0] = ~0ULL;
+		g[1] = VG_F(VIRTIO_F_VERSION_1);
+		g[3] = 0;
+		rec(r, "SET_FEATURES_ARRAY count 2^64-1, zeros to the hole",
+		    -EFAULT, xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+		g[4] = 2;
+		rec(r, "SET_FEATURES_ARRAY count 2^64-1, word 3 not zero",
+		    -EOPNOTSUPP, xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+	}
+	guard_free(g);
+	g = guard_words(2);
+	if (g) {
+		g[0] = 2;
+		g[1] = VG_F(VIRTIO_F_VERSION_1);
+		rec(r, "SET_FEATURES_ARRAY count 2, word 1 unmapped", -EFAULT,
+		    xio(d.fd, VHOST_SET_FEATURES_ARRAY, g));
+	}
+	guard_free(g);
+	rec(r, "SET_FEATURES bit 50 still refused", -EOPNOTSUPP,
+	    xio(d.fd, VHOST_SET_FEATURES, &(uint64_t){ 1ULL << 50 }));
+
+	/* No owner needed, before SET_OWNER or from another process. */
+	rec(r, "SET_OWNER", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	a[0] = 2;
+	rec(r, "child GET_FEATURES_ARRAY", 0,
+	    child_ioctl(d.fd, VHOST_GET_FEATURES_ARRAY, a));
+	a[0] = 1;
+	a[1] = VG_F(VIRTIO_F_VERSION_1);
+	rec(r, "child SET_FEATURES_ARRAY", 0,
+	    child_ioctl(d.fd, VHOST_SET_FEATURES_ARRAY, a));
+	/* Everything offered acked back (ACCESS_PLATFORM too: the last step). */
+	ret = get_array(d.fd, a, 8, 2);
+	rec(r, "GET_FEATURES_ARRAY after owner", 0, ret);
+	a[0] = 2;
+	rec(r, "SET_FEATURES_ARRAY every offered bit", 0,
+	    xio(d.fd, VHOST_SET_FEATURES_ARRAY, a));
+	vg_close(&d);
+}
+
+static int get_fork(int fd, uint8_t *mode)
+{
+	*mode = 0xa5;
+	return xio(fd, VHOST_GET_FORK_FROM_OWNER, mode);
+}
+
+static int set_fork(int fd, uint8_t mode)
+{
+	return xio(fd, VHOST_SET_FORK_FROM_OWNER, &mode);
+}
+
+/*
+ * The worker mode.  vhost-net 7.x starts in task mode and takes either;
+ * vhostx has kthread workers only: the steps below choose kthread mode
+ * first, and compare what both then answer (fork_owner_kthread_only
+ * checks what vhostx answers for task mode).
+ */
+static void fork_owner_seq(struct run *r, const char *path)
+{
+	struct vg_dev d;
+	uint8_t m = 0;
+	int ret;
+
+	if (vg_open(&d, path, 1 << 20)) {
+		rec(r, "open", 0, -errno);
+		return;
+	}
+	ret = get_fork(d.fd, &m);
+	rec_want(r, "GET_FORK_FROM_OWNER: a mode", 0, ret,
+		 m == VHOST_FORK_OWNER_KTHREAD || m == VHOST_FORK_OWNER_TASK,
+		 1);
+	rec(r, "SET_FORK_FROM_OWNER KTHREAD", 0,
+	    set_fork(d.fd, VHOST_FORK_OWNER_KTHREAD));
+	ret = get_fork(d.fd, &m);
+	rec_want(r, "GET_FORK_FROM_OWNER after KTHREAD", 0, ret, m,
+		 VHOST_FORK_OWNER_KTHREAD);
+	rec(r, "SET_FORK_FROM_OWNER 2", -EINVAL, set_fork(d.fd, 2));
+	rec(r, "SET_FORK_FROM_OWNER 0xff", -EINVAL, set_fork(d.fd, 0xff));
+	rec(r, "SET_FORK_FROM_OWNER NULL", -EFAULT,
+	    xio(d.fd, VHOST_SET_FORK_FROM_OWNER, NULL));
+	rec(r, "GET_FORK_FROM_OWNER NULL", -EFAULT,
+	    xio(d.fd, VHOST_GET_FORK_FROM_OWNER, NULL));
+	rec(r, "child SET_FORK_FROM_OWNER KTHREAD", 0,
+	    child_ioctl(d.fd, VHOST_SET_FORK_FROM_OWNER,
+			&(uint8_t){ VHOST_FORK_OWNER_KTHREAD }));
+
+	rec(r, "SET_OWNER", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	rec(r, "SET_FORK_FROM_OWNER KTHREAD after owner", -EBUSY,
+	    set_fork(d.fd, VHOST_FORK_OWNER_KTHREAD));
+	rec(r, "SET_FORK_FROM_OWNER 2 after owner", -EBUSY,
+	    set_fork(d.fd, 2));
+	rec(r, "SET_FORK_FROM_OWNER NULL after owner", -EBUSY,
+	    xio(d.fd, VHOST_SET_FORK_FROM_OWNER, NULL));
+	rec(r, "child SET_FORK_FROM_OWNER after owner", -EBUSY,
+	    child_ioctl(d.fd, VHOST_SET_FORK_FROM_OWNER,
+			&(uint8_t){ VHOST_FORK_OWNER_KTHREAD }));
+	ret = get_fork(d.fd, &m);
+	rec_want(r, "GET_FORK_FROM_OWNER after owner", 0, ret, m,
+		 VHOST_FORK_OWNER_KTHREAD);
+	rec(r, "child GET_FORK_FROM_OWNER", 0,
+	    child_ioctl(d.fd, VHOST_GET_FORK_FROM_OWNER, &m));
+	rec(r, "SET_VRING_NUM in kthread mode", 0,
+	    vring_state(d.fd, VHOST_SET_VRING_NUM, 0, 256));
+
+	rec(r, "RESET_OWNER", 0, xio(d.fd, VHOST_RESET_OWNER, NULL));
+	ret = get_fork(d.fd, &m);
+	rec_want(r, "GET_FORK_FROM_OWNER after RESET_OWNER: a mode", 0,
+		 ret, m == VHOST_FORK_OWNER_KTHREAD ||
+		 m == VHOST_FORK_OWNER_TASK, 1);
+	rec(r, "SET_FORK_FROM_OWNER KTHREAD after RESET_OWNER", 0,
+	    set_fork(d.fd, VHOST_FORK_OWNER_KTHREAD));
+	rec(r, "SET_OWNER again", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	vg_close(&d);
+}
+
 /* Read one v2 IOTLB message into @m without blocking: bytes or -errno. */
 static int iotlb_read_now(int fd, struct vhost_msg_v2 *m)
 {
@@ -512,6 +775,11 @@ static int check_against(struct __test_metadata *_metadata,
 			       ref ? "vhost-net gave" : "upstream gives",
 			       want, strerror(-want));
 			bad++;
+		} else if (!ref && s->check_val && s->val != s->expect_val) {
+			TH_LOG("%s: step '%s': value %llu, upstream gives %llu",
+			       what, s->name, (unsigned long long)s->val,
+			       (unsigned long long)s->expect_val);
+			bad++;
 		} else if (ref && s->compare_val && s->val != ref->s[i].val) {
 			TH_LOG("%s: step '%s': value %llu, vhost-net %llu",
 			       what, s->name, (unsigned long long)s->val,
@@ -545,6 +813,87 @@ VX_TEST_F(compat, generic_ioctls)
 		       VHOST_NET_DEV);
 	generic_seq(&self->dut, variant->dut);
 	compare(_metadata, &self->ref, &self->dut, have_ref);
+}
+
+/*
+ * Does the kernel's vhost-net know @nr?  Before SET_OWNER, 6.1's and
+ * 6.12's answer every ioctl they do not know with EPERM; 7.x's answer
+ * these without an owner.
+ */
+static bool vhost_net_knows(unsigned long nr)
+{
+	uint64_t arg[3] = { 0 };
+	int fd = open(VHOST_NET_DEV, O_RDWR);
+	bool knows;
+
+	if (fd < 0)
+		return false;
+	knows = ioctl(fd, nr, arg) == 0;
+	close(fd);
+	return knows;
+}
+
+/*
+ * A sequence of 7.x's ioctls: compared with vhost-net where it has them,
+ * else checked against 7.x's expectations (the reference variant, which
+ * checks vhost-net itself, has nothing to check then).
+ */
+static void new_ioctl_compare(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(compat) *self,
+			      const FIXTURE_VARIANT(compat) *variant,
+			      unsigned long probe,
+			      void (*seq)(struct run *r, const char *path))
+{
+	bool have_ref = vhost_net_knows(probe);
+
+	if (!have_ref && !strcmp(variant->dut, VHOST_NET_DEV))
+		SKIP(return, "/dev/vhost-net predates 6.17's ioctl %#lx", probe);
+	if (have_ref)
+		seq(&self->ref, VHOST_NET_DEV);
+	else
+		TH_LOG("vhost-net lacks ioctl %#lx: checking 7.x's answers",
+		       probe);
+	seq(&self->dut, variant->dut);
+	compare(_metadata, &self->ref, &self->dut, have_ref);
+}
+
+VX_TEST_F(compat, features_array)
+{
+	new_ioctl_compare(_metadata, self, variant, VHOST_GET_FEATURES_ARRAY,
+			  features_array_seq);
+}
+
+VX_TEST_F(compat, fork_from_owner)
+{
+	new_ioctl_compare(_metadata, self, variant, VHOST_GET_FORK_FROM_OWNER,
+			  fork_owner_seq);
+}
+
+/*
+ * vhostx's workers are kthreads on every kernel: that is the mode it
+ * reports, and task mode (7.x's default) is refused, before and after
+ * SET_OWNER, the mode unchanged.
+ */
+VX_TEST_F_IF(compat, fork_owner_kthread_only,
+	     strcmp(variant->dut, VHOST_NET_DEV))
+{
+	struct vg_dev d;
+	uint8_t m;
+
+	ASSERT_EQ(0, vg_open(&d, variant->dut, 1 << 20));
+	ASSERT_EQ(0, get_fork(d.fd, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_KTHREAD, m);
+	ASSERT_EQ(-EOPNOTSUPP, set_fork(d.fd, VHOST_FORK_OWNER_TASK));
+	ASSERT_EQ(0, get_fork(d.fd, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_KTHREAD, m);
+	ASSERT_EQ(0, vg_set_owner(&d));
+	ASSERT_EQ(-EBUSY, set_fork(d.fd, VHOST_FORK_OWNER_TASK));
+	ASSERT_EQ(0, get_fork(d.fd, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_KTHREAD, m);
+	ASSERT_EQ(0, vg_reset_owner(&d));
+	ASSERT_EQ(0, get_fork(d.fd, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_KTHREAD, m);
+	vg_close(&d);
 }
 
 /* A vhost-net sequence on the reference (if present) and the device. */
