@@ -58,29 +58,17 @@ int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
 }
 EXPORT_SYMBOL_GPL(vhostx_dev_init);
 
-/**
- * vhostx_dev_has_owner() - has VHOST_SET_OWNER been called?
- * @dev: the device
- *
- * Return: true if the device has an owner.
- */
-bool vhostx_dev_has_owner(struct vhostx_dev *dev)
+/* Has VHOST_SET_OWNER been called? */
+static bool vhostx_dev_has_owner(struct vhostx_dev *dev)
 {
 	return dev->mm;
 }
-EXPORT_SYMBOL_GPL(vhostx_dev_has_owner);
 
-/**
- * vhostx_dev_check_owner() - is the caller the owner?
- * @dev: the device
- *
- * Return: 0 if the current process owns the device, else -EPERM.
- */
-int vhostx_dev_check_owner(struct vhostx_dev *dev)
+/* 0 if the current process owns the device, else -EPERM. */
+static int vhostx_dev_check_owner(struct vhostx_dev *dev)
 {
 	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
 }
-EXPORT_SYMBOL_GPL(vhostx_dev_check_owner);
 
 static long vhostx_set_owner(struct vhostx_dev *dev)
 {

@@ -284,8 +284,15 @@ ssize_t vhostx_fops_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	/* As with the kernel's vhost: an empty update is malformed ... */
 	if (msg.type == VHOST_IOTLB_UPDATE && !msg.size)
 		return -EINVAL;
-	/* ... and any message the handler rejects is -EFAULT. */
+	/*
+	 * ... and any message the handler rejects is -EFAULT; but a mapping
+	 * the kernel had no memory for is -ENOMEM (the kernel's vhost says
+	 * -EFAULT there too, which sends an operator looking for a bad
+	 * address).
+	 */
 	ret = vhostx_iotlb_process(dev, &msg);
+	if (ret == -ENOMEM)
+		return ret;
 	return ret ? -EFAULT : len;
 }
 EXPORT_SYMBOL_GPL(vhostx_fops_write_iter);

@@ -147,11 +147,14 @@ long vhostx_set_mem_table(struct vhostx_dev *dev, void __user *argp)
 		if (vhostx_range_bad(r->guest_phys_addr, r->memory_size) ||
 		    vhostx_range_bad(r->userspace_addr, r->memory_size))
 			goto out_umem;
-		if (vhost_iotlb_add_range(umem, r->guest_phys_addr,
-					  r->guest_phys_addr + r->memory_size - 1,
-					  r->userspace_addr, VHOST_MAP_RW))
+		/* Only an allocation can fail here: the range was checked. */
+		ret = vhost_iotlb_add_range(umem, r->guest_phys_addr,
+					    r->guest_phys_addr + r->memory_size - 1,
+					    r->userspace_addr, VHOST_MAP_RW);
+		if (ret)
 			goto out_umem;
 	}
+	ret = -EFAULT;
 	for (i = 0; i < dev->nvqs; i++)
 		log_all |= vhostx_has_feature(dev->vqs[i], VHOST_F_LOG_ALL);
 	if (!vhostx_mem_access_ok(dev, umem, log_all))

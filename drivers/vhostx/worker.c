@@ -288,19 +288,6 @@ void vhostx_vq_flush(struct vhostx_vq *vq)
 }
 EXPORT_SYMBOL_GPL(vhostx_vq_flush);
 
-/**
- * vhostx_dev_flush() - wait until all work queued on a device has run
- * @dev: the device; the caller must hold no vq mutex
- */
-void vhostx_dev_flush(struct vhostx_dev *dev)
-{
-	int i;
-
-	for (i = 0; i < dev->nvqs; i++)
-		vhostx_vq_flush(dev->vqs[i]);
-}
-EXPORT_SYMBOL_GPL(vhostx_dev_flush);
-
 static void vhostx_poll_func(struct file *file, wait_queue_head_t *wqh,
 			     poll_table *pt)
 {

@@ -439,9 +439,6 @@ struct vhostx_dev {
 int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
 		    int nvqs, const struct vhostx_backend_ops *ops);
 void vhostx_dev_cleanup(struct vhostx_dev *dev);
-void vhostx_dev_flush(struct vhostx_dev *dev);
-bool vhostx_dev_has_owner(struct vhostx_dev *dev);
-int vhostx_dev_check_owner(struct vhostx_dev *dev);
 
 /* File operations a backend plugs into its struct file_operations. */
 long vhostx_fops_ioctl(struct file *f, unsigned int cmd, unsigned long arg);

@@ -56,6 +56,16 @@ else
 	"$repo/tools/setup.sh" --newer-kernels >/dev/null
 fi
 
+# One run at a time per cache: two runs would debootstrap, upgrade and
+# build in the same chroots at once and break each other.  A second run
+# waits for the first (VHOSTX_CACHE gives it a cache of its own instead).
+mkdir -p "$cache"
+exec 9>"$cache/.build-newer.lock"
+if ! flock -n 9; then
+	say "waiting for another run using $cache"
+	flock 9
+fi
+
 # The kbuild variables `make all` passes, from the Makefile itself.
 kbuild_vars=$(sed -n 's/^KBUILD_VARS *:= *//p' "$repo/Makefile")
 [ -n "$kbuild_vars" ] || die "no KBUILD_VARS in $repo/Makefile"

@@ -12,6 +12,7 @@
  *   VX_TEST_F_IF(fixture, name, cond)     runs only for the variants where
  *                                         cond (an expression of `variant`)
  *                                         holds; the others do not list it
+ *   VX_TEST_F_IF_TIMEOUT(f, n, cond, s)   the same with a timeout
  *   VX_HARNESS_MAIN                       instead of TEST_HARNESS_MAIN
  *
  * TEST_F, TEST_F_TIMEOUT, TEST_F_SIGNAL and TEST_HARNESS_MAIN are poisoned
@@ -120,7 +121,10 @@ static inline bool vx_applies(const struct __test_metadata *t,
 	VX_TEST_F_TIMEOUT(fixture, name, TEST_TIMEOUT_DEFAULT)
 
 #define VX_TEST_F_IF(fixture, name, cond)				\
-	__VX_TEST_F(fixture, name, TEST_TIMEOUT_DEFAULT)		\
+	VX_TEST_F_IF_TIMEOUT(fixture, name, cond, TEST_TIMEOUT_DEFAULT)
+
+#define VX_TEST_F_IF_TIMEOUT(fixture, name, cond, tmout)		\
+	__VX_TEST_F(fixture, name, tmout)				\
 	static bool vx_applies_##fixture##_##name(const void *data)	\
 	{								\
 		const FIXTURE_VARIANT(fixture) *variant = data;		\
