@@ -188,6 +188,14 @@ static long vhostx_ack_features(struct vhostx_dev *dev, u64 features)
 	if ((features & BIT_ULL(VHOST_F_LOG_ALL)) && dev->nvqs &&
 	    !vhostx_log_base_ok(dev, dev->vqs[0]->log_base, true))
 		return -EFAULT;
+	/*
+	 * A started ring keeps its format (private_data changes only in
+	 * ioctls, which hold dev->mutex).
+	 */
+	for (i = 0; i < dev->nvqs; i++)
+		if (dev->vqs[i]->private_data &&
+		    vhostx_ring_for(features) != dev->vqs[i]->ring)
+			return -EBUSY;
 	if (features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)) {
 		ret = vhostx_iotlb_enable(dev);
 		if (ret)
@@ -197,10 +205,7 @@ static long vhostx_ack_features(struct vhostx_dev *dev, u64 features)
 		struct vhostx_vq *vq = dev->vqs[i];
 
 		mutex_lock(&vq->mutex);
-		vq->acked_features = features;
-		vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
-			    virtio_legacy_is_little_endian();
-		vq->meta_ready = false;
+		vhostx_vq_set_features(vq, features);
 		mutex_unlock(&vq->mutex);
 	}
 	if (dev->ops->features_changed)

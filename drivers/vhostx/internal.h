@@ -44,7 +44,8 @@ long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 
 /*
  * The core's files call each other top to bottom only: dev.c -> vq.c ->
- * ring_split.c -> log.c -> mem.c -> iotlb.c -> worker.c.  The one call
+ * ring_split.c, ring_packed.c -> ring_desc.c -> log.c -> mem.c -> iotlb.c
+ * -> worker.c.  The one call
  * back up is vhostx_vq_err() (vq.c), the guest-error report of the API
  * that ring formats share with backends.  What two levels both need,
  * with no state of its own, is inline here.
@@ -122,10 +123,13 @@ void vhostx_iotlb_miss(struct vhostx_vq *vq, u64 iova, u32 perm);
 /* log.c: the dirty log's bits (vhostx_log_write() is in vq.c) */
 int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len);
 int vhostx_log_range(struct vhostx_vq *vq, u64 addr, u64 len);
+int vhostx_log_area(struct vhostx_vq *vq, int area, u64 offset, u64 len);
 
 /* vq.c */
 void vhostx_vq_init(struct vhostx_vq *vq, struct vhostx_dev *dev);
 void vhostx_vq_reset(struct vhostx_vq *vq);
+const struct vhostx_ring_ops *vhostx_ring_for(u64 features);
+void vhostx_vq_set_features(struct vhostx_vq *vq, u64 features);
 long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			void __user *argp);
 
@@ -147,6 +151,19 @@ bool vhostx_split_enable_notify(struct vhostx_vq *vq);
 void vhostx_split_disable_notify(struct vhostx_vq *vq);
 void vhostx_split_mute_notify(struct vhostx_vq *vq);
 bool vhostx_split_avail_empty(struct vhostx_vq *vq);
+
+/* ring_packed.c: the packed format (only through its ops) */
+extern const struct vhostx_ring_ops vhostx_packed_ring_ops;
+
+/* ring_desc.c: what both formats do with a descriptor */
+int vhostx_ring_add_segment(struct vhostx_vq *vq, u64 addr, u32 len,
+			    bool write, struct vhostx_buf *buf,
+			    struct iovec *iov, unsigned int iov_max,
+			    struct vhostx_log *log, unsigned int log_max);
+int vhostx_ring_read_indirect(const struct iovec *iov, int niov,
+			      unsigned int idx, void *desc);
+int vhostx_ring_map_indirect(struct vhostx_vq *vq, u64 addr, u32 len,
+			     unsigned int *count);
 
 /* debugfs.c */
 void vhostx_debugfs_init(void);

@@ -135,3 +135,38 @@ int vhostx_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
 		vhostx_eventfd_signal(vq->log_ctx);
 	return ret;
 }
+
+/**
+ * vhostx_log_area() - mark a write into one of the ring's areas
+ * @vq: the virtqueue; vq->mutex held
+ * @area: the area (&enum vhostx_ring_area)
+ * @offset: offset in it
+ * @len: bytes written
+ *
+ * The used area is logged at the guest address the VMM gave
+ * (vhostx_log_used()).  Another area (the packed ring writes used
+ * descriptors into its descriptor ring) has only the address the ring was
+ * set up with: an IOVA with an IOTLB, else a VMM address mapped back to
+ * guest-physical through the memory table.  Nothing without
+ * VHOST_VRING_F_LOG.
+ *
+ * Return: 0 or an errno.
+ */
+int vhostx_log_area(struct vhostx_vq *vq, int area, u64 offset, u64 len)
+{
+	u64 addr = vq->area_addr[area] + offset;
+	int ret;
+
+	if (area == VHOSTX_AREA_USED)
+		return vhostx_log_used(vq, offset, len);
+	lockdep_assert_held(&vq->mutex);
+	if (!vq->log_used)
+		return 0;
+	/* The ring write must be visible before the log says so. */
+	smp_wmb();
+	ret = vq->iotlb ? vhostx_log_iova(vq, addr, len) :
+			  vhostx_log_uaddr(vq, addr, len);
+	if (!ret && vq->log_ctx)
+		vhostx_eventfd_signal(vq->log_ctx);
+	return ret;
+}

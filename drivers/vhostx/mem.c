@@ -298,13 +298,13 @@ int vhostx_meta_prefetch(struct vhostx_vq *vq, const u64 *sizes)
 					    vq->area_addr[a];
 		} else {
 			/*
-			 * Permissions as the device uses the areas: it writes
-			 * the used ring and only reads the other two.
+			 * Permissions as the device uses the areas, which
+			 * the ring format says (split: it writes the used
+			 * ring; packed: the descriptors and device area too).
 			 */
 			n = vhostx_translate(vq, vq->area_addr[a], size, iov,
 					     ARRAY_SIZE(iov),
-					     a == VHOSTX_AREA_USED ?
-					     VHOST_MAP_WO : VHOST_MAP_RO);
+					     vq->ring->area_perm[a]);
 			if (n == -EAGAIN)
 				return n;
 			if (n <= 0)

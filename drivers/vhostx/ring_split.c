@@ -21,6 +21,12 @@
 #include <linux/uaccess.h>
 #include "internal.h"
 
+/* The split ring's private state. */
+static inline struct vhostx_split_state *split_st(struct vhostx_vq *vq)
+{
+	return &vq->rs.split;
+}
+
 static struct vring_desc __user *split_desc(struct vhostx_vq *vq)
 {
 	return vq->area_uaddr[VHOSTX_AREA_DESC];
@@ -72,7 +78,7 @@ static inline int split_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
 
 static int split_write_used_flags(struct vhostx_vq *vq)
 {
-	if (__put_user(cpu_to_vhostx16(vq, vq->used_flags),
+	if (__put_user(cpu_to_vhostx16(vq, split_st(vq)->used_flags),
 		       &split_used(vq)->flags))
 		return -EFAULT;
 	return split_log_used(vq, offsetof(struct vring_used, flags),
@@ -94,7 +100,7 @@ static int split_sync_used(struct vhostx_vq *vq)
 	__virtio16 idx;
 	int ret;
 
-	vq->used_flags = 0;
+	split_st(vq)->used_flags = 0;
 	ret = split_write_used_flags(vq);
 	if (ret)
 		return ret;
@@ -110,8 +116,14 @@ static int split_sync_used(struct vhostx_vq *vq)
  */
 static int split_activate(struct vhostx_vq *vq, bool first)
 {
-	vq->ahead_end = vq->ahead_start;
-	return first ? split_sync_used(vq) : 0;
+	struct vhostx_split_state *st = split_st(vq);
+
+	st->ahead_end = st->ahead_start;
+	if (!first)
+		return 0;
+	st->avail_idx = vq->last_avail_idx;
+	st->signalled_used_valid = false;
+	return split_sync_used(vq);
 }
 
 /* Read descriptor @i of the table (inside the checked area). */
@@ -143,19 +155,20 @@ efault:
  */
 static int split_read_ahead(struct vhostx_vq *vq, u16 last)
 {
+	struct vhostx_split_state *st = split_st(vq);
 	__virtio16 __user *ring = split_avail(vq)->ring;
-	unsigned int i, n = min_t(unsigned int, (u16)(vq->avail_idx - last),
+	unsigned int i, n = min_t(unsigned int, (u16)(st->avail_idx - last),
 				  VHOSTX_AVAIL_AHEAD);
 
-	vq->ahead_end = vq->ahead_start;
+	st->ahead_end = st->ahead_start;
 	if (!user_access_begin(ring, sizeof(*ring) * vq->num))
 		return -EFAULT;
 	for (i = 0; i < n; i++)
-		unsafe_get_user(vq->ahead[i],
+		unsafe_get_user(st->ahead[i],
 				&ring[(u16)(last + i) & (vq->num - 1)], efault);
 	user_access_end();
-	vq->ahead_start = last;
-	vq->ahead_end = last + n;
+	st->ahead_start = last;
+	st->ahead_end = last + n;
 	return 0;
 efault:
 	user_access_end();
@@ -169,70 +182,11 @@ static int split_add_segment(struct vhostx_vq *vq,
 			     struct iovec *iov, unsigned int iov_max,
 			     struct vhostx_log *log, unsigned int log_max)
 {
-	bool write = vhostx16_to_cpu(vq, desc->flags) & VRING_DESC_F_WRITE;
-	u64 addr = vhostx64_to_cpu(vq, desc->addr);
-	u32 len = vhostx32_to_cpu(vq, desc->len);
-	unsigned int used = buf->out + buf->in;
-	u32 *total = write ? &buf->in_len : &buf->out_len;
-	int n;
-
-	if (!write && buf->in) {
-		vhostx_vq_err(vq, "readable descriptor after a writable one");
-		return -EINVAL;
-	}
-	if (check_add_overflow(*total, len, total)) {
-		vhostx_vq_err(vq, "buffer longer than 4 GiB");
-		return -EINVAL;
-	}
-	n = vhostx_translate(vq, addr, len, iov + used, iov_max - used,
-			     write ? VHOST_MAP_WO : VHOST_MAP_RO);
-	if (n == -EAGAIN)
-		return n;
-	if (n < 0) {
-		vhostx_vq_err(vq, "descriptor 0x%llx+%u: translation failed (%d)",
-			      addr, len, n);
-		return n;
-	}
-	if (!write) {
-		buf->out += n;
-		return 0;
-	}
-	buf->in += n;
-	if (log && len) {
-		if (buf->nlog >= log_max) {
-			vhostx_vq_err(vq, "more writable descriptors than log entries (%u)",
-				      log_max);
-			return -ENOBUFS;
-		}
-		log[buf->nlog].addr = addr;
-		log[buf->nlog].len = len;
-		buf->nlog++;
-	}
-	return 0;
-}
-
-/* Read entry @idx of an indirect table that may span several iovecs. */
-static int split_read_indirect(const struct iovec *iov, int niov,
-			       unsigned int idx, struct vring_desc *desc)
-{
-	size_t off = (size_t)idx * sizeof(*desc), done = 0;
-	u8 *dst = (u8 *)desc;
-	int i;
-
-	for (i = 0; i < niov && done < sizeof(*desc); i++) {
-		size_t chunk;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		chunk = min(iov[i].iov_len - off, sizeof(*desc) - done);
-		if (copy_from_user(dst + done, iov[i].iov_base + off, chunk))
-			return -EFAULT;
-		done += chunk;
-		off = 0;
-	}
-	return done == sizeof(*desc) ? 0 : -EFAULT;
+	return vhostx_ring_add_segment(vq, vhostx64_to_cpu(vq, desc->addr),
+				       vhostx32_to_cpu(vq, desc->len),
+				       vhostx16_to_cpu(vq, desc->flags) &
+				       VRING_DESC_F_WRITE,
+				       buf, iov, iov_max, log, log_max);
 }
 
 static int split_walk_indirect(struct vhostx_vq *vq,
@@ -248,26 +202,9 @@ static int split_walk_indirect(struct vhostx_vq *vq,
 	int niov, ret;
 	u16 flags;
 
-	if (len % sizeof(desc) || !len) {
-		vhostx_vq_err(vq, "indirect table length %u is not a multiple of %zu",
-			      len, sizeof(desc));
-		return -EINVAL;
-	}
-	count = len / sizeof(desc);
-	if (count > VHOSTX_INDIRECT_MAX) {
-		vhostx_vq_err(vq, "indirect table of %u entries (limit %u)",
-			      count, VHOSTX_INDIRECT_MAX);
-		return -E2BIG;
-	}
-	niov = vhostx_translate(vq, addr, len, vq->indirect_iov,
-				ARRAY_SIZE(vq->indirect_iov), VHOST_MAP_RO);
-	if (niov == -EAGAIN)
+	niov = vhostx_ring_map_indirect(vq, addr, len, &count);
+	if (niov < 0)
 		return niov;
-	if (niov < 0) {
-		vhostx_vq_err(vq, "indirect table 0x%llx+%u: translation failed (%d)",
-			      addr, len, niov);
-		return niov;
-	}
 
 	for (;;) {
 		if (i >= count) {
@@ -279,7 +216,7 @@ static int split_walk_indirect(struct vhostx_vq *vq,
 			vhostx_vq_err(vq, "indirect chain loops");
 			return -ELOOP;
 		}
-		if (split_read_indirect(vq->indirect_iov, niov, i, &desc)) {
+		if (vhostx_ring_read_indirect(vq->indirect_iov, niov, i, &desc)) {
 			vhostx_vq_err(vq, "indirect table unreadable");
 			return -EFAULT;
 		}
@@ -302,6 +239,7 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 			 struct iovec *iov, unsigned int iov_max,
 			 struct vhostx_log *log, unsigned int log_max)
 {
+	struct vhostx_split_state *st = split_st(vq);
 	u16 last = vq->last_avail_idx;
 	unsigned int i, seen = 0;
 	struct vring_desc desc;
@@ -309,32 +247,32 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 	u16 head, flags;
 	int ret;
 
-	if (vq->avail_idx == last) {
+	if (st->avail_idx == last) {
 		if (__get_user(v16, &split_avail(vq)->idx)) {
 			vhostx_vq_err(vq, "avail index unreadable");
 			return -EFAULT;
 		}
-		vq->avail_idx = vhostx16_to_cpu(vq, v16);
-		if ((u16)(vq->avail_idx - last) > vq->num) {
+		st->avail_idx = vhostx16_to_cpu(vq, v16);
+		if ((u16)(st->avail_idx - last) > vq->num) {
 			vhostx_vq_err(vq, "avail index %u is %u past %u, ring of %u",
-				      vq->avail_idx, (u16)(vq->avail_idx - last),
+				      st->avail_idx, (u16)(st->avail_idx - last),
 				      last, vq->num);
 			return -EINVAL;
 		}
-		if (vq->avail_idx == last)
+		if (st->avail_idx == last)
 			return 0;
 		/* Read entries only after the index that publishes them. */
 		smp_rmb();
 	}
 	memset(buf, 0, sizeof(*buf));
 
-	if ((u16)(last - vq->ahead_start) >=
-	    (u16)(vq->ahead_end - vq->ahead_start) &&
+	if ((u16)(last - st->ahead_start) >=
+	    (u16)(st->ahead_end - st->ahead_start) &&
 	    split_read_ahead(vq, last)) {
 		vhostx_vq_err(vq, "avail ring entry %u unreadable", last);
 		return -EFAULT;
 	}
-	head = vhostx16_to_cpu(vq, vq->ahead[(u16)(last - vq->ahead_start)]);
+	head = vhostx16_to_cpu(vq, st->ahead[(u16)(last - st->ahead_start)]);
 	if (head >= vq->num) {
 		vhostx_vq_err(vq, "head %u out of range (ring of %u)", head,
 			      vq->num);
@@ -392,6 +330,7 @@ void vhostx_split_unget(struct vhostx_vq *vq, unsigned int nbufs)
 int vhostx_split_add_used_n(struct vhostx_vq *vq,
 			    const struct vhostx_used *used, unsigned int count)
 {
+	struct vhostx_split_state *st = split_st(vq);
 	struct vring_used __user *u = split_used(vq);
 	u16 start = vq->last_used_idx, new = start + count;
 	unsigned int i, idx;
@@ -429,8 +368,8 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 
 	vq->last_used_idx = new;
 	/* If the index wrapped past what we last signalled, re-arm. */
-	if (unlikely((u16)(new - vq->signalled_used) < (u16)(new - start)))
-		vq->signalled_used_valid = false;
+	if (unlikely((u16)(new - st->signalled_used) < (u16)(new - start)))
+		st->signalled_used_valid = false;
 	return 0;
 
 efault:
@@ -440,6 +379,7 @@ efault:
 
 bool vhostx_split_need_signal(struct vhostx_vq *vq)
 {
+	struct vhostx_split_state *st = split_st(vq);
 	__virtio16 v16;
 	u16 old, new;
 	bool valid;
@@ -447,7 +387,7 @@ bool vhostx_split_need_signal(struct vhostx_vq *vq)
 	/* Publish used->idx before reading the driver's suppression. */
 	smp_mb();
 	if (vhostx_has_feature(vq, VIRTIO_F_NOTIFY_ON_EMPTY) &&
-	    unlikely(vq->avail_idx == vq->last_avail_idx))
+	    unlikely(st->avail_idx == vq->last_avail_idx))
 		return true;
 
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
@@ -456,10 +396,10 @@ bool vhostx_split_need_signal(struct vhostx_vq *vq)
 		return !(vhostx16_to_cpu(vq, v16) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
 
-	old = vq->signalled_used;
-	valid = vq->signalled_used_valid;
-	new = vq->signalled_used = vq->last_used_idx;
-	vq->signalled_used_valid = true;
+	old = st->signalled_used;
+	valid = st->signalled_used_valid;
+	new = st->signalled_used = vq->last_used_idx;
+	st->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
 	if (__get_user(v16, split_used_event(vq)))
@@ -471,20 +411,20 @@ bool vhostx_split_enable_notify(struct vhostx_vq *vq)
 {
 	__virtio16 v16;
 
-	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
+	if (!(split_st(vq)->used_flags & VRING_USED_F_NO_NOTIFY))
 		return false;
-	vq->used_flags &= ~VRING_USED_F_NO_NOTIFY;
+	split_st(vq)->used_flags &= ~VRING_USED_F_NO_NOTIFY;
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
 		if (split_write_used_flags(vq))
 			return false;
-	} else if (split_write_avail_event(vq, vq->avail_idx)) {
+	} else if (split_write_avail_event(vq, split_st(vq)->avail_idx)) {
 		return false;
 	}
 	/* The driver must see the change before we look for new buffers. */
 	smp_mb();
 	if (__get_user(v16, &split_avail(vq)->idx))
 		return false;
-	return vhostx16_to_cpu(vq, v16) != vq->avail_idx;
+	return vhostx16_to_cpu(vq, v16) != split_st(vq)->avail_idx;
 }
 
 /*
@@ -495,9 +435,9 @@ bool vhostx_split_enable_notify(struct vhostx_vq *vq)
  */
 void vhostx_split_disable_notify(struct vhostx_vq *vq)
 {
-	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+	if (split_st(vq)->used_flags & VRING_USED_F_NO_NOTIFY)
 		return;
-	vq->used_flags |= VRING_USED_F_NO_NOTIFY;
+	split_st(vq)->used_flags |= VRING_USED_F_NO_NOTIFY;
 	if (!vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		split_write_used_flags(vq);
 }
@@ -510,23 +450,51 @@ void vhostx_split_disable_notify(struct vhostx_vq *vq)
  */
 void vhostx_split_mute_notify(struct vhostx_vq *vq)
 {
-	if (vq->used_flags & VRING_USED_F_NO_NOTIFY)
+	if (split_st(vq)->used_flags & VRING_USED_F_NO_NOTIFY)
 		return;
 	vhostx_split_disable_notify(vq);
 	if (vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
-		split_write_avail_event(vq, vq->avail_idx + 0x8000);
+		split_write_avail_event(vq, split_st(vq)->avail_idx + 0x8000);
 }
 
 bool vhostx_split_avail_empty(struct vhostx_vq *vq)
 {
 	__virtio16 v16;
 
-	if (vq->avail_idx != vq->last_avail_idx)
+	if (split_st(vq)->avail_idx != vq->last_avail_idx)
 		return false;
 	/* A fault is "not empty": the handler will run and report it. */
 	if (__get_user(v16, &split_avail(vq)->idx))
 		return false;
-	return vhostx16_to_cpu(vq, v16) == vq->avail_idx;
+	return vhostx16_to_cpu(vq, v16) == split_st(vq)->avail_idx;
+}
+
+/* Power-of-two sizes up to VHOSTX_RING_MAX (2.7: Queue Size). */
+static bool split_check_num(unsigned int num)
+{
+	return num && num <= VHOSTX_RING_MAX && !(num & (num - 1));
+}
+
+static void split_reset(struct vhostx_vq *vq)
+{
+	memset(split_st(vq), 0, sizeof(*split_st(vq)));
+	vq->last_avail_idx = 0;
+	vq->last_used_idx = 0;
+}
+
+/* The base is the 16-bit avail index, as with the kernel's vhost. */
+static int split_set_base(struct vhostx_vq *vq, u32 num)
+{
+	if (num > 0xffff)
+		return -EINVAL;
+	vq->last_avail_idx = num;
+	split_st(vq)->avail_idx = num;
+	return 0;
+}
+
+static u32 split_get_base(struct vhostx_vq *vq)
+{
+	return vq->last_avail_idx;
 }
 
 const struct vhostx_ring_ops vhostx_split_ring_ops = {
@@ -541,4 +509,10 @@ const struct vhostx_ring_ops vhostx_split_ring_ops = {
 	.disable_notify	= vhostx_split_disable_notify,
 	.mute_notify	= vhostx_split_mute_notify,
 	.avail_empty	= vhostx_split_avail_empty,
+	.check_num	= split_check_num,
+	.reset		= split_reset,
+	.set_base	= split_set_base,
+	.get_base	= split_get_base,
+	/* The device only reads the descriptors and the avail ring. */
+	.area_perm	= { VHOST_MAP_RO, VHOST_MAP_RO, VHOST_MAP_WO },
 };

@@ -46,9 +46,48 @@ void vhostx_vq_init(struct vhostx_vq *vq, struct vhostx_dev *dev)
 {
 	mutex_init(&vq->mutex);
 	vq->dev = dev;
-	vq->ring = &vhostx_split_ring_ops;
 	vhostx_poll_init(&vq->poll, vq->handle_kick, EPOLLIN, vq);
 	vhostx_vq_reset(vq);
+}
+
+/**
+ * vhostx_ring_for() - the ring format a feature set selects
+ * @features: virtio features
+ *
+ * Return: the packed ring's operations with %VIRTIO_F_RING_PACKED, else
+ * the split ring's.
+ */
+const struct vhostx_ring_ops *vhostx_ring_for(u64 features)
+{
+	if (features & BIT_ULL(VIRTIO_F_RING_PACKED))
+		return &vhostx_packed_ring_ops;
+	return &vhostx_split_ring_ops;
+}
+
+/**
+ * vhostx_vq_set_features() - accept features; the one place the ring
+ *	format of a vq is chosen
+ * @vq: the virtqueue; vq->mutex held.  If it is started, the caller
+ *	checked that @features keep its format (vhostx_ring_for())
+ * @features: the accepted virtio features
+ *
+ * A new format starts from its initial state (base 0); the ring is
+ * revalidated on next use either way.
+ */
+void vhostx_vq_set_features(struct vhostx_vq *vq, u64 features)
+{
+	const struct vhostx_ring_ops *ring = vhostx_ring_for(features);
+
+	lockdep_assert_held(&vq->mutex);
+	if (ring != vq->ring && !vq->private_data) {
+		vq->ring = ring;
+		ring->reset(vq);
+		vq->ring_started = false;
+	}
+	vq->acked_features = features;
+	vq->is_le = vhostx_has_feature(vq, VIRTIO_F_VERSION_1) ||
+		    virtio_legacy_is_little_endian();
+	vq->meta_ready = false;
 }
 
 /**
@@ -72,12 +111,8 @@ void vhostx_vq_reset(struct vhostx_vq *vq)
 	memset(vq->area_uaddr, 0, sizeof(vq->area_uaddr));
 	vq->meta_ready = false;
 	vq->ring_started = false;
-	vq->last_avail_idx = 0;
-	vq->avail_idx = 0;
-	vq->last_used_idx = 0;
-	vq->used_flags = 0;
-	vq->signalled_used = 0;
-	vq->signalled_used_valid = false;
+	vq->ring = &vhostx_split_ring_ops;
+	vq->ring->reset(vq);
 	vq->broken = false;
 	vq->stopped = false;
 	vq->is_le = virtio_legacy_is_little_endian();
@@ -151,6 +186,9 @@ static int vhostx_vq_activate(struct vhostx_vq *vq)
 
 	if (likely(vq->meta_ready))
 		return 0;
+	/* The size was checked for the format in force when it was set. */
+	if (!vq->ring->check_num(vq->num))
+		return -EINVAL;
 	for (a = 0; a < VHOSTX_NR_AREAS; a++)
 		sizes[a] = vq->ring->area_size(vq, a);
 	ret = vhostx_meta_prefetch(vq, sizes);
@@ -189,8 +227,6 @@ int vhostx_vq_start(struct vhostx_vq *vq, void *private_data)
 	vq->ring_started = false;
 	vq->broken = false;
 	vq->stopped = false;
-	vq->signalled_used_valid = false;
-	vq->avail_idx = vq->last_avail_idx;
 	vq->batch_n = 0;
 	vq->private_data = private_data;
 	/* A miss userspace left unanswered is reported again. */
@@ -626,6 +662,10 @@ static long vhostx_set_vring_addr(struct vhostx_vq *vq, void __user *argp)
 	    (a.used_user_addr & (VRING_USED_ALIGN_SIZE - 1)) ||
 	    (a.log_guest_addr & (VRING_USED_ALIGN_SIZE - 1)))
 		return -EINVAL;
+	/* Packed: both event areas are 4-byte structures (2.8.10). */
+	if (vq->ring == &vhostx_packed_ring_ops &&
+	    (a.avail_user_addr & (sizeof(struct vring_packed_desc_event) - 1)))
+		return -EINVAL;
 
 	addr[VHOSTX_AREA_DESC] = a.desc_user_addr;
 	addr[VHOSTX_AREA_AVAIL] = a.avail_user_addr;
@@ -693,6 +733,7 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 {
 	struct vhost_vring_state s;
 	struct vhost_vring_file f;
+	int ret;
 
 	switch (cmd) {
 	case VHOST_SET_VRING_NUM:
@@ -700,7 +741,7 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 			return -EBUSY;
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
-		if (!s.num || s.num > 0xffff || (s.num & (s.num - 1)))
+		if (!vq->ring->check_num(s.num))
 			return -EINVAL;
 		vq->num = s.num;
 		vq->meta_ready = false;
@@ -712,10 +753,9 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 			return -EBUSY;
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
-		if (s.num > 0xffff)
-			return -EINVAL;
-		vq->last_avail_idx = s.num;
-		vq->avail_idx = s.num;
+		ret = vq->ring->set_base(vq, s.num);
+		if (ret)
+			return ret;
 		vq->batch_n = 0;
 		vq->broken = false;
 		vq->stopped = false;
@@ -723,7 +763,7 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 	case VHOST_GET_VRING_BASE:
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
-		s.num = vq->last_avail_idx;
+		s.num = vq->ring->get_base(vq);
 		/* Like vhost-user: the ring takes no more buffers. */
 		vq->stopped = true;
 		if (copy_to_user(argp, &s, sizeof(s)))

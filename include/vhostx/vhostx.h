@@ -193,9 +193,20 @@ struct vhostx_stats_table {
 	void (*get)(struct vhostx_vq *vq, u64 *v);
 };
 
+/*
+ * A ring's three areas, in ring order (packed: descriptors, driver and
+ * device event areas).
+ */
+enum vhostx_ring_area {
+	VHOSTX_AREA_DESC,
+	VHOSTX_AREA_AVAIL,
+	VHOSTX_AREA_USED,
+	VHOSTX_NR_AREAS,
+};
+
 /**
  * struct vhostx_ring_ops - one ring format
- * @name: the format's name ("split")
+ * @name: the format's name ("split", "packed")
  * @area_size: bytes of one &enum vhostx_ring_area for the vq's ring size
  * @activate: the core (re)translated the ring's areas (vq->area_uaddr[],
  *	after vhostx_vq_start(), an address or size change, or an IOTLB
@@ -213,11 +224,22 @@ struct vhostx_stats_table {
  * @mute_notify: the same for a queue nothing kicked, which is watched
  *	instead (busy polling): no kick at all until @enable_notify
  * @avail_empty: true if no buffer is available
+ * @check_num: is @num a ring size this format allows (VHOST_SET_VRING_NUM)?
+ * @reset: put the format's state (vq->last_avail_idx, vq->last_used_idx,
+ *	&vq->rs) in its initial state: at open, reset and when the features
+ *	choose this format
+ * @set_base: VHOST_SET_VRING_BASE: take the ring position from @num (its
+ *	encoding is the format's); 0 or -EINVAL
+ * @get_base: VHOST_GET_VRING_BASE: the ring position, encoded the same way
+ * @area_perm: how the device accesses each &enum vhostx_ring_area
+ *	(VHOST_MAP_RO, _WO or _RW): the IOTLB permission it needs
  *
  * All are called with the vq mutex held, from the worker or an ioctl
  * (the vhostx_*() wrappers assert it); @area_size also from ioctls that
- * hold only dev->mutex (vq->num and the features change under both).
- * Backends use the vhostx_*() wrappers.
+ * hold only dev->mutex (vq->num and the features change under both);
+ * @check_num from anywhere.  Backends use the vhostx_*() wrappers; the
+ * format of a vq is chosen by the core alone, when the features are set
+ * (%VIRTIO_F_RING_PACKED: packed, else split).
  */
 struct vhostx_ring_ops {
 	const char *name;
@@ -234,20 +256,77 @@ struct vhostx_ring_ops {
 	void (*disable_notify)(struct vhostx_vq *vq);
 	void (*mute_notify)(struct vhostx_vq *vq);
 	bool (*avail_empty)(struct vhostx_vq *vq);
-};
-
-/* A ring's three areas, in ring order. */
-enum vhostx_ring_area {
-	VHOSTX_AREA_DESC,
-	VHOSTX_AREA_AVAIL,
-	VHOSTX_AREA_USED,
-	VHOSTX_NR_AREAS,
+	bool (*check_num)(unsigned int num);
+	void (*reset)(struct vhostx_vq *vq);
+	int (*set_base)(struct vhostx_vq *vq, u32 num);
+	u32 (*get_base)(struct vhostx_vq *vq);
+	u32 area_perm[VHOSTX_NR_AREAS];
 };
 
 #define VHOSTX_IOV_MAX		UIO_MAXIOV
 #define VHOSTX_INDIRECT_MAX	1024	/* entries in one indirect table */
-#define VHOSTX_RING_MAX		32768	/* largest ring size (power of 2) */
+#define VHOSTX_RING_MAX		32768	/* largest ring size */
 #define VHOSTX_AVAIL_AHEAD	64	/* avail entries the split ring reads at once */
+
+/**
+ * struct vhostx_split_state - the split ring's private state
+ * @avail_idx: last avail index read from the guest
+ * @used_flags: the used ring's flags as last written
+ * @signalled_used: used index at the last signal (event index)
+ * @signalled_used_valid: @signalled_used may be used
+ * @ahead_start: read-ahead: first avail index held in @ahead
+ * @ahead_end: one past the last; the range is emptied whenever the
+ *	ring's addresses are (re)checked
+ * @ahead: avail entries read ahead in one pass
+ */
+struct vhostx_split_state {
+	u16 avail_idx;
+	u16 used_flags;
+	u16 signalled_used;
+	bool signalled_used_valid;
+	u16 ahead_start;
+	u16 ahead_end;
+	__virtio16 ahead[VHOSTX_AVAIL_AHEAD];
+};
+
+/**
+ * struct vhostx_packed_state - the packed ring's private state
+ * @avail_wrap: the driver's wrap counter at vq->last_avail_idx
+ * @used_wrap: the device's wrap counter at vq->last_used_idx
+ * @event_flags: the device event area's flags as last written
+ * @kicks_off: kicks are not wanted (a handler runs, or they are muted)
+ * @signalled_used: vq->last_used_idx at the last signal (event index)
+ * @signalled_wrap: @used_wrap then
+ * @signalled_used_valid: @signalled_used may be used
+ * @hist_pos: next slot of @hist
+ * @hist_n: valid entries in @hist (buffers vhostx_unget() may give back)
+ * @hist: descriptors each of the last buffers taken used, newest at
+ *	@hist_pos - 1, for vhostx_unget()
+ */
+struct vhostx_packed_state {
+	bool avail_wrap;
+	bool used_wrap;
+	u16 event_flags;
+	bool kicks_off;
+	u16 signalled_used;
+	bool signalled_wrap;
+	bool signalled_used_valid;
+	u16 hist_pos;
+	u16 hist_n;
+	u16 hist[VHOSTX_IOV_MAX];
+};
+
+/**
+ * union vhostx_ring_state - a ring format's private state
+ * @split: the split ring's (&vhostx_split_ring_ops)
+ * @packed: the packed ring's (&vhostx_packed_ring_ops)
+ *
+ * Only the vq's format touches it; backends never do.
+ */
+union vhostx_ring_state {
+	struct vhostx_split_state split;
+	struct vhostx_packed_state packed;
+};
 
 /**
  * struct vhostx_vq - one virtqueue
@@ -267,12 +346,10 @@ enum vhostx_ring_area {
  * @error_ctx: error eventfd (VHOST_SET_VRING_ERR)
  * @log_ctx: dirty-log eventfd (the device's, VHOST_SET_LOG_FD)
  * @poll: turns wakeups on @kick into @handle_kick runs
- * @last_avail_idx: next avail entry to take
- * @avail_idx: last avail index read from the guest
- * @last_used_idx: next used entry to write
- * @used_flags: the used ring's flags as last written
- * @signalled_used: used index at the last signal (event index)
- * @signalled_used_valid: @signalled_used may be used
+ * @last_avail_idx: next avail entry to take (split: the avail index;
+ *	packed: the descriptor ring slot)
+ * @last_used_idx: next used entry to write (split: the used index;
+ *	packed: the descriptor ring slot)
  * @broken: a guest error stopped the queue until it is reset
  * @stopped: VHOST_GET_VRING_BASE was called
  * @is_le: the ring is little-endian (VERSION_1 or legacy LE)
@@ -295,10 +372,7 @@ enum vhostx_ring_area {
  * @batch_max: its size
  * @batch_n: entries in it not published yet (0 whenever @mutex is free)
  * @indirect_iov: scratch for the ring engine: an indirect table's pages
- * @ahead_start: split ring read-ahead: first avail index held in @ahead
- * @ahead_end: one past the last; the range is emptied whenever the
- *	ring's addresses are (re)checked (@meta_ready set)
- * @ahead: avail entries read ahead in one pass
+ * @rs: the ring format's private state
  *
  * Ioctls take @mutex to change state; the worker holds it while running
  * the backend's handler.
@@ -324,11 +398,7 @@ struct vhostx_vq {
 	struct vhostx_poll poll;
 
 	u16 last_avail_idx;
-	u16 avail_idx;
 	u16 last_used_idx;
-	u16 used_flags;
-	u16 signalled_used;
-	bool signalled_used_valid;
 	bool broken;
 	bool stopped;
 	bool is_le;
@@ -355,9 +425,7 @@ struct vhostx_vq {
 	u16 batch_n;
 
 	struct iovec indirect_iov[8];
-	u16 ahead_start;
-	u16 ahead_end;
-	__virtio16 ahead[VHOSTX_AVAIL_AHEAD];
+	union vhostx_ring_state rs;
 };
 
 /**

@@ -124,7 +124,8 @@ static const struct vhostx_backend_ops vhostx_net_ops = {
 	.features = VHOSTX_CORE_FEATURES |
 		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
-		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
+		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+		    BIT_ULL(VIRTIO_F_RING_PACKED),
 	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,

@@ -162,7 +162,8 @@ static void vhostx_test_stop(struct vhostx_dev *dev)
 static const struct vhostx_backend_ops vhostx_test_ops = {
 	.name			= "test",
 	.features		= VHOSTX_CORE_FEATURES |
-				  BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
+				  BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+				  BIT_ULL(VIRTIO_F_RING_PACKED),
 	.backend_features	= BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
 	.weight			= 256,
 	.byte_weight		= 0x80000,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vguest: userspace split-ring virtio driver for exercising vhost devices.
+ * vguest: userspace virtio driver (split rings here, packed rings in
+ * vguest_packed.c) for exercising vhost devices.
  * See vguest.h for the memory model and conventions.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "vguest.h"
+#include "vguest_packed.h"
 
 #define VG_PAGE		4096UL
 /* Arena alignment: one log bitmap byte covers 8 pages, so aligning the arena
@@ -358,19 +360,28 @@ int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, unsigned int index,
 	vq->index = index;
 	vq->num = num;
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
-	if (!num || num > 32768 || (num & (num - 1)))
+	vq->packed = !!(d->features & VG_F(VIRTIO_F_RING_PACKED));
+	/* Packed rings may have any size (2.8), split ones powers of 2. */
+	if (!num || num > 32768 || (!vq->packed && (num & (num - 1))))
 		return -EINVAL;
 
-	vq->desc = vg_alloc(d, 16UL * num, VG_PAGE);
-	/* avail: flags, idx, ring[num], used_event */
-	vq->avail = vg_alloc(d, 6 + 2UL * num, VG_PAGE);
-	/* used: flags, idx, ring[num], avail_event */
-	vq->used = vg_alloc(d, 6 + 8UL * num, VG_PAGE);
 	vq->slots = calloc(num, sizeof(*vq->slots));
-	if (!vq->desc || !vq->avail || !vq->used || !vq->slots) {
-		free(vq->slots);
-		vq->slots = NULL;
-		return -ENOMEM;
+	if (vq->packed) {
+		if (vgp_init(vq) || !vq->slots) {
+			vg_vq_free(vq);
+			return -ENOMEM;
+		}
+	} else {
+		vq->desc = vg_alloc(d, 16UL * num, VG_PAGE);
+		/* avail: flags, idx, ring[num], used_event */
+		vq->avail = vg_alloc(d, 6 + 2UL * num, VG_PAGE);
+		/* used: flags, idx, ring[num], avail_event */
+		vq->used = vg_alloc(d, 6 + 8UL * num, VG_PAGE);
+		if (!vq->desc || !vq->avail || !vq->used || !vq->slots) {
+			free(vq->slots);
+			vq->slots = NULL;
+			return -ENOMEM;
+		}
 	}
 
 	vq->kick_fd = vg_eventfd();
@@ -388,12 +399,20 @@ int vg_vq_init(struct vg_dev *d, struct vg_vq *vq, unsigned int index,
  * vg_vq_reset() - forget everything in flight and zero the rings; both
  * avail->idx and used->idx start at @base (as after SET_VRING_BASE @base
  * on a fresh ring: the device reads used->idx when the queue starts).
- * Indirect tables already allocated are kept for reuse.
+ * Indirect tables already allocated are kept for reuse.  Packed: both
+ * sides start at position @base modulo 2 * num (vguest_packed.c).
  */
 void vg_vq_reset(struct vg_vq *vq, uint16_t base)
 {
 	unsigned int i;
 
+	vq->calls = 0;
+	vq->event_idx = !!(vq->dev->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	if (vq->packed) {
+		vgp_reset(vq, base);
+		vg_vq_enable_cb(vq);
+		return;
+	}
 	memset(vq->desc, 0, 16UL * vq->num);
 	memset(vq->avail, 0, 6 + 2UL * vq->num);
 	memset(vq->used, 0, 6 + 8UL * vq->num);
@@ -409,8 +428,6 @@ void vg_vq_reset(struct vg_vq *vq, uint16_t base)
 	vq->avail_idx = base;
 	vq->kicked_idx = base;
 	vq->last_used = base;
-	vq->calls = 0;
-	vq->event_idx = !!(vq->dev->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 	/* Like Linux' virtio_ring: ask for an interrupt at the next use. */
 	vg_vq_enable_cb(vq);
 }
@@ -426,6 +443,7 @@ void vg_vq_free(struct vg_vq *vq)
 	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
 	free(vq->slots);
 	vq->slots = NULL;
+	vgp_free(vq);
 }
 
 int vg_vq_set_state(struct vg_vq *vq, unsigned long ioctl_nr, unsigned int num)
@@ -454,7 +472,8 @@ int vg_vq_set_file(struct vg_vq *vq, unsigned long ioctl_nr, int fd)
 
 /**
  * vg_vq_set_addr() - VHOST_SET_VRING_ADDR for this vq's rings.
- * @flags: e.g. 1 << VHOST_VRING_F_LOG; @log_guest_addr: gpa of used ring.
+ * @flags: e.g. 1 << VHOST_VRING_F_LOG; @log_guest_addr: gpa of used ring
+ * (packed: of the device area, as QEMU gives it).
  */
 int vg_vq_set_addr(struct vg_vq *vq, unsigned int flags,
 		   uint64_t log_guest_addr)
@@ -467,6 +486,12 @@ int vg_vq_set_addr(struct vg_vq *vq, unsigned int flags,
 		.used_user_addr = vg_gpa(vq->used),
 		.log_guest_addr = log_guest_addr,
 	};
+
+	if (vq->packed) {
+		a.desc_user_addr = vg_gpa(vq->pdesc);
+		a.avail_user_addr = vg_gpa(vq->pdriver);
+		a.used_user_addr = vg_gpa(vq->pdevice);
+	}
 
 	return vg_ioctl(vq->dev->fd, VHOST_SET_VRING_ADDR, &a);
 }
@@ -483,7 +508,8 @@ int vg_vq_program(struct vg_vq *vq, uint16_t base)
 	vg_vq_reset(vq, base);
 	r = vg_vq_set_state(vq, VHOST_SET_VRING_NUM, vq->num);
 	if (!r)
-		r = vg_vq_set_state(vq, VHOST_SET_VRING_BASE, base);
+		r = vg_vq_set_state(vq, VHOST_SET_VRING_BASE,
+				    vg_vq_driver_base(vq));
 	if (!r)
 		r = vg_vq_set_addr(vq, 0, 0);
 	if (!r)
@@ -585,6 +611,8 @@ int vg_vq_add(struct vg_vq *vq, const struct iovec *sg, unsigned int nout,
 
 	if (!n || !cookie)
 		return -EINVAL;
+	if (vq->packed)
+		return vgp_add(vq, sg, nout, nin, cookie, flags);
 	if (flags & VG_ADD_INDIRECT) {
 		if (!vq->num_free)
 			return -ENOSPC;
@@ -626,6 +654,8 @@ int vg_vq_add_buf(struct vg_vq *vq, void *out, uint32_t out_len,
 /** vg_vq_publish() - make added chains visible (store-release avail->idx). */
 void vg_vq_publish(struct vg_vq *vq)
 {
+	if (vq->packed)
+		return vgp_publish(vq);
 	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
 }
 
@@ -639,6 +669,8 @@ bool vg_vq_kick_needed(struct vg_vq *vq)
 	uint16_t old = vq->kicked_idx, new = vq->avail_idx;
 	bool need;
 
+	if (vq->packed)
+		return vgp_kick_needed(vq);
 	vg_mb();	/* avail->idx store before reading device's flags */
 	if (vq->event_idx)
 		need = vring_need_event(vg_vq_avail_event(vq), new, old);
@@ -670,14 +702,19 @@ int vg_vq_kick(struct vg_vq *vq)
 	return r ? r : 1;
 }
 
+/* Packed: the buffers reaped and pending, counted from the base. */
 uint16_t vg_vq_used_idx(struct vg_vq *vq)
 {
+	if (vq->packed)
+		return (uint16_t)(vq->used_count + vgp_used_pending(vq));
 	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
 }
 
 /** vg_vq_used_pending() - used entries not yet reaped. */
 unsigned int vg_vq_used_pending(struct vg_vq *vq)
 {
+	if (vq->packed)
+		return vgp_used_pending(vq);
 	return (uint16_t)(vg_vq_used_idx(vq) - vq->last_used);
 }
 
@@ -708,6 +745,8 @@ int vg_vq_get_used(struct vg_vq *vq, uint32_t *len, void **cookie)
 	struct vring_used_elem *e;
 	uint32_t id;
 
+	if (vq->packed)
+		return vgp_get_used(vq, len, cookie);
 	if (vg_vq_used_idx(vq) == vq->last_used)
 		return -EAGAIN;
 	e = &vq->used->ring[vq->last_used % vq->num];
@@ -731,6 +770,8 @@ int vg_vq_get_used(struct vg_vq *vq, uint32_t *len, void **cookie)
  */
 bool vg_vq_enable_cb(struct vg_vq *vq)
 {
+	if (vq->packed)
+		return vgp_enable_cb(vq);
 	vq->avail->flags &= ~VRING_AVAIL_F_NO_INTERRUPT;
 	if (vq->event_idx)
 		vg_vq_set_used_event(vq, vq->last_used);
@@ -745,6 +786,8 @@ bool vg_vq_enable_cb(struct vg_vq *vq)
  */
 void vg_vq_disable_cb(struct vg_vq *vq)
 {
+	if (vq->packed)
+		return vgp_disable_cb(vq);
 	vq->avail->flags |= VRING_AVAIL_F_NO_INTERRUPT;
 	if (vq->event_idx)
 		vg_vq_set_used_event(vq, (uint16_t)(vq->last_used + 0x8000));
@@ -825,6 +868,36 @@ uint16_t vg_vq_avail_event(struct vg_vq *vq)
 	uint16_t *p = (uint16_t *)&vq->used->ring[vq->num];
 
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/**
+ * vg_vq_device_wants_kick() - would the device want a kick for the next
+ * buffer published (no NO_NOTIFY, avail_event at the avail index; packed:
+ * ENABLE, or DESC at the next position)?
+ */
+bool vg_vq_device_wants_kick(struct vg_vq *vq)
+{
+	if (vq->packed)
+		return vgp_device_wants_kick(vq);
+	if (vq->event_idx)
+		return vg_vq_avail_event(vq) == vq->avail_idx;
+	return !(__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) &
+		 VRING_USED_F_NO_NOTIFY);
+}
+
+/**
+ * vg_vq_driver_base() - the VHOST_SET/GET_VRING_BASE value of the driver's
+ * position: the avail index; packed: the next descriptor to make
+ * available with its wrap counter in the low 16 bits, the next used one
+ * with its own in the high 16 bits.  Once every published buffer is used,
+ * what GET_VRING_BASE must answer.
+ */
+uint32_t vg_vq_driver_base(struct vg_vq *vq)
+{
+	if (vq->packed)
+		return vg_pos_base(vq, vq->avail_pos) |
+		       vg_pos_base(vq, vq->used_pos) << 16;
+	return vq->avail_idx;
 }
 
 /** vg_vq_set_used_event() - driver's used_event (avail->ring[num]). */

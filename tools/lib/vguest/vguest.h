@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vguest: a small userspace virtio "guest driver" for split rings, used to
- * drive vhost devices (/dev/vhost-net, /dev/vhostx-net, /dev/vhostx-test)
- * from selftests, demos and benchmarks.
+ * vguest: a small userspace virtio "guest driver" for split and packed
+ * rings (packed when VIRTIO_F_RING_PACKED is among the features set with
+ * vg_set_features() before the vq is created), used to drive vhost
+ * devices (/dev/vhost-net, /dev/vhostx-net, /dev/vhostx-test) from
+ * selftests, demos and benchmarks.
  *
  * Memory model: the library mmaps one "arena" per device and hands the
  * device an identity memory table (guest physical address == process
@@ -72,13 +74,35 @@ struct vg_slot {
 	struct vring_desc *indir; /* lazily allocated indirect table */
 };
 
+/*
+ * A packed ring position: the slot, plus num in the laps whose wrap
+ * counter is 0, so positions run over [0, 2 * num) and distances are
+ * differences modulo 2 * num (vguest_packed.c).
+ */
+typedef uint32_t vg_pos_t;
+
 struct vg_vq {
 	struct vg_dev *dev;
 	unsigned int index;
 	unsigned int num;
+	/* Split ring (NULL when packed) */
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
+	/* Packed ring (NULL when split) */
+	bool packed;
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *pdriver; /* driver area ("avail") */
+	struct vring_packed_desc_event *pdevice; /* device area ("used") */
+	vg_pos_t avail_pos;	/* next descriptor to fill */
+	vg_pos_t publish_pos;	/* first descriptor not published */
+	vg_pos_t kicked_pos;	/* published position at the last kick decision */
+	vg_pos_t used_pos;	/* next used descriptor to reap */
+	uint16_t used_count;	/* buffers reaped, from the base (vg_vq_used_idx) */
+	uint16_t free_id;	/* free buffer ids, linked through id_next */
+	uint16_t *id_next;
+	unsigned int npend;	/* heads added, flags not written yet */
+	uint32_t *pend;		/* slot << 16 | flags of each */
 	int kick_fd, call_fd, err_fd;	/* eventfds, non-blocking */
 	bool event_idx;		/* VIRTIO_RING_F_EVENT_IDX in dev->features */
 
@@ -160,6 +184,18 @@ void vg_vq_raw_set_avail_idx(struct vg_vq *vq, uint16_t idx);
 uint16_t vg_vq_used_idx(struct vg_vq *vq);
 uint16_t vg_vq_avail_event(struct vg_vq *vq);
 void vg_vq_set_used_event(struct vg_vq *vq, uint16_t ev);
+bool vg_vq_device_wants_kick(struct vg_vq *vq);
+uint32_t vg_vq_driver_base(struct vg_vq *vq);
+
+/* ---- packed rings (vguest_packed.c; vq->packed) ---- */
+uint32_t vg_pos_base(struct vg_vq *vq, vg_pos_t pos);
+uint16_t vg_pos_flags(struct vg_vq *vq, vg_pos_t pos);
+vg_pos_t vg_pos_add(struct vg_vq *vq, vg_pos_t pos, unsigned int n);
+void vg_vq_raw_pdesc(struct vg_vq *vq, vg_pos_t pos, uint64_t addr,
+		     uint32_t len, uint16_t id, uint16_t flags);
+void vg_vq_raw_pdesc_head(struct vg_vq *vq, vg_pos_t pos, uint64_t addr,
+			  uint32_t len, uint16_t id, uint16_t flags);
+void vg_vq_set_used_event_pos(struct vg_vq *vq, vg_pos_t pos);
 
 /* ---- eventfds ---- */
 int vg_wait_readable(int fd, int timeout_ms);

@@ -747,6 +747,12 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 		want |= offered & VG_F(VHOST_F_LOG_ALL);
 	if (sane)
 		want &= ~(VG_F(VIRTIO_F_ACCESS_PLATFORM) | VG_F(VHOST_F_LOG_ALL));
+	/*
+	 * The fuzzer writes split rings (vg_vq_raw_*()): not the packed
+	 * format (vguest would lay the rings out packed).  A random
+	 * VHOST_SET_FEATURES may still switch a stopped queue's format.
+	 */
+	want &= ~VG_F(VIRTIO_F_RING_PACKED);
 	s->iotlb = want & VG_F(VIRTIO_F_ACCESS_PLATFORM);
 	if (s->iotlb) {
 		uint64_t bf = VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2);

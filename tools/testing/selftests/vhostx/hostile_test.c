@@ -6,7 +6,8 @@
  * completes nothing from the bad chain, signals the vring's error eventfd,
  * stays stalled on it (a good buffer queued behind it is not consumed), and
  * works again after the ring is reset (backend stopped, SET_VRING_BASE,
- * rings re-initialised, backend restarted).  The VM runner separately
+ * rings re-initialised, backend restarted).  The phostile fixture does the
+ * same on packed rings.  The VM runner separately
  * fails the run on any oops/WARN/KASAN report in the kernel log.
  */
 #include <sys/mman.h>
@@ -444,6 +445,263 @@ VX_TEST_F(hostile, fresh_fd_after_abuse)
 	vg_test_stop(&d2);
 	vg_vq_free(&vq2);
 	vg_close(&d2);
+}
+
+/*
+ * Packed rings (VIRTIO_F_RING_PACKED): the same outcome for what is
+ * hostile there.  A builder writes descriptors from the driver's next
+ * position on, the head (k == 0) last, as a driver publishes.
+ */
+FIXTURE(phostile) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint8_t *buf;		/* 4 KiB of valid guest memory */
+	uint64_t end;		/* first gpa past guest memory */
+};
+
+FIXTURE_SETUP(phostile)
+{
+	int r;
+
+	vx_fixture_init(&self->d, &self->vq);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	/* 12: not a power of two, as packed rings allow. */
+	r = vx_test_setup(&self->d, &self->vq, VG_F(VIRTIO_F_VERSION_1) |
+			  VG_F(VIRTIO_F_RING_PACKED) |
+			  VG_F(VIRTIO_RING_F_INDIRECT_DESC) |
+			  VG_F(VIRTIO_RING_F_EVENT_IDX), 12, 0);
+	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
+	self->buf = vg_alloc(&self->d, 4096, 4096);
+	ASSERT_NE(NULL, self->buf);
+	self->end = vg_gpa(self->d.arena) + self->d.arena_size;
+	/* Sanity, and the ring's position moves off slot 0. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 1));
+}
+
+FIXTURE_TEARDOWN(phostile)
+{
+	vx_test_teardown(&self->d, &self->vq);
+}
+
+#define PHOSTILE(name)							\
+	static void pbuild_##name(FIXTURE_DATA(phostile) *self);	\
+	VX_TEST_F(phostile, name)					\
+	{								\
+		pbuild_##name(self);					\
+		vx_expect_rejected(_metadata, &self->vq, #name);	\
+		vx_expect_recovers(_metadata, &self->vq);		\
+	}								\
+	static void pbuild_##name(FIXTURE_DATA(phostile) *self)
+
+/*
+ * Descriptor @k of the buffer at the driver's position, available; the
+ * head's flags wait for vg_vq_publish(), so the device cannot see the
+ * buffer before the test looks for its error.
+ */
+static void pdesc(FIXTURE_DATA(phostile) *self, unsigned int k, uint64_t addr,
+		  uint32_t len, uint16_t id, uint16_t flags)
+{
+	vg_pos_t pos = vg_pos_add(&self->vq, self->vq.avail_pos, k);
+
+	flags |= vg_pos_flags(&self->vq, pos);
+	if (k)
+		vg_vq_raw_pdesc(&self->vq, pos, addr, len, id, flags);
+	else
+		vg_vq_raw_pdesc_head(&self->vq, pos, addr, len, id, flags);
+}
+
+/* The same with the AVAIL/USED bits of the other lap. */
+static void pdesc_other_lap(FIXTURE_DATA(phostile) *self, unsigned int k,
+			    uint64_t addr, uint32_t len, uint16_t id,
+			    uint16_t flags)
+{
+	vg_pos_t pos = vg_pos_add(&self->vq, self->vq.avail_pos,
+				  k + self->vq.num);
+
+	vg_vq_raw_pdesc(&self->vq, vg_pos_add(&self->vq, self->vq.avail_pos, k),
+			addr, len, id, flags | vg_pos_flags(&self->vq, pos));
+}
+
+static struct vring_packed_desc *ptable(FIXTURE_DATA(phostile) *self,
+					size_t n)
+{
+	return vg_alloc(&self->d, n * 16, 16);
+}
+
+#define PB(self)	vg_gpa((self)->buf)
+
+/* The second descriptor of a chain is in the other lap. */
+PHOSTILE(wrap_flips_mid_chain)
+{
+	pdesc_other_lap(self, 1, PB(self) + 64, 64, 0, WR);
+	pdesc(self, 0, PB(self), 64, 0, NEXT);
+}
+
+/* Every descriptor says NEXT: the chain would go round the ring. */
+PHOSTILE(chain_longer_than_ring)
+{
+	unsigned int k;
+
+	for (k = self->vq.num; k-- > 0;)
+		pdesc(self, k, PB(self), 16, 0, NEXT);
+}
+
+PHOSTILE(id_out_of_range)
+{
+	pdesc(self, 1, PB(self) + 64, 64, self->vq.num, WR);
+	pdesc(self, 0, PB(self), 64, self->vq.num, NEXT);
+}
+
+PHOSTILE(id_0xffff)
+{
+	pdesc(self, 0, PB(self), 64, 0xffff, 0);
+}
+
+PHOSTILE(indirect_with_next)
+{
+	struct vring_packed_desc *t = ptable(self, 1);
+
+	t[0] = (struct vring_packed_desc){ .addr = PB(self), .len = 16 };
+	pdesc(self, 1, PB(self), 16, 0, 0);
+	pdesc(self, 0, vg_gpa(t), 16, 0, INDIR | NEXT);
+}
+
+PHOSTILE(nested_indirect)
+{
+	struct vring_packed_desc *t = ptable(self, 2), *u = ptable(self, 1);
+
+	u[0] = (struct vring_packed_desc){ .addr = PB(self), .len = 16 };
+	t[0] = (struct vring_packed_desc){ .addr = PB(self), .len = 16 };
+	t[1] = (struct vring_packed_desc){ .addr = vg_gpa(u), .len = 16,
+					   .flags = INDIR };
+	pdesc(self, 0, vg_gpa(t), 32, 0, INDIR);
+}
+
+PHOSTILE(indirect_len_zero)
+{
+	pdesc(self, 0, vg_gpa(ptable(self, 1)), 0, 0, INDIR);
+}
+
+PHOSTILE(indirect_len_not_multiple_of_16)
+{
+	pdesc(self, 0, vg_gpa(ptable(self, 2)), 24, 0, INDIR);
+}
+
+/* Over the limit (1024 entries), whatever is there. */
+PHOSTILE(indirect_table_too_big)
+{
+	pdesc(self, 0, PB(self), 1025 * 16, 0, INDIR);
+}
+
+PHOSTILE(indirect_table_outside_memory)
+{
+	pdesc(self, 0, self->end, 16, 0, INDIR);
+}
+
+PHOSTILE(out_after_in)
+{
+	pdesc(self, 1, PB(self) + 64, 64, 0, 0);
+	pdesc(self, 0, PB(self), 64, 0, WR | NEXT);
+}
+
+PHOSTILE(addr_outside_memory)
+{
+	pdesc(self, 0, self->end, 64, 0, WR);
+}
+
+/* Device-writable data at the end of a chain that goes on past it. */
+PHOSTILE(in_addr_len_overflow_indirect)
+{
+	struct vring_packed_desc *t = ptable(self, 2);
+
+	t[0] = (struct vring_packed_desc){ .addr = PB(self), .len = 16 };
+	t[1] = (struct vring_packed_desc){ .addr = ~0ULL - 8, .len = 64,
+					   .flags = WR };
+	pdesc(self, 0, vg_gpa(t), 32, 0, INDIR);
+}
+
+/*
+ * Inside an indirect table only WRITE counts: NEXT there is ignored
+ * (2.8.19), the entries are used in order.
+ */
+VX_TEST_F(phostile, next_inside_indirect_ignored)
+{
+	struct vring_packed_desc *t = ptable(self, 2);
+	uint8_t *out = self->buf, *in = self->buf + 256;
+	uint32_t len;
+	vg_pos_t pos;
+	int id;
+
+	vg_fill(out, 100, 5);
+	t[0] = (struct vring_packed_desc){ .addr = vg_gpa(out), .len = 100,
+					   .flags = NEXT };
+	t[1] = (struct vring_packed_desc){ .addr = vg_gpa(in), .len = 100,
+					   .flags = WR | NEXT };
+	/* The library's bookkeeping for one buffer of one descriptor... */
+	id = self->vq.free_id;
+	pos = self->vq.avail_pos;
+	self->vq.free_id = self->vq.id_next[id];
+	self->vq.slots[id].cookie = out;
+	self->vq.slots[id].ndesc = 1;
+	self->vq.num_free--;
+	self->vq.avail_pos = self->vq.publish_pos = vg_pos_add(&self->vq, pos, 1);
+	/* ...then the head, written as a driver publishes it. */
+	vg_vq_raw_pdesc(&self->vq, pos, vg_gpa(t), 32, id,
+			INDIR | vg_pos_flags(&self->vq, pos));
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+	ASSERT_EQ(id, vg_vq_get_used(&self->vq, &len, NULL));
+	ASSERT_EQ(100, len);
+	ASSERT_EQ(-1, vg_check(in, 100, 5, 0));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
+/* The device event area is written at start: starting must fail. */
+VX_TEST_F(phostile, device_area_unmapped)
+{
+	struct vhost_vring_addr a = {
+		.index = 0, .desc_user_addr = vg_gpa(self->vq.pdesc),
+		.avail_user_addr = vg_gpa(self->vq.pdriver),
+		.used_user_addr = unmapped_page(),
+	};
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(-EFAULT, vg_test_start(&self->d));
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+/* The descriptor ring is read on a kick: the kick reports the error. */
+VX_TEST_F(phostile, desc_ring_unmapped)
+{
+	struct vhost_vring_addr a = {
+		.index = 0, .desc_user_addr = unmapped_page(),
+		.avail_user_addr = vg_gpa(self->vq.pdriver),
+		.used_user_addr = vg_gpa(self->vq.pdevice),
+	};
+	int r;
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vx_ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	r = vg_test_start(&self->d);
+	if (r) {
+		ASSERT_EQ(-EFAULT, r);
+	} else {
+		ASSERT_EQ(0, vg_vq_notify(&self->vq));
+		ASSERT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS));
+	}
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+/* A driver event area the guest filled with nonsense: calls, no harm. */
+VX_TEST_F(phostile, driver_event_nonsense)
+{
+	self->vq.pdriver->flags = 0xffff;
+	self->vq.pdriver->off_wrap = 0xffff;
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 3));
+	self->vq.pdriver->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 4));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
 VX_HARNESS_MAIN

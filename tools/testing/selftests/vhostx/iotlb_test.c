@@ -32,17 +32,23 @@ FIXTURE(iotlb) {
 FIXTURE_VARIANT(iotlb) {
 	const char *path;
 	bool net;
+	bool packed;		/* VIRTIO_F_RING_PACKED */
 };
 
 FIXTURE_VARIANT_ADD(iotlb, vhostx_test) { .path = VX_TEST_DEV };
 FIXTURE_VARIANT_ADD(iotlb, vhostx_net) { .path = VX_NET_DEV, .net = true };
 FIXTURE_VARIANT_ADD(iotlb, vhost_net) { .path = VHOST_NET_DEV, .net = true };
+FIXTURE_VARIANT_ADD(iotlb, vhostx_test_packed) {
+	.path = VX_TEST_DEV, .packed = true };
+FIXTURE_VARIANT_ADD(iotlb, vhostx_net_packed) {
+	.path = VX_NET_DEV, .net = true, .packed = true };
 
 /* Open, own, negotiate; @platform: ask for ACCESS_PLATFORM. */
 static int open_dev(FIXTURE_DATA(iotlb) *self, const char *path,
-		    bool platform, uint64_t *offered)
+		    bool platform, bool packed, uint64_t *offered)
 {
-	uint64_t want = VG_F(VIRTIO_F_VERSION_1);
+	uint64_t want = VG_F(VIRTIO_F_VERSION_1) |
+			(packed ? VG_F(VIRTIO_F_RING_PACKED) : 0);
 	int r;
 
 	r = vg_open(&self->d, path, 0);
@@ -71,6 +77,11 @@ static int map_rings(FIXTURE_DATA(iotlb) *self)
 	void *ring[3] = { self->vq.desc, self->vq.avail, self->vq.used };
 	int i, r = 0;
 
+	if (self->vq.packed) {
+		ring[0] = self->vq.pdesc;
+		ring[1] = self->vq.pdriver;
+		ring[2] = self->vq.pdevice;
+	}
 	for (i = 0; i < 3 && !r; i++)
 		r = vg_iotlb_update(&self->d, vg_gpa(ring[i]), 4096,
 				    vg_gpa(ring[i]), VHOST_ACCESS_RW);
@@ -91,7 +102,7 @@ FIXTURE_SETUP(iotlb)
 	if (variant->net && access("/dev/net/tun", F_OK))
 		SKIP(return, "/dev/net/tun not present");
 
-	r = open_dev(self, variant->path, true, &offered);
+	r = open_dev(self, variant->path, true, variant->packed, &offered);
 	/* vhostx always offers it: only the kernel's vhost-net may not. */
 	if (r == -EOPNOTSUPP && self->ref)
 		SKIP(return, "%s does not offer ACCESS_PLATFORM (features %#llx)",
@@ -155,6 +166,11 @@ static bool in_ring(FIXTURE_DATA(iotlb) *self, uint64_t iova)
 	uint64_t d = vg_gpa(self->vq.desc), a = vg_gpa(self->vq.avail),
 		 u = vg_gpa(self->vq.used);
 
+	if (self->vq.packed) {
+		d = vg_gpa(self->vq.pdesc);
+		a = vg_gpa(self->vq.pdriver);
+		u = vg_gpa(self->vq.pdevice);
+	}
 	return (iova >= d && iova < d + 16 * 64) ||
 	       (iova >= a && iova < a + 6 + 2 * 64) ||
 	       (iova >= u && iova < u + 6 + 8 * 64);
@@ -278,7 +294,8 @@ VX_TEST_F(iotlb, read_semantics)
 	uint64_t offered;
 	int fl;
 
-	ASSERT_EQ(0, open_dev(self, variant->path, true, &offered));
+	ASSERT_EQ(0, open_dev(self, variant->path, true, variant->packed,
+			       &offered));
 	p = (struct pollfd){ .fd = self->d.fd, .events = POLLIN };
 	ASSERT_EQ(0, poll(&p, 1, 0));
 	fl = fcntl(self->d.fd, F_GETFL);
@@ -296,7 +313,8 @@ VX_TEST_F(iotlb, update_without_access_platform)
 	struct vg_dev keep = self->d;
 	uint64_t offered;
 
-	ASSERT_EQ(0, open_dev(self, variant->path, false, &offered));
+	ASSERT_EQ(0, open_dev(self, variant->path, false, variant->packed,
+			       &offered));
 	ASSERT_EQ(-EFAULT, vg_iotlb_update(&self->d, vg_gpa(self->d.arena),
 					   4096, vg_gpa(self->d.arena),
 					   VHOST_ACCESS_RW));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ring_test: split-ring behaviour through /dev/vhostx-test.
+ * ring_test: ring behaviour through /dev/vhostx-test, split and packed
+ * (the variants named packed_*: VIRTIO_F_RING_PACKED, sizes that are not
+ * powers of two among them).
  *
  * vhostx_test echoes: for each available chain it reads every out byte and
  * copies them into the chain's in descriptors (truncated to the in space),
@@ -39,6 +41,31 @@ FIXTURE_VARIANT_ADD(ring, small_event_idx_indirect) {
 	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX) |
 		    VG_F(VIRTIO_RING_F_INDIRECT_DESC),
 	.add_flags = VG_ADD_INDIRECT, .num = 8,
+};
+
+#define PACKED	(VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_F_RING_PACKED))
+
+FIXTURE_VARIANT_ADD(ring, packed_direct) {
+	.features = PACKED, .num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, packed_indirect) {
+	.features = PACKED | VG_F(VIRTIO_RING_F_INDIRECT_DESC),
+	.add_flags = VG_ADD_INDIRECT, .num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, packed_event_idx) {
+	.features = PACKED | VG_F(VIRTIO_RING_F_EVENT_IDX), .num = 256,
+};
+/* Sizes that are not powers of two: only packed rings have them. */
+FIXTURE_VARIANT_ADD(ring, packed_odd_event_idx) {
+	.features = PACKED | VG_F(VIRTIO_RING_F_EVENT_IDX), .num = 100,
+};
+FIXTURE_VARIANT_ADD(ring, packed_small_event_idx_indirect) {
+	.features = PACKED | VG_F(VIRTIO_RING_F_EVENT_IDX) |
+		    VG_F(VIRTIO_RING_F_INDIRECT_DESC),
+	.add_flags = VG_ADD_INDIRECT, .num = 7,
+};
+FIXTURE_VARIANT_ADD(ring, packed_small_direct) {
+	.features = PACKED, .num = 5,
 };
 
 FIXTURE_SETUP(ring)
@@ -108,7 +135,7 @@ VX_TEST_F(ring, single_echo)
 	kicked = vg_vq_kick(&self->vq);
 	ASSERT_LE(0, kicked);
 	if (!kicked && self->vq.event_idx)
-		ASSERT_EQ(1, vg_vq_avail_event(&self->vq));
+		ASSERT_TRUE(vg_vq_device_wants_kick(&self->vq));
 	ASSERT_EQ(64, reap_one(&self->vq, head, out));
 	ASSERT_EQ(-1, vg_check(in, 64, 1, 0));
 	/* The first used buffer after start is always signalled. */
@@ -210,6 +237,9 @@ VX_TEST_F_TIMEOUT(ring, many_buffers, 120)
 	}
 	ASSERT_EQ(num, self->vq.num_free);
 	ASSERT_EQ((uint16_t)total, vg_vq_used_idx(&self->vq));
+	/* Packed: round the ring several times, each lap flipping the wrap. */
+	if (self->vq.packed)
+		ASSERT_LT(2 * num, total * (self->add_flags ? 1 : 2));
 	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
@@ -367,7 +397,14 @@ VX_TEST_F_IF(ring, used_event_threshold,
 	ASSERT_LE(1, vg_vq_calls(&self->vq, VX_TIMEOUT_MS));
 
 	/* Ask for a call only once the (n)th next buffer is used. */
-	vg_vq_set_used_event(&self->vq, (uint16_t)(self->vq.last_used + n - 1));
+	if (self->vq.packed)
+		vg_vq_set_used_event_pos(&self->vq,
+					 vg_pos_add(&self->vq, self->vq.used_pos,
+						    (n - 1) *
+						    (self->add_flags ? 1 : 2)));
+	else
+		vg_vq_set_used_event(&self->vq,
+				     (uint16_t)(self->vq.last_used + n - 1));
 	for (k = 0; k + 1 < n; k++) {
 		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 64,
 				      32, buf + k * 64 + 32, 32, buf + k * 64));
@@ -394,11 +431,9 @@ VX_TEST_F(ring, device_wants_kick_when_idle)
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 5));
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 16, 6));
 	usleep(50 * 1000);
-	if (self->vq.event_idx) {
-		ASSERT_EQ(self->vq.avail_idx, vg_vq_avail_event(&self->vq));
-	} else {
-		ASSERT_EQ(0, self->vq.used->flags & VRING_USED_F_NO_NOTIFY);
-	}
+	ASSERT_TRUE(vg_vq_device_wants_kick(&self->vq));
+	if (self->vq.packed && self->vq.event_idx)
+		ASSERT_EQ(VRING_PACKED_EVENT_FLAG_DESC, self->vq.pdevice->flags);
 }
 
 /*
@@ -450,7 +485,9 @@ VX_TEST_F_TIMEOUT(ring, wraparound, 120)
 	ASSERT_EQ((uint16_t)(65530 + total), vg_vq_used_idx(&self->vq));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
-	ASSERT_EQ((uint16_t)(65530 + total), base);
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+	if (!self->vq.packed)
+		ASSERT_EQ((uint16_t)(65530 + total), base);
 }
 
 /* GET_VRING_BASE reports the next avail index the device will read. */
@@ -462,7 +499,9 @@ VX_TEST_F(ring, get_vring_base_after_consumption)
 		ASSERT_EQ(0, vx_echo_once(&self->vq, 8, i));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
-	ASSERT_EQ(37, base);
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+	if (!self->vq.packed)
+		ASSERT_EQ(37, base);
 }
 
 /* Ring geometry is frozen while the backend runs. */
@@ -491,7 +530,9 @@ VX_TEST_F(ring, restart_at_new_base)
 	ASSERT_EQ(1002, vg_vq_used_idx(&self->vq));
 	ASSERT_EQ(0, vg_test_stop(&self->d));
 	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
-	ASSERT_EQ(1002, base);
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+	if (!self->vq.packed)
+		ASSERT_EQ(1002, base);
 }
 
 /* A stopped backend consumes nothing; restarting picks the work up. */
@@ -513,6 +554,125 @@ VX_TEST_F(ring, stopped_backend_consumes_nothing)
 	vg_vq_notify(&self->vq);
 	ASSERT_EQ(32, reap_one(&self->vq, head, buf));
 	ASSERT_EQ(-1, vg_check(buf + 32, 32, 4, 0));
+}
+
+/*
+ * Stop mid-lap, read the base, restart from it: the device resumes at
+ * the same descriptor with the same wrap counters (what a VMM does
+ * around a migration), and GET_VRING_BASE encodes them.
+ */
+VX_TEST_F_TIMEOUT(ring, stop_restart_resumes, 120)
+{
+	unsigned int i, base;
+	bool lap0 = false;
+
+	for (i = 0; i < 3 * self->vq.num / 2 + 3; i++) {
+		ASSERT_EQ(0, vx_echo_once(&self->vq, 24, i)) TH_LOG("echo %u", i);
+		if (i % 3)
+			continue;
+		ASSERT_EQ(0, vg_test_stop(&self->d));
+		ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+		ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+		if (self->vq.packed) {
+			/* Both wrap counters are in bit 15 of their half. */
+			ASSERT_EQ(self->vq.avail_pos < self->vq.num,
+				  !!(base & 0x8000));
+			ASSERT_EQ(self->vq.used_pos < self->vq.num,
+				  !!(base & 0x80000000));
+			lap0 |= !(base & 0x8000);
+		}
+		ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE,
+					     base));
+		ASSERT_EQ(0, vg_test_start(&self->d));
+	}
+	if (self->vq.packed)
+		ASSERT_TRUE(lap0) TH_LOG("never stopped in a lap of wrap 0");
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
+/* Ring sizes: powers of two up to 32768 (split); 1 to 32768 (packed). */
+VX_TEST_F(ring, ring_sizes)
+{
+	static const unsigned int odd[] = { 3, 100, 1000, 32767 };
+	unsigned int i;
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	for (i = 0; i < ARRAY_SIZE(odd); i++)
+		ASSERT_EQ(self->vq.packed ? 0 : -EINVAL,
+			  vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM,
+					  odd[i])) TH_LOG("size %u", odd[i]);
+	ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM, 32768));
+	ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM,
+					   32769));
+	ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq, VHOST_SET_VRING_NUM, 0));
+	/* Back to the fixture's ring: it still works. */
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 1));
+}
+
+/*
+ * SET_VRING_BASE: a packed base names positions inside the ring (15 bits
+ * each, below the ring size); a split one is a 16-bit index.
+ */
+VX_TEST_F(ring, base_out_of_range)
+{
+	unsigned int num = self->vq.num;
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	if (self->vq.packed) {
+		ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq,
+						   VHOST_SET_VRING_BASE, num));
+		ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq,
+						   VHOST_SET_VRING_BASE,
+						   num << 16));
+		ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq,
+						   VHOST_SET_VRING_BASE,
+						   0x7fff | 0x8000));
+		ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE,
+					     (num - 1) | (num - 1) << 16));
+	} else {
+		ASSERT_EQ(-EINVAL, vg_vq_set_state(&self->vq,
+						   VHOST_SET_VRING_BASE,
+						   0x10000));
+	}
+	ASSERT_EQ(0, vg_vq_program(&self->vq, 0));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 1));
+}
+
+/*
+ * The ring format is chosen when the features are set: it cannot change
+ * under a running queue, and a stopped one takes the new one.
+ */
+VX_TEST_F(ring, format_fixed_while_running)
+{
+	uint64_t other = self->d.features ^ VG_F(VIRTIO_F_RING_PACKED);
+
+	ASSERT_EQ(-EBUSY, vg_set_features(&self->d, other));
+	/* The same features again (QEMU does, to toggle LOG_ALL): fine. */
+	ASSERT_EQ(0, vg_set_features(&self->d, self->d.features));
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 64, 1));
+}
+
+/* Packed event areas are 4-byte structures: 4-byte aligned. */
+VX_TEST_F_IF(ring, packed_event_area_alignment,
+	     variant->features & VG_F(VIRTIO_F_RING_PACKED))
+{
+	struct vhost_vring_addr a = {
+		.index = 0,
+		.desc_user_addr = vg_gpa(self->vq.pdesc),
+		.avail_user_addr = vg_gpa(self->vq.pdriver) + 2,
+		.used_user_addr = vg_gpa(self->vq.pdevice),
+	};
+
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(-1, ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(EINVAL, errno);
+	a.avail_user_addr -= 2;
+	a.used_user_addr += 2;
+	ASSERT_EQ(-1, ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(EINVAL, errno);
 }
 
 VX_HARNESS_MAIN
