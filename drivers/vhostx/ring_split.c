@@ -112,13 +112,15 @@ static int split_sync_used(struct vhostx_vq *vq)
 
 /*
  * The areas were (re)translated: the ring may have moved, so nothing read
- * ahead is valid.  On first use, sync with the used ring.
+ * ahead is valid, nor the in-order head expected next (the features may
+ * have changed too).  On first use, sync with the used ring.
  */
 static int split_activate(struct vhostx_vq *vq, bool first)
 {
 	struct vhostx_split_state *st = split_st(vq);
 
 	st->ahead_end = st->ahead_start;
+	st->next_head_known = false;
 	if (!first)
 		return 0;
 	st->avail_idx = vq->last_avail_idx;
@@ -278,6 +280,18 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 			      vq->num);
 		return -EINVAL;
 	}
+	/*
+	 * IN_ORDER (2.7.9): the driver uses descriptors in table order, so
+	 * each head follows the previous buffer's descriptors.  It counts
+	 * the buffers a batched used entry stands for on that; a driver
+	 * that skips or reorders heads broke the contract it negotiated.
+	 */
+	if (vhostx_has_feature(vq, VIRTIO_F_IN_ORDER) &&
+	    st->next_head_known && head != st->next_head) {
+		vhostx_vq_err(vq, "in order: head %u made available, %u expected",
+			      head, st->next_head);
+		return -EINVAL;
+	}
 
 	i = head;
 	for (;;) {
@@ -319,12 +333,54 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 	buf->id = head;
 	buf->ndesc = seen;
 	vq->last_avail_idx = last + 1;
+	/* An indirect chain takes one descriptor of the table. */
+	st->next_head = (head + seen) & (vq->num - 1);
+	st->next_head_known = true;
 	return 1;
 }
 
+/*
+ * The buffers given back are taken again from their avail entries, whose
+ * heads were checked: the next one is checked from there on.
+ */
 void vhostx_split_unget(struct vhostx_vq *vq, unsigned int nbufs)
 {
 	vq->last_avail_idx -= nbufs;
+	split_st(vq)->next_head_known = false;
+}
+
+/*
+ * Write @used at @start on.  With IN_ORDER (2.7.9) a run of entries the
+ * driver can infer (%VHOSTX_USED_F_IMPLIED) is left out: the entry that
+ * ends the run (not implied, or the last one) is written in the run's
+ * first slot, and the driver skips as many slots as the entry's id says
+ * buffers were used.  Return: 0 or -EFAULT.
+ */
+static int split_put_used(struct vhostx_vq *vq, struct vring_used __user *u,
+			  const struct vhostx_used *used, unsigned int count,
+			  u16 start)
+{
+	bool in_order = vhostx_has_feature(vq, VIRTIO_F_IN_ORDER);
+	unsigned int i, slot = 0, idx;
+
+	if (!user_access_begin(u->ring, sizeof(u->ring[0]) * vq->num))
+		return -EFAULT;
+	for (i = 0; i < count; i++) {
+		if (in_order && i + 1 < count &&
+		    (used[i].flags & VHOSTX_USED_F_IMPLIED))
+			continue;
+		idx = (u16)(start + slot) & (vq->num - 1);
+		unsafe_put_user(cpu_to_vhostx32(vq, used[i].id),
+				&u->ring[idx].id, efault);
+		unsafe_put_user(cpu_to_vhostx32(vq, used[i].len),
+				&u->ring[idx].len, efault);
+		slot = i + 1;
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 int vhostx_split_add_used_n(struct vhostx_vq *vq,
@@ -333,19 +389,11 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	struct vhostx_split_state *st = split_st(vq);
 	struct vring_used __user *u = split_used(vq);
 	u16 start = vq->last_used_idx, new = start + count;
-	unsigned int i, idx;
 	int ret;
 
-	if (!user_access_begin(u->ring, sizeof(u->ring[0]) * vq->num))
+	if (split_put_used(vq, u, used, count, start))
 		return -EFAULT;
-	for (i = 0; i < count; i++) {
-		idx = (u16)(start + i) & (vq->num - 1);
-		unsafe_put_user(cpu_to_vhostx32(vq, used[i].id),
-				&u->ring[idx].id, efault);
-		unsafe_put_user(cpu_to_vhostx32(vq, used[i].len),
-				&u->ring[idx].len, efault);
-	}
-	user_access_end();
+	/* In order, the range may hold slots not written: logged all the same. */
 	if (unlikely(vq->log_used)) {
 		u64 first = start & (vq->num - 1), elem = sizeof(u->ring[0]);
 		u64 n1 = min_t(u64, count, vq->num - first);
@@ -371,10 +419,6 @@ int vhostx_split_add_used_n(struct vhostx_vq *vq,
 	if (unlikely((u16)(new - st->signalled_used) < (u16)(new - start)))
 		st->signalled_used_valid = false;
 	return 0;
-
-efault:
-	user_access_end();
-	return -EFAULT;
 }
 
 bool vhostx_split_need_signal(struct vhostx_vq *vq)

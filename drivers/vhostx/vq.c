@@ -475,21 +475,23 @@ EXPORT_SYMBOL_GPL(vhostx_flush_used);
 /**
  * vhostx_add_used_batched() - return one buffer, published with others
  * @vq: the virtqueue; vq->mutex held
- * @id: buffer id from struct vhostx_buf
+ * @buf: the buffer, as vhostx_get_buf() returned it
  * @len: bytes written into the buffer
- * @ndesc: descriptors of the buffer (from struct vhostx_buf)
  *
  * The entry goes into the array given with vhostx_vq_set_used_batch().
  * The batch is published (one used index write, one signal check) when
  * it is full, when vhostx_get_buf() finds the ring empty, at
  * vhostx_enable_notify(), and at vhostx_flush_used(): never later than
  * the driver could notice.  Without an array the entry is published at
- * once.
+ * once.  A buffer written whole (@len is its writable length, 0 without
+ * one) is %VHOSTX_USED_F_IMPLIED: with VIRTIO_F_IN_ORDER the batch's last
+ * entry may stand for it.
  *
  * Return: 0, or the errno of publishing a full batch (the queue is then
  * stopped).
  */
-int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
+int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
+			    u32 len)
 {
 	struct vhostx_used *u;
 	unsigned int n;
@@ -497,15 +499,16 @@ int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc)
 
 	lockdep_assert_held(&vq->mutex);
 	if (!vq->batch_max) {
-		ret = vhostx_add_used(vq, id, len, ndesc);
+		ret = vhostx_add_used(vq, buf->id, len, buf->ndesc);
 		if (!ret)
 			vhostx_signal(vq);
 		return ret;
 	}
 	u = &vq->batch[vq->batch_n++];
-	u->id = id;
+	u->id = buf->id;
 	u->len = len;
-	u->ndesc = ndesc;
+	u->ndesc = buf->ndesc;
+	u->flags = vhostx_used_flags(buf, len);
 	if (vq->batch_n < vq->batch_max)
 		return 0;
 	n = vq->batch_n;

@@ -94,12 +94,29 @@ struct vhostx_buf {
  * @id: buffer id from struct vhostx_buf
  * @len: bytes the device wrote into the buffer
  * @ndesc: descriptors of the buffer (from struct vhostx_buf)
+ * @flags: %VHOSTX_USED_F_IMPLIED or 0
  */
 struct vhostx_used {
 	u32 id;
 	u32 len;
 	u16 ndesc;
+	u16 flags;
 };
+
+/*
+ * With VIRTIO_F_IN_ORDER the driver can infer this entry: @len is the
+ * buffer's whole writable length (0 for a buffer without one, as every
+ * TX buffer), so a later entry of the same vhostx_add_used_n() call may
+ * stand for it and the ring need not write it.  Without the flag the ring
+ * writes the entry (RX: each buffer's length is news to the driver).
+ */
+#define VHOSTX_USED_F_IMPLIED	BIT(0)
+
+/* The flags of @buf's used entry when @len bytes were written into it. */
+static inline u16 vhostx_used_flags(const struct vhostx_buf *buf, u32 len)
+{
+	return len == buf->in_len ? VHOSTX_USED_F_IMPLIED : 0;
+}
 
 /**
  * struct vhostx_log - a guest range the device wrote, for dirty logging
@@ -216,7 +233,11 @@ enum vhostx_ring_area {
  *	calls it; nothing else tells a ring format its memory moved
  * @get_buf: take the next available buffer; see vhostx_get_buf()
  * @unget: give back the last buffers taken; see vhostx_unget()
- * @add_used_n: publish completed buffers; see vhostx_add_used_n()
+ * @add_used_n: publish completed buffers; see vhostx_add_used_n().  With
+ *	VIRTIO_F_IN_ORDER the format may leave out the entries flagged
+ *	%VHOSTX_USED_F_IMPLIED before the last one of the call (one used
+ *	entry, or descriptor, for the batch), but the used index moves by
+ *	@count
  * @need_signal: after @add_used_n, does the driver want its call eventfd
  *	signalled (flags or used event index)?
  * @enable_notify: ask for kicks again; true if buffers arrived meanwhile
@@ -278,6 +299,10 @@ struct vhostx_ring_ops {
  * @ahead_end: one past the last; the range is emptied whenever the
  *	ring's addresses are (re)checked
  * @ahead: avail entries read ahead in one pass
+ * @next_head: VIRTIO_F_IN_ORDER: the head the driver must make available
+ *	next (descriptors are used in table order)
+ * @next_head_known: @next_head may be checked; false until a buffer was
+ *	taken since the ring was (re)activated or buffers were given back
  */
 struct vhostx_split_state {
 	u16 avail_idx;
@@ -287,6 +312,8 @@ struct vhostx_split_state {
 	u16 ahead_start;
 	u16 ahead_end;
 	__virtio16 ahead[VHOSTX_AVAIL_AHEAD];
+	u16 next_head;
+	bool next_head_known;
 };
 
 /**
@@ -565,7 +592,8 @@ int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 void vhostx_signal(struct vhostx_vq *vq);
 void vhostx_vq_set_used_batch(struct vhostx_vq *vq, struct vhostx_used *used,
 			      unsigned int max);
-int vhostx_add_used_batched(struct vhostx_vq *vq, u32 id, u32 len, u16 ndesc);
+int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
+			    u32 len);
 void vhostx_flush_used(struct vhostx_vq *vq);
 void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
@@ -630,6 +658,7 @@ static inline u64 vhostx64_to_cpu(struct vhostx_vq *vq, __virtio64 val)
 			      BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |	\
 			      BIT_ULL(VHOST_F_LOG_ALL) |		\
 			      BIT_ULL(VIRTIO_F_ANY_LAYOUT) |		\
-			      BIT_ULL(VIRTIO_F_VERSION_1))
+			      BIT_ULL(VIRTIO_F_VERSION_1) |		\
+			      BIT_ULL(VIRTIO_F_IN_ORDER))
 
 #endif /* _VHOSTX_VHOSTX_H */

@@ -28,11 +28,15 @@ BASE = "vhost-net"
 # vhostx debugfs counters shown per packet in the work table.
 VX_WORK = ("kicks", "runs", "calls", "batches", "yields", "spins",
            "spin_hits", "drops")
-TESTS = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "lat", "lat_bp",
-         "lat_poll"]
+THROUGHPUT = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "tx64_io",
+              "rx64_io"]
+LATENCY = ["lat", "lat_bp", "lat_poll"]
+TESTS = THROUGHPUT + LATENCY
 LABEL = {
     "tx64": "TX 64 B", "tx1500": "TX 1514 B", "txgso": "TX 64 KiB GSO",
     "rx64": "RX 64 B", "rx1500": "RX 1514 B",
+    # In order where the backend offers it (vhost-net: 6.17 on).
+    "tx64_io": "TX 64 B in-order", "rx64_io": "RX 64 B in-order",
     "lat": "RTT", "lat_bp": "RTT busy-poll",
     "lat_poll": "RTT polling guest",
 }
@@ -174,7 +178,7 @@ def main():
     head = ["test", "backend", "pps", "bit/s", "worker/pkt", "driver/pkt",
             "pps ratio", "worker/pkt ratio"]
     rows = []
-    for t in TESTS[:5]:
+    for t in THROUGHPUT:
         if (t, BASE) not in by:
             continue
         for be in [BASE] + backends:
@@ -202,7 +206,7 @@ def main():
     head = ["test", "backend", "median", "p99", "worker/rt",
             "median ratio", "p99 ratio"]
     rows = []
-    for t in TESTS[5:]:
+    for t in LATENCY:
         if (t, BASE) not in by:
             continue
         for be in [BASE] + [b for b in backends if b != "vhostx-zc"]:
@@ -285,7 +289,7 @@ def main():
 
     # Saturation check for RX.
     rows = []
-    for t in ("rx64", "rx1500"):
+    for t in ("rx64", "rx1500", "rx64_io"):
         for be in [BASE] + backends:
             if (t, be) not in by:
                 continue
@@ -335,13 +339,13 @@ def chart(d, meta, by, backends, ratio):
     zc = "vhostx-zc" in backends
     panels = [
         ("Throughput, vhostx / vhost-net  (higher is better)",
-         [(LABEL[t], t, "pps") for t in TESTS[:5] if (t, BASE) in by]),
+         [(LABEL[t], t, "pps") for t in THROUGHPUT if (t, BASE) in by]),
         ("Worker CPU per packet and latency, vhostx / vhost-net  "
          "(lower is better)",
          [(f"CPU {LABEL[t]}", t, "worker_ns_per_pkt")
-          for t in TESTS[:5] if (t, BASE) in by] +
+          for t in THROUGHPUT if (t, BASE) in by] +
          [(f"{LABEL[t]} {w}", t, f"lat_us.{w}")
-          for t in TESTS[5:] if (t, BASE) in by for w in ("median", "p99")]),
+          for t in LATENCY if (t, BASE) in by for w in ("median", "p99")]),
     ]
     files = []
     for i, (_, rows) in enumerate(panels):

@@ -12,6 +12,10 @@
  *   rx64 rx1500         a thread injects frames on the tap (AF_PACKET,
  *                       qdisc bypass, sendmmsg) as fast as it can; we count
  *                       what arrives in the guest RX ring.
+ *   tx64_io rx64_io     tx64 and rx64 with VIRTIO_F_IN_ORDER negotiated
+ *                       where the backend offers it (vhostx always; the
+ *                       kernel's vhost-net from 6.17): the cell records
+ *                       whether it was ("in_order").
  *   lat lat_bp          one packet in flight: guest TX -> tap -> AF_PACKET
  *   lat_poll            reflector -> tap -> guest RX; lat_bp with
  *                       VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both queues;
@@ -76,8 +80,8 @@
 /* configuration                                                        */
 /* ------------------------------------------------------------------ */
 
-enum test_id { T_TX64, T_TX1500, T_TXGSO, T_RX64, T_RX1500, T_LAT, T_LATBP,
-	       T_LATPOLL, T_MAX };
+enum test_id { T_TX64, T_TX1500, T_TXGSO, T_RX64, T_RX1500, T_TX64IO,
+	       T_RX64IO, T_LAT, T_LATBP, T_LATPOLL, T_MAX };
 
 static const struct test_desc {
 	const char *name;
@@ -86,12 +90,15 @@ static const struct test_desc {
 	bool gso;
 	bool busyloop;
 	bool guest_poll;	/* latency: the driver spins, never sleeps */
+	bool in_order;		/* VIRTIO_F_IN_ORDER where offered */
 } tests[T_MAX] = {
 	[T_TX64]    = { "tx64",     't', 64,        false, false, false },
 	[T_TX1500]  = { "tx1500",   't', 1514,      false, false, false },
 	[T_TXGSO]   = { "txgso",    't', GSO_FRAME, true,  false, false },
 	[T_RX64]    = { "rx64",     'r', 64,        false, false, false },
 	[T_RX1500]  = { "rx1500",   'r', 1514,      false, false, false },
+	[T_TX64IO]  = { "tx64_io",  't', 64,        false, false, false, true },
+	[T_RX64IO]  = { "rx64_io",  'r', 64,        false, false, false, true },
 	[T_LAT]     = { "lat",      'l', 64,        false, false, false },
 	[T_LATBP]   = { "lat_bp",   'l', 64,        false, true,  false },
 	[T_LATPOLL] = { "lat_poll", 'l', 64,        false, true,  true  },
@@ -379,8 +386,17 @@ static int cell_open(struct cell *c)
 	if (c->t->gso)
 		arena += 2 * GSO_FRAME;
 	arena += (size_t)cfg.ring * RX_BUF_LEN * 2;
+	if (c->t->in_order) {
+		r = vg_net_open(&c->d, &c->rx, &c->tx, c->b->path, arena,
+				want | VG_F(VIRTIO_F_IN_ORDER), cfg.ring);
+		if (r != -EOPNOTSUPP)
+			goto opened;
+		/* Not offered (vhost-net before 6.17): compare without. */
+		vg_close(&c->d);
+	}
 	r = vg_net_open(&c->d, &c->rx, &c->tx, c->b->path, arena, want,
 			cfg.ring);
+opened:
 	if (!r && c->t->busyloop) {
 		r = vg_vq_set_state(&c->rx, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
 				    cfg.busyloop_us);
@@ -1118,6 +1134,7 @@ static void cell_report(struct cell *c, int err)
 		return;
 	}
 	json_kv_u64("frame_bytes", c->t->frame, true);
+	json_kv_u64("in_order", c->tx.in_order, true);
 	if (c->t->kind == 'r') {
 		fprintf(json, "\"rx_source\": \"%s\", ",
 			cfg.rx_burst ? "packet" : cfg.rx_source);
@@ -1308,7 +1325,7 @@ static void usage(void)
 	       "  -w S      warm-up seconds per cell (0.3; BENCH_WARMUP)\n"
 	       "  -n N      ring size (256; BENCH_RING)\n"
 	       "  -B US     busy-loop timeout for lat_bp, lat_poll, us (200; BENCH_BUSYLOOP_US)\n"
-	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,lat,lat_bp,lat_poll or\n"
+	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat,lat_bp,lat_poll or\n"
 	       "            tx,rx,latency (all; BENCH_TESTS)\n"
 	       "  -b LIST   backends: vhost-net,vhostx,vhostx-zc (all; BENCH_BACKENDS)\n"
 	       "  -z CMD    command run as 'CMD 0|1' to reload vhostx_net with\n"
@@ -1412,7 +1429,7 @@ int main(int argc, char **argv)
 	if (run_tap < 0)
 		die("cannot create a tap: %s", strerror(-run_tap));
 
-	if (!strcmp(cfg.rx_source, "pktgen") && (cfg.test_mask & (1u << T_RX64 | 1u << T_RX1500))) {
+	if (!strcmp(cfg.rx_source, "pktgen") && (cfg.test_mask & (1u << T_RX64 | 1u << T_RX1500 | 1u << T_RX64IO))) {
 		char path[128];
 		int i;
 

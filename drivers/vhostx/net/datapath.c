@@ -115,6 +115,7 @@ void vhostx_net_complete(struct vhostx_net_vq *nvq,
 	used->id = buf->id;
 	used->len = len;
 	used->ndesc = buf->ndesc;
+	used->flags = vhostx_used_flags(buf, len);
 }
 
 /**

@@ -191,6 +191,12 @@ static int vhostx_net_rx_get_bufs(struct vhostx_net_vq *nvq, size_t len,
 		used[heads - 1].id = buf.id;
 		used[heads - 1].ndesc = buf.ndesc;
 		used[heads - 1].len = min_t(size_t, buf.in_len, left);
+		/*
+		 * Every RX entry is written, in order or not: DPDK's in-order
+		 * receive reads each slot's length (a skipped one would be
+		 * stale), where vhost-net 6.17 writes one per packet.
+		 */
+		used[heads - 1].flags = 0;
 		left -= used[heads - 1].len;
 		seg += buf.in;
 		if (logging)
@@ -354,7 +360,7 @@ static void vhostx_net_rx(struct vhostx_net_vq *nvq, struct socket *sock)
 			vhostx_log_write(vq, nvq->log, nlog, vhost_len);
 		/*
 		 * Completed: vhostx_net_rx_get_bufs() wrote the used entries
-		 * in place (RX is never in order).
+		 * in place (RX never takes the zero-copy in-order ring).
 		 */
 		nvq->done += heads;
 

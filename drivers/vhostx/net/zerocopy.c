@@ -169,6 +169,7 @@ static void vhostx_net_zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
 	nvq->zc_used[slot].id = buf->id;
 	nvq->zc_used[slot].len = len;
 	nvq->zc_used[slot].ndesc = buf->ndesc;
+	nvq->zc_used[slot].flags = vhostx_used_flags(buf, len);
 	nvq->zc_state[slot] = state;
 }
 

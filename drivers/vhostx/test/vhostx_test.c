@@ -85,7 +85,7 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 		    vhostx_log_write(vq, t->log, buf.nlog, len))
 			break;
 		/* Published when the batch fills or the ring runs dry. */
-		if (vhostx_add_used_batched(vq, buf.id, len, buf.ndesc))
+		if (vhostx_add_used_batched(vq, &buf, len))
 			break;
 		vq->stats.bytes += buf.out_len;
 		bytes += buf.out_len;

@@ -408,6 +408,7 @@ void vg_vq_reset(struct vg_vq *vq, uint16_t base)
 
 	vq->calls = 0;
 	vq->event_idx = !!(vq->dev->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	vq->in_order = !!(vq->dev->features & (1ULL << VIRTIO_F_IN_ORDER));
 	if (vq->packed) {
 		vgp_reset(vq, base);
 		vg_vq_enable_cb(vq);
@@ -428,6 +429,10 @@ void vg_vq_reset(struct vg_vq *vq, uint16_t base)
 	vq->avail_idx = base;
 	vq->kicked_idx = base;
 	vq->last_used = base;
+	vq->inflight_head = 0;
+	vq->batch_id = -1;
+	vq->batch_len = 0;
+	vq->used_entries = 0;
 	/* Like Linux' virtio_ring: ask for an interrupt at the next use. */
 	vg_vq_enable_cb(vq);
 }
@@ -567,7 +572,7 @@ static int vg_add_indirect(struct vg_vq *vq, const struct iovec *sg,
 	for (i = 0; i + 1 < n; i++)
 		s->indir[i].next = (uint16_t)(i + 1);
 
-	vq->free_head = d->next;
+	vq->free_head = vq->in_order ? (uint16_t)((head + 1) % vq->num) : d->next;
 	d->addr = vg_gpa(s->indir);
 	d->len = n * sizeof(*d);
 	d->flags = VRING_DESC_F_INDIRECT;
@@ -590,9 +595,11 @@ static int vg_add_direct(struct vg_vq *vq, const struct iovec *sg,
 		if (k + 1 < n)
 			d->flags |= VRING_DESC_F_NEXT;
 		last = i;
+		if (vq->in_order)	/* the table in order, wrapping */
+			d->next = (uint16_t)((i + 1) % vq->num);
 		i = d->next;	/* free list is linked through next */
 	}
-	vq->free_head = vq->desc[last].next;
+	vq->free_head = vq->in_order ? i : vq->desc[last].next;
 	vq->slots[head].ndesc = (uint16_t)n;
 	return head;
 }
@@ -606,7 +613,7 @@ static int vg_add_direct(struct vg_vq *vq, const struct iovec *sg,
 int vg_vq_add(struct vg_vq *vq, const struct iovec *sg, unsigned int nout,
 	      unsigned int nin, void *cookie, unsigned int flags)
 {
-	unsigned int n = nout + nin;
+	unsigned int n = nout + nin, k;
 	int head;
 
 	if (!n || !cookie)
@@ -626,6 +633,9 @@ int vg_vq_add(struct vg_vq *vq, const struct iovec *sg, unsigned int nout,
 		return head;
 	vq->num_free -= vq->slots[head].ndesc;
 	vq->slots[head].cookie = cookie;
+	vq->slots[head].in_len = 0;
+	for (k = nout; k < n; k++)
+		vq->slots[head].in_len += (uint32_t)sg[k].iov_len;
 	vq->avail->ring[vq->avail_idx % vq->num] = (uint16_t)head;
 	vq->avail_idx++;
 	return head;
@@ -723,6 +733,14 @@ static void vg_free_chain(struct vg_vq *vq, uint16_t head)
 	struct vg_slot *s = &vq->slots[head];
 	uint16_t i = head, k;
 
+	if (vq->in_order) {
+		/* Reaped in the order added: the next chain follows this one. */
+		vq->inflight_head = (uint16_t)((head + s->ndesc) % vq->num);
+		vq->num_free += s->ndesc;
+		s->ndesc = 0;
+		s->cookie = NULL;
+		return;
+	}
 	/* Direct chains were built from the free list, so their descriptors
 	 * are linked through next; re-link the tail to the free list. */
 	for (k = 1; k < s->ndesc; k++)
@@ -734,11 +752,52 @@ static void vg_free_chain(struct vg_vq *vq, uint16_t head)
 	s->cookie = NULL;
 }
 
+/*
+ * In order: reap the oldest buffer in flight.  A used entry stands for it
+ * and every buffer added before its id, as the device batched them: the
+ * last one gets the entry's len, the others were used whole.
+ */
+static int vg_get_used_in_order(struct vg_vq *vq, uint32_t *len,
+				void **cookie)
+{
+	struct vring_used_elem *e;
+	uint16_t id = vq->inflight_head;
+	bool last;
+
+	if (vg_vq_used_idx(vq) == vq->last_used)
+		return -EAGAIN;
+	if (vq->batch_id < 0) {
+		e = &vq->used->ring[vq->last_used % vq->num];
+		vq->used_entries++;
+		if (e->id >= vq->num || !vq->slots[e->id].cookie) {
+			vq->last_used++;
+			return -EPROTO;
+		}
+		vq->batch_id = (int32_t)e->id;
+		vq->batch_len = e->len;
+	}
+	last = id == vq->batch_id;
+	if (len)
+		*len = last ? vq->batch_len : vq->slots[id].in_len;
+	vq->last_used++;
+	if (last)
+		vq->batch_id = -1;
+	if (vq->event_idx && !(vq->avail->flags & VRING_AVAIL_F_NO_INTERRUPT))
+		vg_vq_set_used_event(vq, vq->last_used);
+	if (!vq->slots[id].cookie)
+		return -EPROTO;
+	if (cookie)
+		*cookie = vq->slots[id].cookie;
+	vg_free_chain(vq, id);
+	return id;
+}
+
 /**
- * vg_vq_get_used() - reap one used entry.
+ * vg_vq_get_used() - reap one used buffer.
  * Returns the head id and fills @len/@cookie (either may be NULL), -EAGAIN
  * when nothing is pending, -EPROTO if the device returned an id that is
- * out of range or not in flight (the entry is then consumed).
+ * out of range or not in flight (the entry is then consumed).  In order,
+ * one used entry may return several buffers, one per call.
  */
 int vg_vq_get_used(struct vg_vq *vq, uint32_t *len, void **cookie)
 {
@@ -747,9 +806,12 @@ int vg_vq_get_used(struct vg_vq *vq, uint32_t *len, void **cookie)
 
 	if (vq->packed)
 		return vgp_get_used(vq, len, cookie);
+	if (vq->in_order)
+		return vg_get_used_in_order(vq, len, cookie);
 	if (vg_vq_used_idx(vq) == vq->last_used)
 		return -EAGAIN;
 	e = &vq->used->ring[vq->last_used % vq->num];
+	vq->used_entries++;
 	id = e->id;
 	if (len)
 		*len = e->len;

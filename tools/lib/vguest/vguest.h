@@ -71,6 +71,7 @@ struct vg_dev {
 struct vg_slot {
 	void *cookie;		/* caller's token, NULL when slot free */
 	uint16_t ndesc;		/* descriptors taken from the main table */
+	uint32_t in_len;	/* bytes of its writable segments */
 	struct vring_desc *indir; /* lazily allocated indirect table */
 };
 
@@ -105,6 +106,17 @@ struct vg_vq {
 	uint32_t *pend;		/* slot << 16 | flags of each */
 	int kick_fd, call_fd, err_fd;	/* eventfds, non-blocking */
 	bool event_idx;		/* VIRTIO_RING_F_EVENT_IDX in dev->features */
+	/*
+	 * VIRTIO_F_IN_ORDER in dev->features: chains take the table's
+	 * descriptors in order (free_head only moves forward), and one used
+	 * entry may stand for several buffers: those before its id, in the
+	 * order they were added, used whole (len = their in_len).
+	 */
+	bool in_order;
+	uint16_t inflight_head;	/* in order: oldest buffer not reaped */
+	int32_t batch_id;	/* in order: id of the used entry being reaped, or -1 */
+	uint32_t batch_len;	/* its len */
+	uint64_t used_entries;	/* used ring entries read (<= buffers reaped) */
 
 	uint16_t avail_idx;	/* shadow avail->idx (next to publish) */
 	uint16_t kicked_idx;	/* avail idx at the last kick decision */

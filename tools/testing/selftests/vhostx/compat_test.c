@@ -898,6 +898,45 @@ VX_TEST_F_IF(compat, fork_owner_kthread_only,
 	vg_close(&d);
 }
 
+#ifndef VIRTIO_F_RING_RESET
+#define VIRTIO_F_RING_RESET	40
+#endif
+
+/*
+ * Feature bits vhostx-net offers where the running kernel's vhost-net may
+ * not: VIRTIO_F_IN_ORDER (vhost-net from 6.17 on; vhostx on every kernel).
+ * And those vhost-net may offer that vhostx does not have yet.
+ */
+#define VX_AHEAD	VG_F(VIRTIO_F_IN_ORDER)
+#define VX_BEHIND	VG_F(VIRTIO_F_RING_RESET)
+
+/*
+ * The offered bits are vhost-net's, whatever its version, but for the
+ * ones listed above; and vhostx offers those it is ahead with.
+ */
+VX_TEST_F_IF(compat, net_features_offered,
+	     variant->net && strcmp(variant->dut, VHOST_NET_DEV))
+{
+	uint64_t ref = 0, dut = 0;
+	struct vg_dev r, d;
+
+	if (access(VHOST_NET_DEV, F_OK))
+		SKIP(return, "%s absent", VHOST_NET_DEV);
+	ASSERT_EQ(0, vg_open(&r, VHOST_NET_DEV, 1 << 20));
+	ASSERT_EQ(0, vg_get_features(&r, &ref));
+	vg_close(&r);
+	ASSERT_EQ(0, vg_open(&d, variant->dut, 1 << 20));
+	ASSERT_EQ(0, vg_get_features(&d, &dut));
+	vg_close(&d);
+	ASSERT_EQ(VX_AHEAD, dut & VX_AHEAD);
+	ASSERT_EQ(0, (dut & ~ref) & ~VX_AHEAD)
+		TH_LOG("offered beyond vhost-net: %#llx",
+		       (unsigned long long)(dut & ~ref));
+	ASSERT_EQ(0, (ref & ~dut) & ~VX_BEHIND)
+		TH_LOG("vhost-net offers, vhostx does not: %#llx",
+		       (unsigned long long)(ref & ~dut));
+}
+
 /* A vhost-net sequence on the reference (if present) and the device. */
 static void net_compare(struct __test_metadata *_metadata,
 			FIXTURE_DATA(compat) *self, const char *dut,

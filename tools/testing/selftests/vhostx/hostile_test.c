@@ -704,4 +704,104 @@ VX_TEST_F(phostile, driver_event_nonsense)
 	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
+/*
+ * A driver that negotiated IN_ORDER must make descriptors available in
+ * table order (virtio 1.x, 2.7.9): each head right after the previous
+ * buffer's descriptors.  One that skips or reorders heads broke the
+ * contract the batched used entries rely on: the queue stops at that
+ * buffer with the error eventfd, the buffers before it complete.
+ */
+FIXTURE(hostile_in_order) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint8_t *buf;
+};
+
+FIXTURE_SETUP(hostile_in_order)
+{
+	int r;
+
+	vx_fixture_init(&self->d, &self->vq);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	r = vx_test_setup(&self->d, &self->vq, VG_F(VIRTIO_F_VERSION_1) |
+			  VG_F(VIRTIO_RING_F_INDIRECT_DESC) |
+			  VG_F(VIRTIO_F_IN_ORDER), NUM, 0);
+	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
+	ASSERT_TRUE(self->vq.in_order);
+	self->buf = vg_alloc(&self->d, 4096, 4096);
+	ASSERT_NE(NULL, self->buf);
+	/* Two descriptors (out, in): heads 0 and 1; 2 is next. */
+	ASSERT_EQ(0, vx_echo_once(&self->vq, 32, 1));
+}
+
+FIXTURE_TEARDOWN(hostile_in_order)
+{
+	vx_test_teardown(&self->d, &self->vq);
+}
+
+#define IO_DESC(i) vg_vq_raw_desc(&self->vq, i, vg_gpa(self->buf), 16, 0, 0)
+
+/* Head 5 where 2 is due: three descriptors skipped. */
+VX_TEST_F(hostile_in_order, skipped_head)
+{
+	IO_DESC(5);
+	vg_vq_raw_push(&self->vq, 5);
+	vx_expect_rejected(_metadata, &self->vq, "skipped head");
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+/* Heads 3 then 2: the first is already out of order. */
+VX_TEST_F(hostile_in_order, reordered_heads)
+{
+	IO_DESC(2);
+	IO_DESC(3);
+	vg_vq_raw_push(&self->vq, 3);
+	vg_vq_raw_push(&self->vq, 2);
+	vx_expect_rejected(_metadata, &self->vq, "reordered heads");
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+/*
+ * Heads 2 and 3 (good, one used entry for both: out-only buffers), then 3
+ * again and 4: the repeated head stops the queue, nothing after it used.
+ */
+VX_TEST_F(hostile_in_order, repeated_head_after_good_ones)
+{
+	uint16_t used = vg_vq_used_idx(&self->vq);
+
+	IO_DESC(2);
+	IO_DESC(3);
+	IO_DESC(4);
+	self->vq.used->ring[(used + 1) % NUM].id = 0xdead;
+	vg_vq_raw_push(&self->vq, 2);
+	vg_vq_raw_push(&self->vq, 3);
+	vg_vq_publish(&self->vq);
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	ASSERT_EQ(2, vg_vq_wait_used(&self->vq, 2, VX_TIMEOUT_MS));
+	ASSERT_EQ(3, self->vq.used->ring[used % NUM].id);
+	ASSERT_EQ(0xdead, self->vq.used->ring[(used + 1) % NUM].id);
+	vg_vq_raw_push(&self->vq, 3);
+	vg_vq_raw_push(&self->vq, 4);
+	vx_expect_rejected(_metadata, &self->vq, "repeated head");
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+/* An indirect buffer takes one descriptor of the table: 3 follows 2. */
+VX_TEST_F(hostile_in_order, indirect_counts_one_descriptor)
+{
+	struct vring_desc *t = vg_alloc(&self->d, 2 * sizeof(*t), 16);
+
+	ASSERT_NE(NULL, t);
+	t[0] = (struct vring_desc){ vg_gpa(self->buf), 16, 0, 0 };
+	vg_vq_raw_desc(&self->vq, 2, vg_gpa(t), sizeof(*t),
+		       VRING_DESC_F_INDIRECT, 0);
+	IO_DESC(3);
+	vg_vq_raw_push(&self->vq, 2);
+	vg_vq_raw_push(&self->vq, 3);
+	vg_vq_publish(&self->vq);
+	ASSERT_EQ(0, vg_vq_notify(&self->vq));
+	ASSERT_EQ(2, vg_vq_wait_used(&self->vq, 2, VX_TIMEOUT_MS));
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
 VX_HARNESS_MAIN

@@ -27,6 +27,8 @@ FIXTURE_VARIANT(bt) {
 FIXTURE_VARIANT_ADD(bt, split) { .features = VG_F(VIRTIO_F_VERSION_1) };
 FIXTURE_VARIANT_ADD(bt, packed) {
 	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_F_RING_PACKED) };
+FIXTURE_VARIANT_ADD(bt, in_order) {
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_F_IN_ORDER) };
 
 FIXTURE_SETUP(bt)
 {
@@ -37,6 +39,7 @@ FIXTURE_SETUP(bt)
 	if ((variant->features & VG_F(VIRTIO_F_RING_PACKED)) &&
 	    net_dev_is_upstream())
 		SKIP(return, "the kernel's vhost-net has no packed ring");
+	NET_REQUIRE_FEATURES(variant->features);
 	ASSERT_EQ(0, net_fx_up(&self->n, variant->features, RING));
 	setsockopt(self->n.pkt, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	setsockopt(self->n.pkt, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
@@ -190,6 +193,37 @@ VX_TEST_F(bt, tx_batched_and_unbatched)
 	bt_tx_burst(_metadata, &self->n, burst, 6000);
 	ASSERT_EQ(b1, VX_COUNTER(self->n.d.fd, 1, "batched"))
 		TH_LOG("batched into a tap with a limited send buffer");
+}
+
+/*
+ * In order, a TX batch is returned with one used entry (the last frame's
+ * id, len 0), the used index moving by every frame; the guest reaps
+ * every buffer.  Without it, one entry per frame.  RX writes one entry
+ * per buffer either way: the guest reads each buffer's length.
+ */
+VX_TEST_F(bt, used_entries_per_batch)
+{
+	const unsigned int burst = 128, rx = 40;
+	struct net_fx *n = &self->n;
+	uint16_t tx0 = vg_vq_used_idx(&n->tx);
+	uint64_t e0 = n->tx.used_entries, r0;
+
+	bt_tx_burst(_metadata, n, burst, 7000);
+	ASSERT_EQ((uint16_t)(tx0 + burst), vg_vq_used_idx(&n->tx));
+	if (n->tx.in_order) {
+		ASSERT_GT(burst / 2, n->tx.used_entries - e0)
+			TH_LOG("%llu used entries for %u frames",
+			       (unsigned long long)(n->tx.used_entries - e0),
+			       burst);
+	} else {
+		ASSERT_EQ(burst, n->tx.used_entries - e0);
+	}
+
+	r0 = n->rx.used_entries;
+	ASSERT_EQ(0, net_rx_post(n, rx, BSZ));
+	bt_inject(_metadata, n, 0, rx);
+	bt_expect(_metadata, n, 0, rx);
+	ASSERT_EQ(rx, n->rx.used_entries - r0);
 }
 
 VX_HARNESS_MAIN

@@ -52,6 +52,25 @@ static inline bool net_dev_is_upstream(void)
 		SKIP(return, "/dev/net/tun not present");		\
 } while (0)
 
+/*
+ * A variant that negotiates VIRTIO_F_IN_ORDER: vhostx offers it on every
+ * kernel; the kernel's vhost-net only from 6.17 on, so only there is a
+ * missing bit a reason to skip.
+ */
+#define NET_REQUIRE_FEATURES(f) do {					\
+	struct vg_dev _d;						\
+	uint64_t _off = 0;						\
+									\
+	if (!net_dev_is_upstream() || !((f) & VG_F(VIRTIO_F_IN_ORDER)))	\
+		break;							\
+	if (vg_open(&_d, net_dev_path(), 1 << 20))			\
+		break;							\
+	vg_get_features(&_d, &_off);					\
+	vg_close(&_d);							\
+	if (!(_off & VG_F(VIRTIO_F_IN_ORDER)))				\
+		SKIP(return, "this vhost-net predates VIRTIO_F_IN_ORDER"); \
+} while (0)
+
 #define NET_ZCOPY_PARAM "/sys/module/vhostx_net/parameters/experimental_zcopytx"
 #define NET_ZCOPY_MIN_PARAM "/sys/module/vhostx_net/parameters/zcopy_min_len"
 

@@ -28,6 +28,7 @@ FIXTURE_VARIANT(dp) {
 #define V1	VG_F(VIRTIO_F_VERSION_1)
 #define MRG	VG_F(VIRTIO_NET_F_MRG_RXBUF)
 #define NOHDR	VG_F(VHOST_NET_F_VIRTIO_NET_HDR)
+#define INORD	VG_F(VIRTIO_F_IN_ORDER)
 /* The variant has mergeable RX buffers; a 12-byte header (num_buffers). */
 #define DP_MRG		(variant->features & MRG)
 #define DP_HDR12	(net_hdr_len(variant->features) == 12)
@@ -62,6 +63,13 @@ FIXTURE_VARIANT_ADD(dp, packed_mrg_evidx_indirect) {
 	.indirect = true };
 FIXTURE_VARIANT_ADD(dp, packed_nohdr_mrg_evidx) {
 	.features = NOHDR | MRG | PACKED, .tap_hdr = 0, .event_idx = true };
+FIXTURE_VARIANT_ADD(dp, in_order_v1_hdr12) {
+	.features = INORD | V1, .tap_hdr = 12 };
+FIXTURE_VARIANT_ADD(dp, in_order_mrg_v1_evidx_indirect) {
+	.features = INORD | MRG | V1, .tap_hdr = 12, .event_idx = true,
+	.indirect = true };
+FIXTURE_VARIANT_ADD(dp, in_order_nohdr_mrg) {
+	.features = INORD | NOHDR | MRG | V1, .tap_hdr = 0 };
 
 FIXTURE_SETUP(dp)
 {
@@ -71,6 +79,7 @@ FIXTURE_SETUP(dp)
 	NET_REQUIRE_DEV();
 	if ((f & VG_F(VIRTIO_F_RING_PACKED)) && net_dev_is_upstream())
 		SKIP(return, "the kernel's vhost-net has no packed ring");
+	NET_REQUIRE_FEATURES(f);
 	if (variant->event_idx)
 		f |= VG_F(VIRTIO_RING_F_EVENT_IDX);
 	if (variant->indirect)

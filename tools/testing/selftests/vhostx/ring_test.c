@@ -8,7 +8,8 @@
  * copies them into the chain's in descriptors (truncated to the in space),
  * reporting used len = bytes written (0 without in descriptors).  That
  * lets every test check data byte for byte, for direct and indirect
- * chains, with and without EVENT_IDX, across 16-bit index wrap-around.
+ * chains, with and without EVENT_IDX and IN_ORDER, across 16-bit index
+ * wrap-around.
  */
 #include "kselftest_harness.h"
 #include "vx_common.h"
@@ -66,6 +67,14 @@ FIXTURE_VARIANT_ADD(ring, packed_small_event_idx_indirect) {
 };
 FIXTURE_VARIANT_ADD(ring, packed_small_direct) {
 	.features = PACKED, .num = 5,
+FIXTURE_VARIANT_ADD(ring, in_order) {
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_F_IN_ORDER),
+	.num = 256,
+};
+FIXTURE_VARIANT_ADD(ring, in_order_small_event_idx_indirect) {
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX) |
+		    VG_F(VIRTIO_RING_F_INDIRECT_DESC) | VG_F(VIRTIO_F_IN_ORDER),
+	.add_flags = VG_ADD_INDIRECT, .num = 8,
 };
 
 FIXTURE_SETUP(ring)
@@ -673,6 +682,80 @@ VX_TEST_F_IF(ring, packed_event_area_alignment,
 	a.used_user_addr += 2;
 	ASSERT_EQ(-1, ioctl(self->d.fd, VHOST_SET_VRING_ADDR, &a));
 	ASSERT_EQ(EINVAL, errno);
+}
+
+#define POISON	0xdeadbeefu
+
+/* Mark the used ring's slots, to tell afterwards which were written. */
+static void poison_used(struct vg_vq *vq)
+{
+	for (unsigned int i = 0; i < vq->num; i++)
+		vq->used->ring[i].id = vq->used->ring[i].len = POISON;
+}
+
+static unsigned int used_written(struct vg_vq *vq)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < vq->num; i++)
+		n += vq->used->ring[i].id != POISON;
+	return n;
+}
+
+/*
+ * IN_ORDER: buffers the device used whole (@whole: in space = out bytes)
+ * are returned by the used entry of a later one; a buffer it wrote only
+ * in part gets its own entry, as does the batch's last.  used->idx moves
+ * by the number of buffers, the driver reaps each one with the right
+ * length and bytes.  Without IN_ORDER every buffer has its entry.
+ */
+VX_TEST_F_IF(ring, in_order_batched_used,
+	     !(variant->features & VG_F(VIRTIO_F_RING_PACKED)))
+{
+	/* Buffer 5 gets 40 bytes in 64 of space: it ends a run. */
+	const unsigned int n = 12, part = 5, len = 40;
+	unsigned int k, need = self->add_flags ? 1 : 2, batch;
+	uint16_t idx0 = vg_vq_used_idx(&self->vq);
+	uint8_t *buf;
+
+	batch = self->vq.num / need < n ? self->vq.num / need : n;
+	buf = vg_alloc(&self->d, (size_t)n * 128, 64);
+	ASSERT_NE(NULL, buf);
+	poison_used(&self->vq);
+	for (k = 0; k < batch; k++) {
+		vg_fill(buf + k * 128, len, k);
+		ASSERT_LE(0, add_pair(&self->vq, self->add_flags, buf + k * 128,
+				      len, buf + k * 128 + 64,
+				      k == part ? 64 : len,
+				      (void *)(uintptr_t)(k + 1)));
+	}
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(batch, (unsigned int)vg_vq_wait_used(&self->vq, batch,
+							VX_TIMEOUT_MS));
+	usleep(VX_QUIET_MS * 1000);
+	/* The index moves by every buffer ... */
+	ASSERT_EQ((uint16_t)(idx0 + batch), vg_vq_used_idx(&self->vq));
+	/* ... the entries written are one per run (at most two here). */
+	if (self->vq.in_order) {
+		ASSERT_GE(2, used_written(&self->vq));
+		ASSERT_GT(batch, used_written(&self->vq));
+	} else {
+		ASSERT_EQ(batch, used_written(&self->vq));
+	}
+	for (k = 0; k < batch; k++) {
+		uint32_t ulen;
+		void *c;
+
+		ASSERT_LE(0, vg_vq_get_used(&self->vq, &ulen, &c));
+		ASSERT_EQ(k + 1, (unsigned int)(uintptr_t)c);
+		ASSERT_EQ(len, ulen);
+		ASSERT_EQ(-1, vg_check(buf + k * 128 + 64, len, k, 0));
+	}
+	ASSERT_EQ(-EAGAIN, vg_vq_get_used(&self->vq, NULL, NULL));
+	if (self->vq.in_order)
+		ASSERT_GT(batch, self->vq.used_entries);
+	ASSERT_EQ(self->vq.num, self->vq.num_free);
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
 }
 
 VX_HARNESS_MAIN
