@@ -67,6 +67,7 @@ FIXTURE_VARIANT_ADD(ring, packed_small_event_idx_indirect) {
 };
 FIXTURE_VARIANT_ADD(ring, packed_small_direct) {
 	.features = PACKED, .num = 5,
+};
 FIXTURE_VARIANT_ADD(ring, in_order) {
 	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_F_IN_ORDER),
 	.num = 256,
