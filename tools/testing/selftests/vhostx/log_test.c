@@ -15,12 +15,37 @@
 
 #define PG	4096
 
-VX_TEST_DEV_FIXTURE(dlog)
+FIXTURE(dlog) {
+	struct vg_dev d;
+	struct vg_vq vq;
+	uint64_t features;	/* the variant's, besides VERSION_1 */
+};
+
+FIXTURE_VARIANT(dlog) {
+	uint64_t features;
+};
+
+FIXTURE_VARIANT_ADD(dlog, split) { .features = 0 };
+/* One used entry per batch: the used ring's range is logged all the same. */
+FIXTURE_VARIANT_ADD(dlog, in_order) { .features = VG_F(VIRTIO_F_IN_ORDER) };
+
+FIXTURE_SETUP(dlog)
+{
+	vx_fixture_init(&self->d, &self->vq);
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	self->features = variant->features;
+}
+
+FIXTURE_TEARDOWN(dlog)
+{
+	vx_test_teardown(&self->d, &self->vq);
+}
 
 /* QEMU's order: features, log base + fd, vring address with the log flag. */
 static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
 {
-	uint64_t f = VG_F(VIRTIO_F_VERSION_1) | (log_all ? VG_F(VHOST_F_LOG_ALL) : 0);
+	uint64_t f = VG_F(VIRTIO_F_VERSION_1) | self->features |
+		     (log_all ? VG_F(VHOST_F_LOG_ALL) : 0);
 	int r;
 
 	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, 64, 0);
