@@ -124,10 +124,12 @@ static const struct vhostx_backend_ops vhostx_net_ops = {
 	.features = VHOSTX_CORE_FEATURES |
 		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
-		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM),
+		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+		    BIT_ULL(VIRTIO_F_RING_RESET),
 	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,
+	.set_base = vhostx_net_set_base,
 	.stop = vhostx_net_ops_stop,
 	.vq_stats = &vhostx_net_vq_stats,
 };

@@ -495,6 +495,58 @@ VX_TEST_F_TIMEOUT(zc, used_entries_kept_over_iotlb_miss, 180)
 	ASSERT_EQ(n, ZC(&s, "completed") + ZC(&s, "copied"));
 }
 
+/*
+ * A queue reset out of QEMU's order (VIRTIO_F_RING_RESET): the queue is
+ * stopped (GET_VRING_BASE) while packets are held, so when they complete
+ * their used entries cannot be written; then it is detached, and the ring
+ * reset: another size, base 0, new addresses, restarted.  The old ring's
+ * entries must not land in the new one: there, only its own buffer.
+ */
+VX_TEST_F_TIMEOUT(zc, reset_drops_old_ring_entries, 180)
+{
+	const unsigned int n = 8;
+	uint8_t *bufs[8], *b;
+	struct vg_vq small;
+	struct vg_stats s;
+	unsigned int base;
+	void *c = NULL;
+
+	if (zc_hold_setup(self))
+		SKIP(return, "bridge/dummy/plug qdisc not available");
+	zc_queue(_metadata, self, bufs, n, 1514, 1514);
+	usleep(300 * 1000);
+	ZC_READ(&s);
+	ASSERT_EQ(n, ZC(&s, "pending"));
+	ASSERT_EQ(0, vg_vq_get_base(&self->n.tx, &base));
+	ASSERT_EQ(n, base);
+	zc_release();
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, -1));
+	ZC_READ(&s);
+	ASSERT_EQ(0, ZC(&s, "pending"));
+	/* Stopped: their entries were not written to the old ring. */
+	ASSERT_EQ(0, vg_vq_used_pending(&self->n.tx));
+
+	ASSERT_EQ(0, vg_vq_init(&self->n.d, &small, 1, 128));
+	ASSERT_EQ(0, vg_vq_program(&small, 0));
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, self->n.tap));
+	b = vg_alloc(&self->n.d, self->n.hlen + 1514, 64);
+	ASSERT_NE(NULL, b);
+	memset(b, 0, self->n.hlen);
+	vg_frame_make(b + self->n.hlen, 1514, 77);
+	ASSERT_LE(0, vg_vq_add_buf(&small, b, self->n.hlen + 1514, NULL, 0, b));
+	vg_vq_kick(&small);
+	ASSERT_LT(0, vg_vq_wait_used(&small, 1, VX_TIMEOUT_MS));
+	usleep(200 * 1000);
+	EXPECT_EQ(1, vg_vq_used_pending(&small))
+		TH_LOG("the new ring got %u used entries for 1 buffer",
+		       vg_vq_used_pending(&small));
+	EXPECT_LE(0, vg_vq_get_used(&small, NULL, &c));
+	EXPECT_EQ(b, c);
+	EXPECT_EQ(0, vg_read_eventfd(small.err_fd));
+	ASSERT_EQ(0, vg_net_set_backend(&self->n.d, 1, -1));
+	vg_vq_free(&small);
+}
+
 /* Close with packets held: release waits for them, then frees; no hang. */
 VX_TEST_F_TIMEOUT(zc, close_waits_for_held_packets, 180)
 {
