@@ -80,15 +80,22 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	return 0;
 }
 
-/* VHOST_RESET_OWNER: the backend's counters start again with the core's. */
+/*
+ * VHOST_RESET_OWNER: the backend's counters start again with the core's,
+ * and, as after a new base, nothing of the rings before is kept.
+ */
 static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 {
 	struct vhostx_net *n = to_net(dev);
 	int i;
 
 	vhostx_net_stop(n);
-	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
+		mutex_lock(&n->vqs[i].vq.mutex);
+		vhostx_net_set_base(&n->vqs[i].vq);
+		mutex_unlock(&n->vqs[i].vq.mutex);
 		memset(&n->vqs[i].stats, 0, sizeof(n->vqs[i].stats));
+	}
 }
 
 /* The backend's columns in debugfs and fdinfo, from net.h's tables. */
