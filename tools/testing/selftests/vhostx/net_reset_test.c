@@ -21,6 +21,9 @@
  *    but whose addresses did not), the reset queue moved to another tap;
  *  - no error on any err eventfd, the counters add up.
  *
+ * Variants: copy, event index, busy polling on both queues (the RX spin
+ * also watches TX), zero-copy TX.
+ *
  * Also runs against the kernel's /dev/vhost-net (VX_NET_DEV), where it
  * skips only when that vhost-net predates the feature (6.1).
  */
@@ -57,7 +60,7 @@ FIXTURE(rst) {
 	struct vg_vq *cur[2];	/* the ring each queue runs on now */
 	uint8_t *txb[RING];	/* TX buffers, one per ring entry */
 	uint8_t *rxb[2][RING];	/* RX buffers of each RX ring */
-	bool zcopy;
+	bool zcopy, busypoll;
 	/* The reset thread's verdict: NULL or what went wrong. */
 	const char *fail;
 	char why[160];
@@ -69,6 +72,7 @@ FIXTURE(rst) {
 
 FIXTURE_VARIANT(rst) {
 	bool zcopy;
+	unsigned int busyloop_us;	/* both queues busy-poll this long */
 	uint64_t features;
 };
 
@@ -77,6 +81,12 @@ FIXTURE_VARIANT_ADD(rst, copy) {
 };
 
 FIXTURE_VARIANT_ADD(rst, event_idx) {
+	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX),
+};
+
+/* The RX spin also watches TX: a reset of either meets it. */
+FIXTURE_VARIANT_ADD(rst, busypoll) {
+	.busyloop_us = 200,
 	.features = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_RING_F_EVENT_IDX),
 };
 
@@ -94,6 +104,7 @@ FIXTURE_SETUP(rst)
 	vx_fixture_init(&self->n.d, &self->alt[0]);
 	vx_fixture_init(&self->n.d, &self->alt[1]);
 	self->zcopy = false;
+	self->busypoll = variant->busyloop_us;
 	self->fail = NULL;
 	self->done = false;
 	self->noise = 0;
@@ -117,6 +128,13 @@ FIXTURE_SETUP(rst)
 		   sizeof(int));
 	ASSERT_EQ(0, net_fx_dev(&self->n, variant->features |
 				VG_F(VIRTIO_F_RING_RESET), RING));
+	/* Per queue, not per ring: it stays across the resets. */
+	ASSERT_EQ(0, vg_vq_set_state(&self->n.rx,
+				     VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     variant->busyloop_us));
+	ASSERT_EQ(0, vg_vq_set_state(&self->n.tx,
+				     VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+				     variant->busyloop_us));
 	ASSERT_EQ(0, vg_vq_init(&self->n.d, &self->alt[0], 0, SMALL));
 	ASSERT_EQ(0, vg_vq_init(&self->n.d, &self->alt[1], 1, SMALL));
 	self->cur[0] = &self->n.rx;
@@ -492,6 +510,10 @@ static void rst_check_end(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, NET_COUNTER(&self->n, 0, "drops"));
 	EXPECT_EQ(0, NET_COUNTER(&self->n, 1, "drops"));
 	EXPECT_EQ(0, NET_COUNTER(&self->n, 1, "pending"));
+	/* The busy polling went on across the resets. */
+	if (self->busypoll)
+		EXPECT_LT(0, NET_COUNTER(&self->n, 0, "spins") +
+			     NET_COUNTER(&self->n, 1, "spins"));
 }
 
 /*
