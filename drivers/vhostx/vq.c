@@ -762,6 +762,8 @@ static long vhostx_vq_ioctl(struct vhostx_vq *vq, unsigned int cmd,
 		vq->batch_n = 0;
 		vq->broken = false;
 		vq->stopped = false;
+		if (vq->dev->ops->set_base)
+			vq->dev->ops->set_base(vq);
 		return 0;
 	case VHOST_GET_VRING_BASE:
 		if (copy_from_user(&s, argp, sizeof(s)))

@@ -471,6 +471,11 @@ struct vhostx_vq {
  *	return -ENOIOCTLCMD for unknown ones
  * @features_changed: called with the dev mutex held after a
  *	VHOST_SET_FEATURES was accepted and copied into every vq
+ * @set_base: VHOST_SET_VRING_BASE gave a vq without a backend a new
+ *	base (the VMM reset or restores the ring; vq->mutex held): drop
+ *	anything still held for buffers of the ring before it (used entries
+ *	that could not be returned), which now belong to nobody.  NULL if
+ *	the backend holds nothing past a detach
  * @stop: detach every vq's backend and stop all I/O.  The core calls it
  *	for VHOST_RESET_OWNER with dev->mutex held (so it may take vq
  *	mutexes and flush, but not dev->mutex); backends call it themselves
@@ -487,6 +492,7 @@ struct vhostx_backend_ops {
 	long (*ioctl)(struct vhostx_dev *dev, unsigned int cmd,
 		      void __user *argp);
 	int (*features_changed)(struct vhostx_dev *dev, u64 features);
+	void (*set_base)(struct vhostx_vq *vq);
 	void (*stop)(struct vhostx_dev *dev);
 	const struct vhostx_stats_table *vq_stats;
 };

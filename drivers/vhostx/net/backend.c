@@ -158,6 +158,7 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 	struct socket *sock, *oldsock;
 	struct vhostx_net_vq *nvq;
 	struct vhostx_vq *vq;
+	bool detached;
 	long r;
 
 	lockdep_assert_held(&n->dev.mutex);
@@ -237,13 +238,42 @@ out_restore:
 		nvq->zcopy = false;
 	}
 out_vq:
+	detached = !vhostx_vq_get_backend(vq);
 	mutex_unlock(&vq->mutex);
+	/*
+	 * Left without a socket (the old one could not restart, or there
+	 * was none): as after a detach, nothing stays in flight.
+	 */
+	if (detached && index == VHOSTX_NET_VQ_TX)
+		vhostx_net_zc_drain(nvq);
 	if (sock)
 		sockfd_put(sock);
-	if (oldsock && !vhostx_vq_get_backend(vq)) {
+	if (oldsock && detached) {
 		/* Could not restart the old socket: it is detached now. */
 		vhostx_vq_flush(vq);
 		sockfd_put(oldsock);
 	}
 	return r;
+}
+
+/**
+ * vhostx_net_set_base() - a queue without a socket got a new base
+ * @vq: the RX or TX queue; vq->mutex held (VHOST_SET_VRING_BASE)
+ *
+ * The VMM resets the ring (VIRTIO_F_RING_RESET) or restores it: the TX
+ * buffers whose used entries could not be written before (the queue was
+ * stopped or broken when their packets completed) belong to the ring
+ * before it; writing them into the new one would hand the driver ids it
+ * never made available there.  Dropped.  No packet is in flight: every
+ * path that leaves the TX queue without a socket waited for them.
+ */
+void vhostx_net_set_base(struct vhostx_vq *vq)
+{
+	struct vhostx_net_vq *nvq = to_net_vq(vq);
+
+	lockdep_assert_held(&vq->mutex);
+	nvq->done = 0;
+	if (vhostx_vq_get_backend(vq) || atomic_read(&nvq->zc_pending))
+		return;
+	WRITE_ONCE(nvq->zc_done, nvq->zc_upend);
 }

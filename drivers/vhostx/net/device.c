@@ -80,15 +80,22 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	return 0;
 }
 
-/* VHOST_RESET_OWNER: the backend's counters start again with the core's. */
+/*
+ * VHOST_RESET_OWNER: the backend's counters start again with the core's,
+ * and, as after a new base, nothing of the rings before is kept.
+ */
 static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 {
 	struct vhostx_net *n = to_net(dev);
 	int i;
 
 	vhostx_net_stop(n);
-	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
+	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
+		mutex_lock(&n->vqs[i].vq.mutex);
+		vhostx_net_set_base(&n->vqs[i].vq);
+		mutex_unlock(&n->vqs[i].vq.mutex);
 		memset(&n->vqs[i].stats, 0, sizeof(n->vqs[i].stats));
+	}
 }
 
 /* The backend's columns in debugfs and fdinfo, from net.h's tables. */
@@ -125,10 +132,12 @@ static const struct vhostx_backend_ops vhostx_net_ops = {
 		    BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |
 		    BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 		    BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
-		    BIT_ULL(VIRTIO_F_RING_PACKED),
+		    BIT_ULL(VIRTIO_F_RING_PACKED) |
+		    BIT_ULL(VIRTIO_F_RING_RESET),
 	.backend_features = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2),
 	.ioctl = vhostx_net_ioctl,
 	.features_changed = vhostx_net_features_changed,
+	.set_base = vhostx_net_set_base,
 	.stop = vhostx_net_ops_stop,
 	.vq_stats = &vhostx_net_vq_stats,
 };

@@ -216,6 +216,7 @@ static inline bool vhostx_net_in_order(const struct vhostx_net_vq *nvq)
 
 /* backend.c */
 long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd);
+void vhostx_net_set_base(struct vhostx_vq *vq);
 void vhostx_net_stop(struct vhostx_net *n);
 
 /**

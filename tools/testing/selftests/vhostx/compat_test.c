@@ -389,6 +389,110 @@ static void net_seq(struct run *r, const char *path)
 	vg_close(&d);
 }
 
+#ifndef VIRTIO_F_RING_RESET
+#define VIRTIO_F_RING_RESET	40
+#endif
+
+/* Does the device at @path offer VIRTIO_F_RING_RESET? */
+static bool offers_ring_reset(const char *path)
+{
+	uint64_t f = 0;
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0)
+		return false;
+	if (ioctl(fd, VHOST_GET_FEATURES, &f))
+		f = 0;
+	close(fd);
+	return f & VG_F(VIRTIO_F_RING_RESET);
+}
+
+/*
+ * VIRTIO_F_RING_RESET (bit 40, vhost-net from 6.2): acked where offered,
+ * then QEMU's reset of one queue while the other stays attached (detach,
+ * GET_VRING_BASE, a ring of another size from base 0, kick and call,
+ * attach), back to the first size, and the mistakes around it: a new
+ * size or base while attached, a size grown on the small ring's
+ * addresses.
+ */
+static void ring_reset_seq(struct run *r, const char *path)
+{
+	struct vhost_vring_state st = { 0 };
+	char ifname[IFNAMSIZ] = "";
+	struct vg_vq vq[2], small;
+	struct vg_dev d;
+	uint64_t f = 0, v;
+	int tap;
+
+	if (vg_open(&d, path, 1 << 20)) {
+		rec(r, "open", 0, -errno);
+		return;
+	}
+	tap = vg_tap_open(ifname, sizeof(struct virtio_net_hdr_mrg_rxbuf), 0);
+	rec(r, "SET_OWNER", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	rec(r, "GET_FEATURES", 0, xio(d.fd, VHOST_GET_FEATURES, &f));
+	v = VG_F(VIRTIO_F_VERSION_1) | VG_F(VIRTIO_NET_F_MRG_RXBUF) |
+	    (f & VG_F(VIRTIO_F_RING_RESET));
+	rec(r, "SET_FEATURES VERSION_1|MRG_RXBUF|RING_RESET if offered", 0,
+	    xio(d.fd, VHOST_SET_FEATURES, &v));
+	d.features = v;
+	rec(r, "SET_MEM_TABLE identity", 0, vg_set_mem_table(&d));
+	rec(r, "vring setup RX", 0, vg_vq_setup(&d, &vq[0], 0, 256, 0));
+	rec(r, "vring setup TX", 0, vg_vq_setup(&d, &vq[1], 1, 256, 0));
+	rec(r, "ring of 128", 0, vg_vq_init(&d, &small, 0, 128));
+	if (tap >= 0) {
+		rec(r, "NET_SET_BACKEND RX", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, tap));
+		rec(r, "NET_SET_BACKEND TX", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, tap));
+		rec(r, "SET_VRING_NUM 128 on the running RX", -EBUSY,
+		    vring_state(d.fd, VHOST_SET_VRING_NUM, 0, 128));
+		rec(r, "SET_VRING_BASE 0 on the running RX", -EBUSY,
+		    vring_state(d.fd, VHOST_SET_VRING_BASE, 0, 0));
+		rec(r, "reset: NET_SET_BACKEND RX -1", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, -1));
+		st.index = 0;
+		rec_val(r, "reset: GET_VRING_BASE RX", 0,
+			xio(d.fd, VHOST_GET_VRING_BASE, &st), st.num);
+		rec(r, "reset: SET_VRING_NUM 128", 0,
+		    vring_state(d.fd, VHOST_SET_VRING_NUM, 0, 128));
+		rec(r, "reset: SET_VRING_BASE 0", 0,
+		    vring_state(d.fd, VHOST_SET_VRING_BASE, 0, 0));
+		rec(r, "reset: SET_VRING_ADDR the 128 ring", 0,
+		    vg_vq_set_addr(&small, 0, 0));
+		rec(r, "reset: SET_VRING_KICK", 0,
+		    vring_file(d.fd, VHOST_SET_VRING_KICK, 0, small.kick_fd));
+		rec(r, "reset: SET_VRING_CALL", 0,
+		    vring_file(d.fd, VHOST_SET_VRING_CALL, 0, small.call_fd));
+		rec(r, "reset: NET_SET_BACKEND RX", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, tap));
+		rec(r, "TX still attached: NET_SET_BACKEND TX same tap", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, tap));
+		rec(r, "grow: NET_SET_BACKEND RX -1", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, -1));
+		rec_val(r, "grow: GET_VRING_BASE RX", 0,
+			xio(d.fd, VHOST_GET_VRING_BASE, &st), st.num);
+		rec(r, "grow: SET_VRING_NUM 256, 128 ring's addresses", 0,
+		    vring_state(d.fd, VHOST_SET_VRING_NUM, 0, 256));
+		rec(r, "grow: NET_SET_BACKEND RX", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, tap));
+		rec(r, "back: NET_SET_BACKEND RX -1", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, -1));
+		rec(r, "back: the 256 ring", 0, vg_vq_program(&vq[0], 0));
+		rec(r, "back: NET_SET_BACKEND RX", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, tap));
+		rec(r, "NET_SET_BACKEND RX -1", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 0, -1));
+		rec(r, "NET_SET_BACKEND TX -1", 0,
+		    vring_file(d.fd, VHOST_NET_SET_BACKEND, 1, -1));
+		close(tap);
+	}
+	vg_vq_free(&small);
+	vg_vq_free(&vq[0]);
+	vg_vq_free(&vq[1]);
+	vg_close(&d);
+}
+
 /*
  * The ioctls 6.17 added: VHOST_GET/SET_FEATURES_ARRAY (0x83) and
  * VHOST_SET/GET_FORK_FROM_OWNER (0x84/0x85).  Their steps' expectations
@@ -960,6 +1064,24 @@ VX_TEST_F_IF(compat, net_ioctls, variant->net)
 VX_TEST_F_IF(compat, iotlb_attach, variant->net)
 {
 	net_compare(_metadata, self, variant->dut, iotlb_seq);
+}
+
+/*
+ * vhostx_net offers VIRTIO_F_RING_RESET on every kernel, as vhost-net
+ * does from 6.2 (6.1's does not: then only the sequence is compared).
+ */
+VX_TEST_F_IF(compat, ring_reset, variant->net)
+{
+	bool ref_has = offers_ring_reset(VHOST_NET_DEV);
+
+	if (!strcmp(variant->dut, VHOST_NET_DEV) && !ref_has)
+		SKIP(return, "this vhost-net predates VIRTIO_F_RING_RESET (6.2)");
+	if (!ref_has)
+		TH_LOG("%s does not offer VIRTIO_F_RING_RESET (before 6.2)",
+		       VHOST_NET_DEV);
+	ASSERT_TRUE(offers_ring_reset(variant->dut))
+		TH_LOG("%s does not offer VIRTIO_F_RING_RESET", variant->dut);
+	net_compare(_metadata, self, variant->dut, ring_reset_seq);
 }
 
 VX_HARNESS_MAIN

@@ -345,4 +345,23 @@ static inline void net_pump_stop(struct net_pump *p)
 	pthread_join(p->th, NULL);
 }
 
+/*
+ * Stop the pump, then wait for every buffer it queued to come back: the
+ * pump queued some and none failed to queue.
+ */
+static inline void net_pump_finish(struct __test_metadata *_metadata,
+				   struct net_pump *p)
+{
+	net_pump_stop(p);
+	ASSERT_EQ(0, p->error);
+	ASSERT_LT(0, p->sent);
+	while (p->done < p->sent) {
+		ASSERT_LE(0, net_wait_used(&p->n->tx, NULL, NULL,
+					   VX_TIMEOUT_MS))
+			TH_LOG("%lu of %lu TX buffers completed", p->done,
+			       p->sent);
+		p->done++;
+	}
+}
+
 #endif /* NET_COMMON_H */
