@@ -5,8 +5,8 @@
  * Ioctl rules follow the kernel's vhost: VHOST_SET_OWNER binds the device
  * to the caller's address space once (-EBUSY after); GET/SET_FEATURES,
  * their _ARRAY forms, GET/SET_BACKEND_FEATURES and GET/SET_FORK_FROM_OWNER
- * (where the kernel has vhost_task) need no owner; everything else needs the caller
- * to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
+ * (where the kernel has vhost_task) need no owner; everything else needs
+ * the caller to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
  * taken once in vhostx_fops_ioctl(), which routes it to the device, vring,
  * worker or backend ioctls.
  */
