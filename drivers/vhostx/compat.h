@@ -14,6 +14,7 @@
 #define _VHOSTX_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/types.h>
 #include <linux/uio.h>
 
 /*
@@ -36,11 +37,47 @@ static inline void vhostx_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 
 /*
- * Workers: vhost_task (6.4+) would make the worker a child of the owner;
- * vhostx uses a kthread that adopts the owner's mm and cgroups, which
- * works on every kernel from 6.1 on.  See worker.c.  So the worker mode
- * ioctls of 6.17 (VHOST_SET/GET_FORK_FROM_OWNER) answer for kthread mode
- * on every kernel (dev.c).
+ * Workers (worker.c) are tasks of the owner where the kernel has
+ * vhost_task (6.4+, from the top-level Kbuild's probe of
+ * <linux/sched/vhost_task.h> and CONFIG_VHOST_TASK), kthreads otherwise
+ * and on request (VHOST_SET_FORK_FROM_OWNER).  VHOSTX_HAVE_TASK_WORKERS
+ * says which kernel this is.  vhost_task_create() failed with NULL in its
+ * first releases and with an ERR_PTR() in later ones: the shim gives NULL
+ * for either.  Without vhost_task the shims are never called (the mode
+ * cannot be chosen there) and only keep worker.c free of #ifdefs.
  */
+#if defined(VHOSTX_HAVE_VHOST_TASK)
+#include <linux/err.h>
+#include <linux/sched/vhost_task.h>
+
+#define VHOSTX_HAVE_TASK_WORKERS	1
+
+static inline struct vhost_task *
+vhostx_vhost_task_create(bool (*fn)(void *), void (*killed)(void *),
+			 void *arg, const char *name)
+{
+	struct vhost_task *vtsk = vhost_task_create(fn, killed, arg, name);
+
+	return IS_ERR_OR_NULL(vtsk) ? NULL : vtsk;
+}
+#elif defined(VHOSTX_HAVE_VHOST_TASK_OTHER)
+/* 6.4's or 6.5-6.10's vhost_task_create(): no SIGKILL callback. */
+#error "vhost_task_create() of a form vhostx does not know: add its probe and shim"
+#else
+#define VHOSTX_HAVE_TASK_WORKERS	0
+
+struct vhost_task;
+
+static inline struct vhost_task *
+vhostx_vhost_task_create(bool (*fn)(void *), void (*killed)(void *),
+			 void *arg, const char *name)
+{
+	return NULL;
+}
+
+static inline void vhost_task_start(struct vhost_task *vtsk) { }
+static inline void vhost_task_stop(struct vhost_task *vtsk) { }
+static inline void vhost_task_wake(struct vhost_task *vtsk) { }
+#endif
 
 #endif /* _VHOSTX_COMPAT_H */

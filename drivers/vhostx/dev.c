@@ -5,8 +5,8 @@
  * Ioctl rules follow the kernel's vhost: VHOST_SET_OWNER binds the device
  * to the caller's address space once (-EBUSY after); GET/SET_FEATURES,
  * their _ARRAY forms, GET/SET_BACKEND_FEATURES and GET/SET_FORK_FROM_OWNER
- * need no owner; everything else needs the caller
- * to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
+ * (where the kernel has vhost_task) need no owner; everything else needs
+ * the caller to be the owner (-EPERM otherwise).  Every ioctl runs under dev->mutex,
  * taken once in vhostx_fops_ioctl(), which routes it to the device, vring,
  * worker or backend ioctls.
  */
@@ -18,6 +18,25 @@
 #include "internal.h"
 
 static atomic_t vhostx_dev_count = ATOMIC_INIT(0);
+
+/*
+ * The worker mode a device starts in (and returns to at RESET_OWNER), as
+ * the parameter of the same name of the kernel's vhost (6.17): tasks of
+ * the owner unless the administrator says kthreads.  Only on a kernel
+ * with vhost_task; elsewhere workers are kthreads.
+ */
+static bool fork_from_owner_default = true;
+#if VHOSTX_HAVE_TASK_WORKERS
+module_param(fork_from_owner_default, bool, 0444);
+MODULE_PARM_DESC(fork_from_owner_default,
+		 "Workers are tasks of the owner (Y, default) or kthreads (N)");
+#endif
+
+static u8 vhostx_fork_owner_default(void)
+{
+	return VHOSTX_HAVE_TASK_WORKERS && fork_from_owner_default ?
+	       VHOST_FORK_OWNER_TASK : VHOST_FORK_OWNER_KTHREAD;
+}
 
 /**
  * vhostx_dev_init() - set up a device at open
@@ -47,6 +66,7 @@ int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
 	INIT_LIST_HEAD(&dev->pending_list);
 	init_waitqueue_head(&dev->wait);
 	xa_init_flags(&dev->worker_xa, XA_FLAGS_ALLOC);
+	dev->fork_owner = vhostx_fork_owner_default();
 	dev->index = atomic_inc_return(&vhostx_dev_count);
 
 	for (i = 0; i < nvqs; i++) {
@@ -137,7 +157,7 @@ EXPORT_SYMBOL_GPL(vhostx_dev_cleanup);
 /*
  * VHOST_RESET_OWNER; dev->mutex held, caller is the owner.  Stopping the
  * backend and resetting is one critical section: no SET_BACKEND may slip
- * in between.
+ * in between.  The worker mode goes back to the default, as in 7.x.
  */
 static long vhostx_reset_owner(struct vhostx_dev *dev)
 {
@@ -145,6 +165,7 @@ static long vhostx_reset_owner(struct vhostx_dev *dev)
 	if (dev->ops->stop)
 		dev->ops->stop(dev);
 	vhostx_dev_reset(dev);
+	dev->fork_owner = vhostx_fork_owner_default();
 	return 0;
 }
 
@@ -409,31 +430,32 @@ static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 }
 
 /*
- * VHOST_SET_FORK_FROM_OWNER (6.17); dev->mutex held, any caller.  vhostx
- * workers are kthreads on every kernel (worker.c), so only that mode is
- * accepted.  The rest as 7.x: -EBUSY once there is an owner (checked
- * before the argument is read), -EINVAL for a value that is no mode.
- * VHOST_FORK_OWNER_TASK is a mode vhostx does not have: -EOPNOTSUPP, as
- * for a feature it does not offer.
+ * VHOST_SET/GET_FORK_FROM_OWNER (6.17); dev->mutex held, any caller.  As
+ * 7.x: the mode (VHOST_FORK_OWNER_TASK, the default, or _KTHREAD) may
+ * change until there is an owner (-EBUSY after, checked before the
+ * argument is read), -EINVAL for a value that is no mode.  On a kernel
+ * without vhost_task workers are kthreads and nothing can change that:
+ * the ioctls are unknown there, as in a 7.x built without
+ * CONFIG_VHOST_ENABLE_FORK_OWNER_CONTROL (and in vhost-net before 6.17).
  */
-static long vhostx_set_fork_from_owner(struct vhostx_dev *dev,
-				       u8 __user *argp)
+static long vhostx_fork_owner_ioctl(struct vhostx_dev *dev, unsigned int cmd,
+				    u8 __user *argp)
 {
 	u8 mode;
 
 	lockdep_assert_held(&dev->mutex);
+	if (!VHOSTX_HAVE_TASK_WORKERS)
+		return -ENOIOCTLCMD;
+	if (cmd == VHOST_GET_FORK_FROM_OWNER)
+		return put_user(dev->fork_owner, argp);
 	if (vhostx_dev_has_owner(dev))
 		return -EBUSY;
 	if (get_user(mode, argp))
 		return -EFAULT;
-	switch (mode) {
-	case VHOST_FORK_OWNER_KTHREAD:
-		return 0;
-	case VHOST_FORK_OWNER_TASK:
-		return -EOPNOTSUPP;
-	default:
+	if (mode != VHOST_FORK_OWNER_TASK && mode != VHOST_FORK_OWNER_KTHREAD)
 		return -EINVAL;
-	}
+	dev->fork_owner = mode;
+	return 0;
 }
 
 /*
@@ -459,9 +481,8 @@ static long vhostx_ownerless_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	case VHOST_SET_FEATURES_ARRAY:
 		return vhostx_set_features_array(dev, argp);
 	case VHOST_SET_FORK_FROM_OWNER:
-		return vhostx_set_fork_from_owner(dev, argp);
 	case VHOST_GET_FORK_FROM_OWNER:
-		return put_user((u8)VHOST_FORK_OWNER_KTHREAD, (u8 __user *)argp);
+		return vhostx_fork_owner_ioctl(dev, cmd, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}

@@ -11,22 +11,27 @@
 #include "compat.h"
 
 /**
- * struct vhostx_worker - a kernel thread running a device's work
- * @task: the thread
+ * struct vhostx_worker - a thread running a device's work
+ * @task: the kthread (kthread mode), else NULL
+ * @vtsk: the task of the owner (task mode), else NULL
  * @work_list: queued work, lock-free, newest first
  * @dev: owning device
  * @id: id in dev->worker_xa, as VHOST_NEW_WORKER returns it
  * @attach_cnt: virtqueues attached (dev->mutex)
+ * @killed: task mode: the owner's process was killed, the task ended and
+ *	takes no more work (set once, by the task itself)
  * @kcov_handle: the creating owner's KCOV common handle, of whatever type
  *	kcov_common_handle() returns (u64; a struct on newer kernels): its
  *	work runs as that task's remote coverage (0 without CONFIG_KCOV)
  */
 struct vhostx_worker {
 	struct task_struct *task;
+	struct vhost_task *vtsk;
 	struct llist_head work_list;
 	struct vhostx_dev *dev;
 	u32 id;
 	int attach_cnt;
+	bool killed;
 	__typeof__(kcov_common_handle()) kcov_handle;
 };
 

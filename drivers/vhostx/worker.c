@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhostx workers: kernel threads that run a device's work.
+ * vhostx workers: the threads that run a device's work.
  *
  * Each device gets a default worker at VHOST_SET_OWNER; VHOST_NEW_WORKER
  * adds more and VHOST_ATTACH_VRING_WORKER moves a virtqueue onto one.  A
- * worker is a kthread that adopts the owner's mm (so it can copy to and
- * from guest memory, which is mapped in the VMM) and joins the owner's
- * cgroups (so its CPU time is charged to the VM).
+ * worker is, as in the kernel's vhost from 6.4 (and by default in 7.x):
+ *
+ * - a task of the owner (vhost_task, where the kernel has it: compat.h):
+ *   a thread of the owner's process, sharing its mm, cgroups, limits and
+ *   scheduling settings, counted against its RLIMIT_NPROC and pids cgroup,
+ *   listed in /proc/<owner>/task, killed with it;
+ * - or a kthread (the only kind on kernels without vhost_task, and on
+ *   request elsewhere: VHOST_SET_FORK_FROM_OWNER) that adopts the owner's
+ *   mm and joins its cgroups.
  *
  * Work is queued on a lock-free llist: queueing may happen from wakeup
  * callbacks in atomic context.  A vq's worker pointer is RCU-protected so
  * that a kick racing with VHOST_ATTACH_VRING_WORKER lands on either the old
- * or the new worker, never on a freed one.
+ * or the new worker, never on a freed one.  Every queueing is inside an RCU
+ * read-side section, which is also what ends a killed task's work cleanly
+ * (vhostx_worker_killed()).
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
@@ -35,49 +43,135 @@ void vhostx_work_init(struct vhostx_work *work, vhostx_work_fn_t fn)
 }
 EXPORT_SYMBOL_GPL(vhostx_work_init);
 
+/*
+ * Queue @work on @worker; the caller is in an RCU read-side section, so
+ * that vhostx_worker_killed() can wait for it.  A killed worker takes
+ * nothing more: it would never run it.
+ */
 static bool vhostx_worker_queue(struct vhostx_worker *worker,
 				struct vhostx_work *work)
 {
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "queueing outside RCU");
+	if (READ_ONCE(worker->killed))
+		return false;
 	if (test_and_set_bit(VHOSTX_WORK_QUEUED, &work->flags))
 		return false;
 	/* llist_add() is a full barrier: the worker sees the work's state. */
 	llist_add(&work->node, &worker->work_list);
-	wake_up_process(worker->task);
+	if (worker->vtsk)
+		vhost_task_wake(worker->vtsk);
+	else
+		wake_up_process(worker->task);
 	return true;
 }
 
-static int vhostx_worker_fn(void *data)
+/*
+ * Run the work queued so far, in queueing order.  Return: whether there
+ * was any.  The caller set TASK_INTERRUPTIBLE (to sleep if there was
+ * none); running work puts it back to TASK_RUNNING.  It is vhost_task's
+ * function in task mode.
+ */
+static bool vhostx_worker_run(void *data)
 {
 	struct vhostx_worker *worker = data;
 	struct vhostx_work *work, *next;
 	struct llist_node *node;
 
+	node = llist_del_all(&worker->work_list);
+	if (!node)
+		return false;
+	__set_current_state(TASK_RUNNING);
+	/* The list is newest first; run work in queueing order. */
+	node = llist_reverse_order(node);
+	llist_for_each_entry_safe(work, next, node, node) {
+		/* Clear first, so the work may requeue itself. */
+		clear_bit(VHOSTX_WORK_QUEUED, &work->flags);
+		/* KCOV: the owner's coverage collector sees this work. */
+		kcov_remote_start_common(worker->kcov_handle);
+		work->fn(work);
+		kcov_remote_stop();
+		cond_resched();
+	}
+	return true;
+}
+
+/*
+ * Task mode: the owner's process got SIGKILL (the owner was killed, or
+ * exits or execs and takes its threads down), which vhost_task lets the
+ * worker see between two runs of work.  The worker must end, but ioctls
+ * may still wait on it: a flush queued by the owner's other threads, or
+ * by a process the device file was passed to.  It stops taking work,
+ * waits until every queueing that could not yet see that is over (all
+ * are RCU read-side sections), and runs what they queued, so that every
+ * flush returns.  Queues attached to it stop; anyone still holding the
+ * device can only tear it down (or RESET_OWNER and set it up again),
+ * which stops the exited task without flushing it.  Called once, with
+ * vhost_task's exit lock held: vhostx_worker_destroy() (vhost_task_stop())
+ * waits for it to return.  No device or vq mutex is taken here: an ioctl
+ * holding one may be waiting for this very worker.
+ */
+static void vhostx_worker_killed(void *data)
+{
+	struct vhostx_worker *worker = data;
+
+	WRITE_ONCE(worker->killed, true);
+	synchronize_rcu();
+	vhostx_worker_run(worker);
+}
+
+static int vhostx_kthread_fn(void *data)
+{
+	struct vhostx_worker *worker = data;
+
 	kthread_use_mm(worker->dev->mm);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		node = llist_del_all(&worker->work_list);
-		if (!node) {
-			if (kthread_should_stop()) {
-				__set_current_state(TASK_RUNNING);
-				break;
-			}
-			schedule();
+		if (vhostx_worker_run(worker))
 			continue;
+		if (kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			break;
 		}
-		__set_current_state(TASK_RUNNING);
-		/* The list is newest first; run work in queueing order. */
-		node = llist_reverse_order(node);
-		llist_for_each_entry_safe(work, next, node, node) {
-			/* Clear first, so the work may requeue itself. */
-			clear_bit(VHOSTX_WORK_QUEUED, &work->flags);
-			/* KCOV: the owner's coverage collector sees this work. */
-			kcov_remote_start_common(worker->kcov_handle);
-			work->fn(work);
-			kcov_remote_stop();
-			cond_resched();
-		}
+		schedule();
 	}
 	kthread_unuse_mm(worker->dev->mm);
+	return 0;
+}
+
+/* Kthread mode: a kthread in the caller's (the owner's) cgroups. */
+static int vhostx_kthread_start(struct vhostx_worker *worker,
+				const char *name)
+{
+	struct task_struct *task;
+	int ret;
+
+	task = kthread_create(vhostx_kthread_fn, worker, "%s", name);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	ret = cgroup_attach_task_all(current, task);
+	if (ret) {
+		kthread_stop(task);
+		return ret;
+	}
+	worker->task = task;
+	wake_up_process(task);
+	return 0;
+}
+
+/*
+ * Task mode: a thread of the caller (the owner), which fails like
+ * clone() would: RLIMIT_NPROC, the pids cgroup, a fatal signal pending.
+ */
+static int vhostx_task_start(struct vhostx_worker *worker, const char *name)
+{
+	struct vhost_task *vtsk;
+
+	vtsk = vhostx_vhost_task_create(vhostx_worker_run,
+					vhostx_worker_killed, worker, name);
+	if (!vtsk)
+		return -ENOMEM;
+	worker->vtsk = vtsk;
+	vhost_task_start(vtsk);
 	return 0;
 }
 
@@ -86,12 +180,16 @@ static int vhostx_worker_fn(void *data)
  * @dev: device, with an owner; called in the owner's context with
  *	dev->mutex held
  *
- * Return: the worker, or an ERR_PTR().
+ * The worker is a task of the caller or a kthread, as dev->fork_owner
+ * says (always a kthread on a kernel without vhost_task).
+ *
+ * Return: the worker, or ERR_PTR(-ENOMEM) whatever stopped it, as the
+ * kernel's vhost answers.
  */
 struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 {
 	struct vhostx_worker *worker;
-	struct task_struct *task;
+	char name[TASK_COMM_LEN];
 	u32 id;
 	int ret;
 
@@ -109,28 +207,20 @@ struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 		goto err_free;
 	worker->id = id;
 
-	task = kthread_create(vhostx_worker_fn, worker, "vhostx-%d",
-			     current->pid);
-	if (IS_ERR(task)) {
-		ret = PTR_ERR(task);
-		goto err_erase;
-	}
-	worker->task = task;
-
-	ret = cgroup_attach_task_all(current, task);
+	snprintf(name, sizeof(name), "vhostx-%d", current->pid);
+	if (VHOSTX_HAVE_TASK_WORKERS && dev->fork_owner == VHOST_FORK_OWNER_TASK)
+		ret = vhostx_task_start(worker, name);
+	else
+		ret = vhostx_kthread_start(worker, name);
 	if (ret)
-		goto err_stop;
-
-	wake_up_process(task);
+		goto err_erase;
 	return worker;
 
-err_stop:
-	kthread_stop(task);
 err_erase:
 	xa_erase(&dev->worker_xa, id);
 err_free:
 	kfree(worker);
-	return ERR_PTR(ret);
+	return ERR_PTR(-ENOMEM);
 }
 
 struct vhostx_flush_work {
@@ -153,11 +243,16 @@ static void vhostx_flush_fn(struct vhostx_work *work)
 void vhostx_worker_flush(struct vhostx_worker *worker)
 {
 	struct vhostx_flush_work flush;
+	bool queued;
 
 	init_completion(&flush.done);
 	vhostx_work_init(&flush.work, vhostx_flush_fn);
-	vhostx_worker_queue(worker, &flush.work);
-	wait_for_completion(&flush.done);
+	rcu_read_lock();
+	queued = vhostx_worker_queue(worker, &flush.work);
+	rcu_read_unlock();
+	/* Not queued: the worker was killed and ran everything it had. */
+	if (queued)
+		wait_for_completion(&flush.done);
 }
 
 /**
@@ -170,7 +265,11 @@ void vhostx_worker_destroy(struct vhostx_worker *worker)
 	WARN_ON_ONCE(worker->attach_cnt);
 	xa_erase(&worker->dev->worker_xa, worker->id);
 	vhostx_worker_flush(worker);
-	kthread_stop(worker->task);
+	/* A killed task has ended (or is ending) already: this waits. */
+	if (worker->vtsk)
+		vhost_task_stop(worker->vtsk);
+	else
+		kthread_stop(worker->task);
 	kfree(worker);
 }
 
@@ -411,10 +510,11 @@ static long vhostx_vring_worker_ioctl(struct vhostx_dev *dev,
 
 /*
  * Workers a device may have: its default one and one per virtqueue, so
- * that every queue can run on a worker of its own.  Each worker is a
- * kthread, which the owner's RLIMIT_NPROC and pids cgroup do not count:
- * without a bound, VHOST_NEW_WORKER in a loop would fill the host's task
- * table.
+ * that every queue can run on a worker of its own.  A task-mode worker
+ * counts against the owner's RLIMIT_NPROC and pids cgroup; a kthread
+ * counts against nothing of the owner's: without a bound, VHOST_NEW_WORKER
+ * in a loop would fill the host's task table.  The bound holds in both
+ * modes.
  */
 static bool vhostx_worker_room(struct vhostx_dev *dev)
 {
@@ -434,7 +534,12 @@ static bool vhostx_worker_room(struct vhostx_dev *dev)
  * @argp: user argument
  *
  * VHOST_NEW_WORKER fails with -ENOMEM once the device has its default
- * worker and one per virtqueue.
+ * worker and one per virtqueue, or when the worker cannot be made (task
+ * mode: the owner's RLIMIT_NPROC, its pids cgroup).  In kthread mode on a
+ * kernel with vhost_task it fails with -EFAULT, as in 7.x, which allows
+ * more workers only where they are counted against the owner; on a
+ * kernel without vhost_task kthreads are the only mode and the bound
+ * above is what limits them.
  *
  * Return: 0 or an errno; -ENOIOCTLCMD if @cmd is not a worker ioctl.
  */
@@ -447,6 +552,9 @@ long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 	lockdep_assert_held(&dev->mutex);
 	switch (cmd) {
 	case VHOST_NEW_WORKER:
+		if (VHOSTX_HAVE_TASK_WORKERS &&
+		    dev->fork_owner == VHOST_FORK_OWNER_KTHREAD)
+			return -EFAULT;
 		/* The kernel's vhost: ENOMEM whenever no worker is made. */
 		if (!vhostx_worker_room(dev))
 			return -ENOMEM;

@@ -513,6 +513,9 @@ struct vhostx_backend_ops {
  * @wait: woken when @read_list gains a message or the device goes away
  * @log_ctx: dirty-log eventfd (VHOST_SET_LOG_FD)
  * @worker_xa: the device's workers by id
+ * @fork_owner: VHOST_FORK_OWNER_TASK or VHOST_FORK_OWNER_KTHREAD, the kind
+ *	of worker VHOST_SET_OWNER and VHOST_NEW_WORKER make (always
+ *	KTHREAD on a kernel without vhost_task)
  * @index: unique per open, names the debugfs directory
  * @debugfs: that directory
  */
@@ -532,6 +535,7 @@ struct vhostx_dev {
 
 	struct eventfd_ctx *log_ctx;
 	struct xarray worker_xa;
+	u8 fork_owner;
 	u32 index;
 	struct dentry *debugfs;
 };

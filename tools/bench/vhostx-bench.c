@@ -216,30 +216,46 @@ static uint64_t read_u64(const char *path)
 /* worker thread, debugfs and tap counters                              */
 /* ------------------------------------------------------------------ */
 
-/* The device's worker kthread "<prefix>-<our pid>"; newest if several. */
-static pid_t find_worker(const char *prefix)
+/*
+ * The newest thread named @want among the entries of /proc directory
+ * @dir (its pids, or a process's tids), or @best.
+ */
+static pid_t newest_named(const char *dir, const char *want, pid_t best)
 {
-	char want[32], path[64], comm[64];
+	char path[96], comm[64];
 	struct dirent *e;
-	pid_t best = -1;
 	DIR *d;
 
-	snprintf(want, sizeof(want), "%s-%d\n", prefix, (int)getpid());
-	d = opendir("/proc");
+	d = opendir(dir);
 	if (!d)
-		return -1;
+		return best;
 	while ((e = readdir(d))) {
 		pid_t p = (pid_t)atoi(e->d_name);
 
 		if (p <= 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", (int)p);
+		snprintf(path, sizeof(path), "%s/%d/comm", dir, (int)p);
 		if (read_file(path, comm, sizeof(comm)) > 0 &&
 		    !strcmp(comm, want) && p > best)
 			best = p;
 	}
 	closedir(d);
 	return best;
+}
+
+/*
+ * The device's worker "<prefix>-<our pid>"; newest if several: a kthread
+ * (vhost-net before 6.4, vhostx on 6.1 or in kthread mode) or a thread of
+ * ours (vhost_task: vhost-net from 6.4, vhostx's task mode), which
+ * /proc's own listing does not show.
+ */
+static pid_t find_worker(const char *prefix)
+{
+	char want[32], dir[32];
+
+	snprintf(want, sizeof(want), "%s-%d\n", prefix, (int)getpid());
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)getpid());
+	return newest_named(dir, want, newest_named("/proc", want, -1));
 }
 
 struct snap {

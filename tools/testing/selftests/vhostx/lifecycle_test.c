@@ -5,7 +5,13 @@
  * floods the ring, RESET_OWNER during traffic, a forked child closing its
  * copy: none may hang or oops (the VM runner checks the kernel log), and
  * a fresh open must work afterwards.
+ *
+ * Where workers are tasks of the owner (a kernel with vhost_task), they
+ * die with it: SIGKILL ends them between two works, and the device,
+ * still open in another process, must finish every flush and close.
  */
+#include <pthread.h>
+
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -45,6 +51,17 @@ VX_TEST_F(life, close_eventfds_before_device)
 	ASSERT_EQ(0, vx_fresh_echo());
 }
 
+/* Fill the ring, reap, refill, until killed. */
+static void __attribute__((noreturn)) flood_forever(struct vg_vq *vq,
+						    uint8_t *buf)
+{
+	for (;;) {
+		vx_flood(vq, buf, 4096);
+		while (vg_vq_get_used(vq, NULL, NULL) >= 0)
+			;
+	}
+}
+
 /* The owner: a device flooded, reaped and refilled until it is killed. */
 static void flooding_owner(struct __test_metadata *_metadata, int ready,
 			   void *arg)
@@ -58,11 +75,7 @@ static void flooding_owner(struct __test_metadata *_metadata, int ready,
 	buf = vg_alloc(&d, 8192, 4096);
 	if (write(ready, "r", 1) != 1)
 		_exit(2);
-	for (;;) {
-		vx_flood(&vq, buf, 4096);
-		while (vg_vq_get_used(&vq, NULL, NULL) >= 0)
-			;
-	}
+	flood_forever(&vq, buf);
 }
 
 /* The owner is SIGKILLed while flooding; the device is torn down by exit. */
@@ -76,6 +89,113 @@ VX_TEST_F_TIMEOUT(life, owner_killed_mid_traffic, 90)
 
 		usleep(200 * 1000 + round * 50 * 1000);
 		vx_kill(_metadata, pid);
+	}
+	ASSERT_EQ(0, vx_fresh_echo());
+}
+
+struct kept_owner {
+	struct vg_dev *d;
+	bool kthread;
+};
+
+/* Move vq 0 between two workers for ever: each move flushes the old one. */
+static void *reattach_loop(void *arg)
+{
+	const int *ids = arg;
+	struct vhost_vring_worker w = { .index = 0 };
+	unsigned long i;
+
+	for (i = 0;; i++) {
+		w.worker_id = ids[1 + (i & 1)];
+		if (vx_ioctl(ids[0], VHOST_ATTACH_VRING_WORKER, &w))
+			_exit(5);
+	}
+	return NULL;
+}
+
+/*
+ * The owner, in a child, of a device its parent opened and keeps open:
+ * the ring flooded and refilled; in task mode a second worker and a
+ * thread moving the queue between the two, until it is killed.
+ */
+static void owner_of_kept_device(struct __test_metadata *_metadata,
+				 int ready, void *arg)
+{
+	struct kept_owner *k = arg;
+	struct vhost_vring_worker vw = { .index = 0 };
+	struct vhost_worker_state ws;
+	static int ids[3];
+	struct vg_vq vq;
+	pthread_t t;
+	uint8_t *buf;
+
+	memset(&vq, 0, sizeof(vq));
+	if (vg_set_owner(k->d) || vg_set_features(k->d, FEAT) ||
+	    vg_set_mem_table(k->d))
+		_exit(1);
+	if (!k->kthread) {
+		if (vx_ioctl(k->d->fd, VHOST_GET_VRING_WORKER, &vw) ||
+		    vx_ioctl(k->d->fd, VHOST_NEW_WORKER, &ws))
+			_exit(2);
+		ids[0] = k->d->fd;
+		ids[1] = vw.worker_id;
+		ids[2] = ws.worker_id;
+	}
+	if (vg_vq_setup(k->d, &vq, 0, 256, 0) || vg_test_start(k->d))
+		_exit(3);
+	buf = vg_alloc(k->d, 8192, 4096);
+	if (!k->kthread && pthread_create(&t, NULL, reattach_loop, ids))
+		_exit(4);
+	if (write(ready, "r", 1) != 1)
+		_exit(6);
+	flood_forever(&vq, buf);
+}
+
+/*
+ * The owner is SIGKILLed while another process holds the device.  Task
+ * mode (where the kernel has vhost_task): its two workers are threads of
+ * it and are gone when it is reaped, with a flush (the queue moving
+ * between them) in flight; kthread mode: the worker stays until the
+ * device is closed.  Either way the survivor is refused as non-owner,
+ * closes without hanging, and the device works afterwards.
+ */
+VX_TEST_F_TIMEOUT(life, owner_killed_device_kept, 180)
+{
+	bool task = vx_kernel_has_vhost_task();
+	struct kept_owner k = { .d = &self->d };
+	int mode, round, ms;
+
+	for (mode = 0; mode < 2; mode++) {
+		/* Mode 0: task mode if the kernel has it; 1: kthread mode. */
+		k.kthread = mode || !task;
+		for (round = 0; round < 3; round++) {
+			bool kt = k.kthread;
+			pid_t pid;
+			char c;
+
+			ASSERT_EQ(0, vg_open(&self->d, VX_TEST_DEV, 0));
+			if (kt && task)
+				ASSERT_EQ(0, vx_set_fork(self->d.fd,
+						VHOST_FORK_OWNER_KTHREAD));
+			pid = vx_spawn(_metadata, owner_of_kept_device, &k,
+				       &c, 1);
+			usleep(100 * 1000 + round * 100 * 1000);
+			ASSERT_EQ(kt ? 0 : 2, vx_worker_threads(pid, pid));
+			ASSERT_EQ(kt ? 1 : 0, vx_worker_kthreads(pid));
+			vx_kill(_metadata, pid);
+			/* Reaped: its threads, workers included, are gone. */
+			ASSERT_GT(0, vx_worker_threads(pid, pid));
+			ASSERT_EQ(kt ? 1 : 0, vx_worker_kthreads(pid));
+			ASSERT_EQ(-EPERM, vx_ioctl(self->d.fd, VHOST_SET_VRING_NUM,
+				  &(struct vhost_vring_state){ 0, 256 }));
+			vg_close(&self->d);
+			for (ms = 0; vx_worker_kthreads(pid) && ms < VX_TIMEOUT_MS;
+			     ms += 10)
+				usleep(10 * 1000);
+			ASSERT_EQ(0, vx_worker_kthreads(pid));
+		}
+		if (!task)
+			break;
 	}
 	ASSERT_EQ(0, vx_fresh_echo());
 }

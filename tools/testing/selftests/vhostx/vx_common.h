@@ -21,6 +21,7 @@
 #ifndef VX_COMMON_H
 #define VX_COMMON_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -348,6 +349,119 @@ static inline void vx_kill(struct __test_metadata *_metadata, pid_t pid)
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/* ---- workers: tasks of the owner or kthreads ---- */
+
+/*
+ * Does the running kernel have vhost_task (6.4+, CONFIG_VHOST_TASK)?
+ * Then vhostx's workers are tasks of the owner by default and
+ * VHOST_SET/GET_FORK_FROM_OWNER choose; without it they are kthreads and
+ * the two ioctls are unknown.  Asked of the kernel's symbol table, not of
+ * the module under test, so that a module that lost task mode fails.
+ */
+static inline bool vx_kernel_has_vhost_task(void)
+{
+	static int known = -1;
+	char line[256];
+	FILE *f;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	f = fopen("/proc/kallsyms", "r");
+	if (!f)
+		return false;
+	while (!known && fgets(line, sizeof(line), f))
+		known = !!strstr(line, " vhost_task_create\n");
+	fclose(f);
+	return known;
+}
+
+#define VX_NO_VHOST_TASK	"kernel has no vhost_task: workers are kthreads only"
+
+/* Is the comm of @path ("/proc/<pid>[/task/<tid>]/comm") "vhostx-<@owner>"? */
+static inline bool vx_comm_is_worker(const char *path, pid_t owner)
+{
+	char comm[32], want[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	comm[n] = 0;
+	snprintf(want, sizeof(want), "vhostx-%d\n", owner);
+	return !strcmp(comm, want);
+}
+
+/*
+ * How many workers the thread @owner made (named "vhostx-<owner>") are
+ * threads of process @pid (task mode)?  -errno if @pid is gone.
+ */
+static inline int vx_worker_threads(pid_t pid, pid_t owner)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm",
+				 pid, atoi(e->d_name));
+			n += vx_comm_is_worker(path, owner);
+		}
+	closedir(d);
+	return n;
+}
+
+/*
+ * How many workers @owner made are kthreads (children of kthreadd,
+ * pid 2: kthread mode)?
+ */
+static inline int vx_worker_kthreads(pid_t owner)
+{
+	char path[64], stat[512], *p;
+	struct dirent *e;
+	int n = 0, ppid;
+	FILE *f;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", atoi(e->d_name));
+		if (!vx_comm_is_worker(path, owner))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", atoi(e->d_name));
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+		fclose(f);
+		if (p && sscanf(p, ") %*c %d", &ppid) == 1 && ppid == 2)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* VHOST_SET_FORK_FROM_OWNER: 0 or -errno. */
+static inline int vx_set_fork(int fd, uint8_t mode)
+{
+	return ioctl(fd, VHOST_SET_FORK_FROM_OWNER, &mode) < 0 ? -errno : 0;
 }
 
 /*

@@ -9,7 +9,15 @@
  * worker; FREE_WORKER fails with EBUSY while any vq is attached and ENODEV
  * for an unknown id.  Attaching is done before SET_VRING_KICK, as the uapi
  * header asks.  Traffic must flow on whatever worker the vq ends up on.
+ *
+ * The kind of worker: where the kernel has vhost_task, threads of the
+ * owner by default (counted against its RLIMIT_NPROC, ENOMEM when that
+ * is reached, as vhost-net), kthreads after VHOST_SET_FORK_FROM_OWNER
+ * (KTHREAD), in which mode NEW_WORKER fails with EFAULT as in 7.x;
+ * without vhost_task, kthreads only.
  */
+#include <sys/resource.h>
+
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -219,6 +227,216 @@ VX_TEST_F(worker, close_with_workers)
 				   64, 0));
 	self->vq_ready = true;
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 100, 1));
+}
+
+/* Wait until @count workers of @owner are threads and @kcount kthreads. */
+static bool workers_are(pid_t owner, int count, int kcount)
+{
+	int ms;
+
+	for (ms = 0; ms < VX_TIMEOUT_MS; ms += 10) {
+		if (vx_worker_threads(getpid(), owner) == count &&
+		    vx_worker_kthreads(owner) == kcount)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* Owner, features, memory; vq 0 after the caller's worker ioctls. */
+static int owned(struct vg_dev *d)
+{
+	int r = vg_set_owner(d);
+
+	if (!r)
+		r = vg_set_features(d, VG_F(VIRTIO_F_VERSION_1));
+	return r ? r : vg_set_mem_table(d);
+}
+
+static int run_echo(struct vg_dev *d, struct vg_vq *vq, unsigned int n)
+{
+	unsigned int i;
+	int r = vg_vq_setup(d, vq, 0, 64, 0);
+
+	if (!r)
+		r = vg_test_start(d);
+	for (i = 0; !r && i < n; i++)
+		r = vx_echo_once(vq, 100 + i, i);
+	return r;
+}
+
+/*
+ * The default mode: with vhost_task, every worker is a thread of the
+ * owner (in /proc/<owner>/task, named vhostx-<owner>) and none is a
+ * kthread; without it the other way round.  Traffic runs on both workers;
+ * the threads are gone once the device is closed.
+ */
+TEST(default_worker_kind)
+{
+	bool task = vx_kernel_has_vhost_task();
+	pid_t me = getpid();
+	struct vg_dev d;
+	struct vg_vq vq;
+	unsigned int w;
+
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	vx_fixture_init(&d, &vq);
+	ASSERT_TRUE(workers_are(me, 0, 0));
+	ASSERT_EQ(0, vg_open(&d, VX_TEST_DEV, 0));
+	ASSERT_EQ(0, owned(&d));
+	ASSERT_TRUE(workers_are(me, task, !task))
+		TH_LOG("after SET_OWNER: %d threads, %d kthreads, want %s",
+		       vx_worker_threads(me, me), vx_worker_kthreads(me),
+		       task ? "a thread" : "a kthread");
+	ASSERT_EQ(0, new_worker(d.fd, &w));
+	ASSERT_TRUE(workers_are(me, 2 * task, 2 * !task));
+	ASSERT_EQ(0, attach(d.fd, 0, w));
+	ASSERT_EQ(0, run_echo(&d, &vq, 20));
+	vx_test_teardown(&d, &vq);
+	ASSERT_TRUE(workers_are(me, 0, 0))
+		TH_LOG("after close: %d threads, %d kthreads",
+		       vx_worker_threads(me, me), vx_worker_kthreads(me));
+}
+
+/*
+ * VHOST_SET_FORK_FROM_OWNER(KTHREAD) before SET_OWNER: the worker is a
+ * kthread, not a thread of the owner, and traffic runs on it; NEW_WORKER
+ * is EFAULT in that mode (7.x: only workers the owner's limits count may
+ * be added).  RESET_OWNER goes back to task mode.
+ */
+TEST(kthread_mode_on_request)
+{
+	pid_t me = getpid();
+	struct vg_dev d;
+	struct vg_vq vq;
+	unsigned int w;
+	uint8_t m = 0xa5;
+
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	if (!vx_kernel_has_vhost_task())
+		SKIP(return, VX_NO_VHOST_TASK);
+	vx_fixture_init(&d, &vq);
+	ASSERT_EQ(0, vg_open(&d, VX_TEST_DEV, 0));
+	ASSERT_EQ(0, vx_ioctl(d.fd, VHOST_GET_FORK_FROM_OWNER, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_TASK, m);
+	ASSERT_EQ(0, vx_set_fork(d.fd, VHOST_FORK_OWNER_KTHREAD));
+	ASSERT_EQ(0, owned(&d));
+	ASSERT_TRUE(workers_are(me, 0, 1))
+		TH_LOG("kthread mode: %d threads, %d kthreads",
+		       vx_worker_threads(me, me), vx_worker_kthreads(me));
+	ASSERT_EQ(-EFAULT, new_worker(d.fd, &w));
+	ASSERT_TRUE(workers_are(me, 0, 1));
+	ASSERT_EQ(0, run_echo(&d, &vq, 10));
+
+	vg_test_stop(&d);
+	ASSERT_EQ(0, vg_reset_owner(&d));
+	ASSERT_TRUE(workers_are(me, 0, 0));
+	ASSERT_EQ(0, vx_ioctl(d.fd, VHOST_GET_FORK_FROM_OWNER, &m));
+	ASSERT_EQ(VHOST_FORK_OWNER_TASK, m);
+	ASSERT_EQ(0, owned(&d));
+	ASSERT_TRUE(workers_are(me, 1, 0));
+	ASSERT_EQ(0, new_worker(d.fd, &w));
+	ASSERT_TRUE(workers_are(me, 2, 0));
+	vx_test_teardown(&d, &vq);
+	ASSERT_TRUE(workers_are(me, 0, 0));
+}
+
+/* A user with no process but the test's child. */
+#define NPROC_UID	43219
+
+enum { NP_TASK_OWNER, NP_KT_OWNER, NP_REF_OWNER, NP_TASK_OWNER_RAISED,
+       NP_TASK_NEW, NP_KT_NEW, NP_TASK_NEW_RAISED, NP_STEPS };
+
+static const char *const np_names[NP_STEPS] = {
+	"SET_OWNER, default mode, NPROC 0",
+	"SET_OWNER, kthread mode, NPROC 0",
+	"vhost-net SET_OWNER, NPROC 0",
+	"SET_OWNER, default mode, NPROC raised",
+	"NEW_WORKER, default mode, NPROC 0",
+	"NEW_WORKER, kthread mode, NPROC 0",
+	"NEW_WORKER, default mode, NPROC raised",
+};
+
+static int nproc(rlim_t soft)
+{
+	struct rlimit rl = { .rlim_cur = soft, .rlim_max = 64 };
+
+	return setrlimit(RLIMIT_NPROC, &rl) ? -errno : 0;
+}
+
+/*
+ * RLIMIT_NPROC of the owner's user at 0: a task-mode worker is a thread
+ * of the owner, so SET_OWNER and NEW_WORKER fail with ENOMEM, as with
+ * vhost-net (whose workers are tasks from 6.4), and work once the limit
+ * is raised; a kthread is counted against nothing of the owner's (and on
+ * a kernel without vhost_task every worker is one).  Run as a user with
+ * no capability in a child.
+ */
+TEST(rlimit_nproc_counts_task_workers)
+{
+	bool task = vx_kernel_has_vhost_task();
+	int want[NP_STEPS] = {
+		[NP_TASK_OWNER] = task ? -ENOMEM : 0,
+		[NP_TASK_OWNER_RAISED] = task ? 0 : -EBUSY,
+		[NP_REF_OWNER] = task ? -ENOMEM : 0,
+		[NP_TASK_NEW] = task ? -ENOMEM : 0,
+		[NP_KT_NEW] = task ? -EFAULT : 0,
+	};
+	int *got, i, fd_task, fd_kt, fd_ref;
+	unsigned int w;
+	pid_t pid;
+
+	VX_REQUIRE_DEV(VX_TEST_DEV);
+	got = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, got);
+	for (i = 0; i < NP_STEPS; i++)
+		got[i] = -EINPROGRESS;
+	fd_task = open(VX_TEST_DEV, O_RDWR);
+	fd_kt = open(VX_TEST_DEV, O_RDWR);
+	fd_ref = open(VHOST_NET_DEV, O_RDWR);
+	ASSERT_LE(0, fd_task);
+	ASSERT_LE(0, fd_kt);
+	if (task)
+		ASSERT_EQ(0, vx_set_fork(fd_kt, VHOST_FORK_OWNER_KTHREAD));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (setgid(NPROC_UID) || setuid(NPROC_UID) || nproc(0))
+			_exit(1);
+		got[NP_TASK_OWNER] = vx_ioctl(fd_task, VHOST_SET_OWNER, NULL);
+		got[NP_KT_OWNER] = vx_ioctl(fd_kt, VHOST_SET_OWNER, NULL);
+		if (fd_ref >= 0)
+			got[NP_REF_OWNER] = vx_ioctl(fd_ref, VHOST_SET_OWNER,
+						     NULL);
+		if (nproc(64))
+			_exit(2);
+		got[NP_TASK_OWNER_RAISED] = vx_ioctl(fd_task, VHOST_SET_OWNER,
+						     NULL);
+		if (nproc(0))
+			_exit(3);
+		got[NP_TASK_NEW] = new_worker(fd_task, &w);
+		got[NP_KT_NEW] = new_worker(fd_kt, &w);
+		if (nproc(64))
+			_exit(4);
+		/* On 6.1 the first NEW_WORKER took the room there was. */
+		if (!task)
+			got[NP_TASK_NEW_RAISED] = 0;
+		else
+			got[NP_TASK_NEW_RAISED] = new_worker(fd_task, &w);
+		_exit(0);
+	}
+	ASSERT_EQ(0, vx_child_result(pid));
+	for (i = 0; i < NP_STEPS; i++) {
+		if (i == NP_REF_OWNER && fd_ref < 0)
+			continue;
+		EXPECT_EQ(want[i], got[i]) TH_LOG("%s", np_names[i]);
+	}
+	close(fd_task);
+	close(fd_kt);
+	if (fd_ref >= 0)
+		close(fd_ref);
+	munmap(got, 4096);
 }
 
 VX_HARNESS_MAIN
