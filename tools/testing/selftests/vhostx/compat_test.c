@@ -1053,11 +1053,13 @@ VX_TEST_F(compat, fork_from_owner)
 
 /*
  * Feature bits vhostx-net offers where the running kernel's vhost-net may
- * not: VIRTIO_F_IN_ORDER (vhost-net from 6.17 on; vhostx on every kernel).
- * And those vhost-net may offer that vhostx does not have yet.
+ * not: VIRTIO_F_IN_ORDER (vhost-net from 6.17 on; vhostx on every kernel)
+ * and VIRTIO_F_RING_PACKED (vhost-net never).  And those vhost-net may
+ * offer that vhostx does not have yet: none (RING_RESET, vhost-net 6.2+,
+ * vhostx on every kernel).
  */
-#define VX_AHEAD	VG_F(VIRTIO_F_IN_ORDER)
-#define VX_BEHIND	VG_F(VIRTIO_F_RING_RESET)
+#define VX_AHEAD	(VG_F(VIRTIO_F_IN_ORDER) | VG_F(VIRTIO_F_RING_PACKED))
+#define VX_BEHIND	0ULL
 
 /*
  * The offered bits are vhost-net's, whatever its version, but for the
