@@ -517,11 +517,20 @@ static void packed_reset(struct vhostx_vq *vq)
  * The base as QEMU and the kernel's vhost (6.4+) encode it: bits 0-14
  * the next descriptor to take, bit 15 the driver's wrap counter there;
  * bits 16-30 the next descriptor to mark used, bit 31 its wrap counter.
+ * DPDK's virtio-user gives the low half only (0x8000 for a new ring), as
+ * vhost-user backends read it: with the high half 0, the used position is
+ * the avail one.  (What that cannot say: used at slot 0 with counter 0
+ * while the avail position is elsewhere, buffers in flight at that very
+ * point.)
  */
 static int packed_set_base(struct vhostx_vq *vq, u32 num)
 {
 	struct vhostx_packed_state *st = packed_st(vq);
-	u16 avail = num & 0x7fff, used = (num >> 16) & 0x7fff;
+	u16 avail = num & 0x7fff, used;
+
+	if (!(num >> 16))
+		num |= (num & 0xffff) << 16;
+	used = (num >> 16) & 0x7fff;
 
 	if (avail >= vq->num || used >= vq->num)
 		return -EINVAL;

@@ -652,6 +652,37 @@ VX_TEST_F(ring, base_out_of_range)
 }
 
 /*
+ * A base with the low half only, as DPDK's virtio-user gives it (0x8000
+ * for a new ring): the used position is the avail one, and GET_VRING_BASE
+ * reports both.
+ */
+VX_TEST_F_IF(ring, packed_base_low_half_only,
+	     variant->features & VG_F(VIRTIO_F_RING_PACKED))
+{
+	unsigned int i, base;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, vx_echo_once(&self->vq, 16, i));
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+	ASSERT_EQ(base & 0xffff, base >> 16);
+	ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE,
+				     base & 0xffff));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+	/* A new ring, DPDK's way: both wrap counters 1. */
+	vg_vq_reset(&self->vq, 0);
+	ASSERT_EQ(0, vg_vq_set_state(&self->vq, VHOST_SET_VRING_BASE, 0x8000));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	for (i = 0; i < self->vq.num + 3; i++)
+		ASSERT_EQ(0, vx_echo_once(&self->vq, 16, i)) TH_LOG("echo %u", i);
+	ASSERT_EQ(0, vg_test_stop(&self->d));
+	ASSERT_EQ(0, vg_vq_get_base(&self->vq, &base));
+	ASSERT_EQ(vg_vq_driver_base(&self->vq), base);
+}
+
+/*
  * The ring format is chosen when the features are set: it cannot change
  * under a running queue, and a stopped one takes the new one.
  */
