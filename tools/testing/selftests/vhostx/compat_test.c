@@ -1053,12 +1053,13 @@ VX_TEST_F(compat, fork_from_owner)
 
 /*
  * Feature bits vhostx-net offers where the running kernel's vhost-net may
- * not: VIRTIO_F_IN_ORDER (vhost-net from 6.17 on; vhostx on every kernel)
- * and VIRTIO_F_RING_PACKED (vhost-net never).  And those vhost-net may
- * offer that vhostx does not have yet: none (RING_RESET, vhost-net 6.2+,
- * vhostx on every kernel).
+ * not: VIRTIO_F_IN_ORDER (vhost-net from 6.17 on), VIRTIO_F_RING_RESET
+ * (vhost-net from 6.2 on) and VIRTIO_F_RING_PACKED (vhost-net never);
+ * vhostx offers them on every kernel.  And those vhost-net may offer that
+ * vhostx does not have yet: none.
  */
-#define VX_AHEAD	(VG_F(VIRTIO_F_IN_ORDER) | VG_F(VIRTIO_F_RING_PACKED))
+#define VX_AHEAD	(VG_F(VIRTIO_F_IN_ORDER) | VG_F(VIRTIO_F_RING_PACKED) | \
+			 VG_F(VIRTIO_F_RING_RESET))
 #define VX_BEHIND	0ULL
 
 /*
