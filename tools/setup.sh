@@ -17,6 +17,7 @@ pkgs=(
 	udev openssl                      # deb-check: the udev rule, a DKMS signing key
 	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
 	iproute2 procps python3           # used inside the guest by tests and tools
+	ethtool                           # make check-e2e: L2 resizes its rings (queue reset)
 	gnuplot-nox                       # benchmark plots
 )
 # --debug-kernel: also what building the debug kernel needs (make

@@ -5,17 +5,21 @@
 # QEMU, as a real VMM, boots a second-level guest (L2) whose virtio-net NIC
 # is backed by vhostx (-netdev tap,vhost=on,vhostfd=3 3<>/dev/vhostx-net).
 # L1 pings L2, pulls a stream from it (TX from L2's point of view), pushes
-# one to it (RX), checks every byte by sha256, then reads vhostx's counters
+# one to it (RX), pulls a third while L2 resizes its rings with
+# `ethtool -G` (each a queue reset: VIRTIO_F_RING_RESET), checks every
+# byte by sha256, then reads vhostx's counters
 # for QEMU's descriptor and checks that vhost-net was not used.
 #
 # Environment: E2E_TX_LINES (L2 -> L1: `seq 1 N`, default 300000 = 2 MB),
-# E2E_RX_LINES (L1 -> L2, default 150000 = 1 MB), E2E_L2_TIMEOUT (seconds
+# E2E_RX_LINES (L1 -> L2, default 150000 = 1 MB), E2E_RESIZE_LINES (L2 -> L1
+# while L2 resizes its rings, default 300000), E2E_L2_TIMEOUT (seconds
 # for L2 to come up, default 900), E2E_INITRD (L2's initramfs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
 tx_lines=${E2E_TX_LINES:-300000}
 rx_lines=${E2E_RX_LINES:-150000}
+resize_lines=${E2E_RESIZE_LINES:-300000}
 l2_timeout=${E2E_L2_TIMEOUT:-900}
 initrd=${E2E_INITRD:-build/e2e/l2-initramfs.cpio.gz}
 kernel=/boot/vmlinuz-$(uname -r)
@@ -75,7 +79,7 @@ t_start=$SECONDS
 ( exec qemu-system-x86_64 -accel tcg -cpu max -m 256 -smp 1 \
 	-nodefaults -display none -no-reboot -monitor none -serial stdio \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 mitigations=off e2e.tx=$tx_lines" \
+	-append "console=ttyS0 panic=-1 mitigations=off e2e.tx=$tx_lines e2e.resize=$resize_lines" \
 	-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=3 \
 	-device virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile= \
 	3<>/dev/vhostx-net </dev/null > >(stamp > "$l2log") 2>&1 ) &
@@ -119,6 +123,27 @@ read -r got_bytes got < <(sed -n 's/.*E2E-L2: rx *\([0-9]*\) bytes sha256 \([0-9
 [ "$got_bytes" = "$rx_bytes" ] && [ "$got" = "$want" ] ||
 	fail "L1 -> L2 stream: L2 got $got_bytes bytes sha256 $got, want $rx_bytes $want"
 say "L2 received $got_bytes bytes in ${t_rx}s, sha256 $got matches"
+
+say "== L2 -> L1: seq 1 $resize_lines while L2 resizes its rings 256 <-> 128 (queue reset)"
+wait_for 'E2E-L2: resize-ready' 300
+say "$(grep 'E2E-L2: resize:' "$l2log")"
+t0=$SECONDS
+# Connection refused is retried: L2's listener may be slow to start.
+timeout 900 bash -c "for i in \$(seq 30); do
+	{ cat <&5; exit \$?; } 2>/dev/null 5<>/dev/tcp/$l2/5003; sleep 1
+done; exit 1" > "$work/resize" || fail "receiving from L2 while it resizes (status $?)"
+t_rz=$((SECONDS - t0))
+rz_bytes=$(stat -c %s "$work/resize")
+want=$(seq 1 "$resize_lines" | sha)
+got=$(sha < "$work/resize")
+[ "$got" = "$want" ] || fail "stream during the resizes: $rz_bytes bytes, sha256 $got, want $want"
+wait_for 'E2E-L2: resize done' 300
+resizes=$(sed -n 's/.*E2E-L2: resize done: \([0-9]*\) resizes.*/\1/p' "$l2log")
+# At least down to 128 and back to 256 while the data flowed.
+[ "${resizes:-0}" -ge 2 ] || fail "only ${resizes:-0} resizes during the transfer"
+grep -q 'E2E-L2: resize done: .* rings 256 256' "$l2log" || fail "L2's rings are not back at 256"
+grep -qi 'error when restarting the queue' "$l2log" && fail "QEMU could not restart a queue"
+say "received $rz_bytes bytes in ${t_rz}s during $resizes resizes, sha256 $got matches"
 
 say "== vhostx counters of QEMU's descriptor"
 fdinfo=
@@ -187,6 +212,7 @@ e2e: L2 booted (nested TCG) and reached "ready" in ${t_ready}s; whole L2 run ${t
 e2e: ping: $ping_sum
 e2e: L2 -> L1: $tx_bytes bytes in ${t_tx}s, sha256 ok   (vhostx TX vq 1: bufs $tx_bufs bytes $tx_vbytes)
 e2e: L1 -> L2: $rx_bytes bytes in ${t_rx}s, sha256 ok   (vhostx RX vq 0: bufs $rx_bufs bytes $rx_vbytes)
+e2e: L2 -> L1 during $resizes ring resizes (ethtool -G, queue reset): $rz_bytes bytes in ${t_rz}s, sha256 ok
 e2e: device $dev, worker$workers; no vhost-net thread or fd; QEMU exit 0; modules unloaded
 e2e: PASS
 SUMMARY

@@ -6,7 +6,8 @@
 # tools/testing/e2e/l2-init) under build/e2e/, then boot the test VM with
 # vm-run and run tools/testing/e2e/guest.sh in it: QEMU inside the VM
 # boots that L2 guest with its NIC on /dev/vhostx-net, and the test checks
-# ping, a bulk transfer each way and vhostx's own counters.
+# ping, a bulk transfer each way, one while L2 resizes its rings (queue
+# reset) and vhostx's own counters.
 #
 # Environment: E2E_TIMEOUT (vm-run limit, default 1800 s), and the E2E_*
 # variables of guest.sh, which are passed through.
@@ -49,12 +50,21 @@ for m in $order; do
 	esac
 done
 echo "$order" > "$stage/mods/order"
+# ethtool, for the ring resize (ethtool -G: a queue reset, VIRTIO_F_RING_RESET),
+# with the libraries it links (busybox has no ethtool).
+ethtool=$(command -v ethtool || echo /usr/sbin/ethtool)
+[ -x "$ethtool" ] || { echo "e2e: ethtool missing (make deps)" >&2; exit 1; }
+cp "$ethtool" "$stage/bin/ethtool"
+for lib in $(ldd "$ethtool" | grep -o '/[^ ]*'); do
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/l2-initramfs.cpio.gz.$$"
 mv "$out/l2-initramfs.cpio.gz.$$" "$out/l2-initramfs.cpio.gz"
 echo "e2e: L2 initramfs $out/l2-initramfs.cpio.gz ($(stat -c %s "$out/l2-initramfs.cpio.gz") bytes, kernel $kver)"
 
 envs=(--env "E2E_INITRD=$out/l2-initramfs.cpio.gz")
-for v in E2E_TX_LINES E2E_RX_LINES E2E_L2_TIMEOUT; do
+for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT; do
 	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 start=$(date +%s)
