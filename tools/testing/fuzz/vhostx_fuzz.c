@@ -92,6 +92,7 @@ static bool opt_cover;			/* --cover: count KCOV edges */
 static const char *opt_guided;		/* --guided DIR: the corpus */
 static const char *opt_run_tape;	/* --run-tape FILE|DIR */
 static const char *opt_repro_dir;	/* --repro-dir DIR: failing inputs */
+static bool opt_faults;			/* --faults: failing allocations */
 static struct timespec t_start;
 static atomic_bool stop_all;
 static atomic_ulong n_rounds, n_ops, n_inplace, n_reopen, n_skipped_net;
@@ -637,7 +638,74 @@ static void op_ioctl(struct slot *s, struct rng *r)
 	}
 }
 
+/*
+ * --faults (a kernel with failslab and fail-nth): an operation of the
+ * driver thread may run with the n-th slab allocation of its system calls
+ * failing (/proc/thread-self/fail-nth), n drawn like any other value, so
+ * a guided input that reached an error path is mutated into its
+ * neighbours.  Only the driver thread: the set-up and the health checks
+ * never run armed.
+ */
+#define FAILSLAB_DIR	"/sys/kernel/debug/failslab/"
+
+static __thread int nth_fd = -1;
+
+static void failslab_write(const char *name, const char *val)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), FAILSLAB_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0)
+		;
+	close(fd);
+}
+
+/* Allocations that may sleep fail too (failslab skips them by default). */
+static int faults_init(void)
+{
+	if (access("/proc/self/fail-nth", W_OK) ||
+	    access(FAILSLAB_DIR "ignore-gfp-wait", W_OK))
+		return -ENOENT;
+	failslab_write("ignore-gfp-wait", "N");
+	failslab_write("verbose", "0");
+	return 0;
+}
+
+static void faults_exit(void)
+{
+	failslab_write("ignore-gfp-wait", "Y");
+}
+
+static void nth_write(unsigned int n)
+{
+	char b[16];
+	int l = snprintf(b, sizeof(b), "%u", n);
+
+	if (nth_fd < 0)
+		nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd >= 0 && pwrite(nth_fd, b, l, 0) < 0)
+		;
+}
+
 typedef void (*op_fn)(struct slot *, struct rng *);
+
+/* One driver operation, with an allocation failing now and then. */
+static void run_op(const op_fn op, struct slot *s, struct rng *r)
+{
+	unsigned int n = 0;
+
+	if (opt_faults && one_in(r, 4))
+		n = 1 + below(r, 16);
+	if (n)
+		nth_write(n);
+	op(s, r);
+	if (n)
+		nth_write(0);
+}
 
 /* Driver thread: everything, weighted towards the rings. */
 static const op_fn driver_ops[] = {
@@ -1038,7 +1106,8 @@ static int run_round(struct slot *s, long round)
 	have_chaos = !one_in(&s->r, 4) &&
 		     !pthread_create(&chaos, NULL, chaos_thread, s);
 	for (i = 0; i < nops && !time_up(); i++) {
-		driver_ops[below(&s->r, sizeof(driver_ops) / sizeof(driver_ops[0]))](s, &s->r);
+		run_op(driver_ops[below(&s->r, sizeof(driver_ops) / sizeof(driver_ops[0]))],
+		       s, &s->r);
 		if (one_in(&s->r, 64) && !s->net)
 			vg_reset_owner(&s->d);		/* rare: owner reset mid-round */
 		if (one_in(&s->r, 8))
@@ -1310,7 +1379,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: vhostx_fuzz [--seed N] [--seconds S] [--threads T] [--dev test|net|both]\n"
 		"                   [--rounds N] [--replay SLOT:ROUND] [--timeout-ms MS] [-v]\n"
-		"                   [--cover] [--guided CORPUS_DIR] [--repro-dir DIR]\n"
+		"                   [--cover] [--guided CORPUS_DIR] [--repro-dir DIR] [--faults]\n"
 		"       vhostx_fuzz --run-tape FILE|DIR [--dev ...]\n");
 	exit(2);
 }
@@ -1331,6 +1400,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[a], "--cover")) {
 			opt_cover = true;
+			continue;
+		}
+		if (!strcmp(argv[a], "--faults")) {
+			opt_faults = true;
 			continue;
 		}
 		if (!v)
@@ -1395,6 +1468,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (opt_faults && faults_init()) {
+		say("no fault injection: needs a kernel with CONFIG_FAILSLAB and "
+		    "CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs mounted");
+		return 1;
+	}
+	if (opt_faults)
+		atexit(faults_exit);
 	if (opt_guided || opt_run_tape) {
 		for (i = 0; i < nslots; i++)
 			if (tape_alloc(&slots[i].in))
@@ -1418,10 +1498,10 @@ int main(int argc, char **argv)
 		slots[0].taped = true;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
-	say("seed %" PRIu64 ", %u s, %u slot(s) x 2 threads, devices:%s%s%s",
+	say("seed %" PRIu64 ", %u s, %u slot(s) x 2 threads, devices:%s%s%s%s",
 	    opt_seed, opt_seconds, nslots, opt_test ? " test" : "",
 	    opt_net ? " net" : "", opt_guided ? ", guided" :
-	    opt_cover ? ", coverage" : "");
+	    opt_cover ? ", coverage" : "", opt_faults ? ", faults" : "");
 	wd_slots = slots;
 	wd_nslots = nslots;
 	if (opt_replay_round < 0 && pthread_create(&wd, NULL, watchdog_thread, NULL))

@@ -74,13 +74,17 @@ unload() {
 # counts the edges it reaches, and the guided mode can run.
 kcov=
 [ ! -e /sys/kernel/debug/kcov ] || kcov=--cover
+# Fault injection (failslab): the fuzzer's operations may run with an
+# allocation failing, in both modes.
+faults=
+[ ! -w /proc/self/fail-nth ] || [ ! -d /sys/kernel/debug/failslab ] || faults=--faults
 
 fuzz() {	# seconds seed [fuzzer options]
 	local t=$SECONDS s=$1 sd=$2
 	shift 2
 	local log=$res/fuzz-$sd-${s}s${kcov:+-$(echo "$*" | tr -dc 'a-z')}.log
 	build/fuzz/vhostx_fuzz --seed "$sd" --seconds "$s" --timeout-ms 60000 \
-		${kcov:+--repro-dir "$res/repro"} "$@" >"$log" 2>&1
+		${kcov:+--repro-dir "$res/repro"} $faults "$@" >"$log" 2>&1
 	local rc=$?
 	tail -n 5 "$log" | tee -a "$summary"
 	note "fuzz ${s}s seed $sd $*: status $rc, $((SECONDS - t))s wall"
