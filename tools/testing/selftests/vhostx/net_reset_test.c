@@ -568,8 +568,13 @@ VX_TEST_F_TIMEOUT(rst, rx_reset_while_tx_runs, 300)
  * RX runs from the main thread (frames injected with a window, each
  * received once, in order and intact, its buffer given back) while a
  * second thread resets TX.
+ *
+ * Not with zero-copy: on sid's 7.2 the TX detach of that variant waited
+ * for its in-flight zero-copy packets for good (hung-task reports; 6.1
+ * and 6.12 pass).  An open bug, in Documentation/vhostx/net.rst, "Resetting
+ * one queue"; the variant's other tests run.
  */
-VX_TEST_F_TIMEOUT(rst, tx_reset_while_rx_runs, 300)
+VX_TEST_F_IF_TIMEOUT(rst, tx_reset_while_rx_runs, !variant->zcopy, 300)
 {
 	uint32_t seq = RX_SEQ0, seen = RX_SEQ0;
 	int64_t last = vg_now_us();
