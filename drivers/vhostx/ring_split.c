@@ -159,6 +159,11 @@ static int split_read_ahead(struct vhostx_vq *vq, u16 last)
 {
 	struct vhostx_split_state *st = split_st(vq);
 	__virtio16 __user *ring = split_avail(vq)->ring;
+	/*
+	 * Through a pointer: an array index would be bounds-checked by
+	 * UBSAN, a call with user access enabled.  i < n <= the array's size.
+	 */
+	__virtio16 *ahead = st->ahead;
 	unsigned int i, n = min_t(unsigned int, (u16)(st->avail_idx - last),
 				  VHOSTX_AVAIL_AHEAD);
 
@@ -166,7 +171,7 @@ static int split_read_ahead(struct vhostx_vq *vq, u16 last)
 	if (!user_access_begin(ring, sizeof(*ring) * vq->num))
 		return -EFAULT;
 	for (i = 0; i < n; i++)
-		unsafe_get_user(st->ahead[i],
+		unsafe_get_user(ahead[i],
 				&ring[(u16)(last + i) & (vq->num - 1)], efault);
 	user_access_end();
 	st->ahead_start = last;
