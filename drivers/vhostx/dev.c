@@ -122,7 +122,7 @@ static void vhostx_dev_reset(struct vhostx_dev *dev)
 		vhostx_poll_stop(&dev->vqs[i]->poll);
 	vhostx_workers_free(dev);
 	for (i = 0; i < dev->nvqs; i++) {
-		mutex_lock(&dev->vqs[i]->mutex);
+		vhostx_vq_lock(dev->vqs[i]);
 		vhostx_vq_reset(dev->vqs[i]);
 		mutex_unlock(&dev->vqs[i]->mutex);
 	}
@@ -225,7 +225,7 @@ static long vhostx_ack_features(struct vhostx_dev *dev, u64 features)
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
 
-		mutex_lock(&vq->mutex);
+		vhostx_vq_lock(vq);
 		vhostx_vq_set_features(vq, features);
 		mutex_unlock(&vq->mutex);
 	}
@@ -361,7 +361,7 @@ static long vhostx_set_backend_features(struct vhostx_dev *dev,
 	if (features & ~dev->ops->backend_features)
 		return -EOPNOTSUPP;
 	for (i = 0; i < dev->nvqs; i++) {
-		mutex_lock(&dev->vqs[i]->mutex);
+		vhostx_vq_lock(dev->vqs[i]);
 		dev->vqs[i]->acked_backend_features = features;
 		mutex_unlock(&dev->vqs[i]->mutex);
 	}
@@ -385,7 +385,7 @@ static long vhostx_set_log_base(struct vhostx_dev *dev, void __user *argp)
 	for (i = 0; i < dev->nvqs; i++) {
 		struct vhostx_vq *vq = dev->vqs[i];
 
-		mutex_lock(&vq->mutex);
+		vhostx_vq_lock(vq);
 		/*
 		 * As the kernel's vhost: the new bitmap must cover every
 		 * region (with LOG_ALL) and the used ring (with its log
@@ -420,7 +420,7 @@ static long vhostx_set_log_fd(struct vhostx_dev *dev, void __user *argp)
 	}
 	swap(ctx, dev->log_ctx);
 	for (i = 0; i < dev->nvqs; i++) {
-		mutex_lock(&dev->vqs[i]->mutex);
+		vhostx_vq_lock(dev->vqs[i]);
 		dev->vqs[i]->log_ctx = dev->log_ctx;
 		mutex_unlock(&dev->vqs[i]->mutex);
 	}

@@ -831,7 +831,7 @@ long vhostx_vring_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 		return -ENOBUFS;
 	vq = dev->vqs[array_index_nospec(idx, dev->nvqs)];
 
-	mutex_lock(&vq->mutex);
+	vhostx_vq_lock(vq);
 	ret = vhostx_vq_ioctl(vq, cmd, argp, &old_kick);
 	mutex_unlock(&vq->mutex);
 

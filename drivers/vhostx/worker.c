@@ -107,7 +107,8 @@ static bool vhostx_worker_run(void *data)
  * device can only tear it down (or RESET_OWNER and set it up again),
  * which stops the exited task without flushing it.  Called once, with
  * vhost_task's exit lock held: vhostx_worker_destroy() (vhost_task_stop())
- * waits for it to return.  No device or vq mutex is taken here: an ioctl
+ * waits for it to return.  A kthread worker that got SIGKILL
+ * (vhostx_worker_interrupt()) calls it too, from its own loop.  No device or vq mutex is taken here: an ioctl
  * holding one may be waiting for this very worker.
  */
 static void vhostx_worker_killed(void *data)
@@ -119,23 +120,68 @@ static void vhostx_worker_killed(void *data)
 	vhostx_worker_run(worker);
 }
 
+/*
+ * Kthread mode.  SIGKILL (vhostx_worker_interrupt()) ends the worker's
+ * waits on the owner's memory and then the worker itself, as a killed
+ * task worker ends: it stops taking work and sleeps, in a state no
+ * pending signal wakes, until it is stopped.
+ */
 static int vhostx_kthread_fn(void *data)
 {
 	struct vhostx_worker *worker = data;
 
+	allow_signal(SIGKILL);
 	kthread_use_mm(worker->dev->mm);
 	for (;;) {
-		set_current_state(TASK_INTERRUPTIBLE);
+		set_current_state(worker->killed ? TASK_IDLE :
+				  TASK_INTERRUPTIBLE);
 		if (vhostx_worker_run(worker))
 			continue;
 		if (kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
 			break;
 		}
+		if (!worker->killed && fatal_signal_pending(current)) {
+			__set_current_state(TASK_RUNNING);
+			vhostx_worker_killed(worker);
+			continue;
+		}
 		schedule();
 	}
 	kthread_unuse_mm(worker->dev->mm);
 	return 0;
+}
+
+/*
+ * A thread waiting for @worker was killed, or exits.  A handler may hold
+ * up the wait for as long as a page of guest memory takes to arrive: a
+ * VMM doing post-copy migration registers guest memory with userfaultfd
+ * and fills each page when something touches it, and if that VMM is
+ * dying nothing will fill it any more.  A task worker is a thread of the
+ * owner and got the owner's SIGKILL itself; a kthread worker gets one
+ * here, if the caller is the owner (or exits: its files are being
+ * released), so that its wait for the page fails, the queue stops with
+ * an error, and the worker ends (vhostx_kthread_fn()).  Called with the
+ * worker alive: under RCU from vq->worker, or with a flush queued on it.
+ */
+static void vhostx_worker_interrupt(struct vhostx_worker *worker)
+{
+	if (worker->task && ((current->flags & PF_EXITING) ||
+			     current->mm == worker->dev->mm))
+		send_sig(SIGKILL, worker->task, 1);
+}
+
+/* Wait for a flush queued on @worker; see vhostx_worker_interrupt(). */
+static void vhostx_flush_wait(struct vhostx_worker *worker,
+			      struct completion *done)
+{
+	if (!(current->flags & PF_EXITING) &&
+	    !wait_for_completion_killable(done))
+		return;
+	if (try_wait_for_completion(done))
+		return;
+	vhostx_worker_interrupt(worker);
+	wait_for_completion(done);
 }
 
 /* Kthread mode: a kthread in the caller's (the owner's) cgroups. */
@@ -252,7 +298,7 @@ void vhostx_worker_flush(struct vhostx_worker *worker)
 	rcu_read_unlock();
 	/* Not queued: the worker was killed and ran everything it had. */
 	if (queued)
-		wait_for_completion(&flush.done);
+		vhostx_flush_wait(worker, &flush.done);
 }
 
 /**
@@ -383,9 +429,40 @@ void vhostx_vq_flush(struct vhostx_vq *vq)
 	rcu_read_unlock();
 	/* A worker is only freed after it ran everything queued on it. */
 	if (queued)
-		wait_for_completion(&flush.done);
+		vhostx_flush_wait(worker, &flush.done);
 }
 EXPORT_SYMBOL_GPL(vhostx_vq_flush);
+
+/**
+ * vhostx_vq_lock() - take a virtqueue's mutex outside its worker
+ * @vq: the virtqueue
+ *
+ * For ioctls, and for a device's release.  The vq's handler holds the
+ * mutex while it touches guest memory, which may take as long as the VMM
+ * takes to fill a missing page (userfaultfd, post-copy migration).  A
+ * caller that is killed meanwhile, or a dying owner releasing its files,
+ * does not wait for a page that will never come: the vq's kthread worker
+ * is interrupted (a task worker got the owner's SIGKILL itself), its
+ * access fails, and the mutex is taken once the handler lets it go.
+ * Handlers take vq->mutex with mutex_lock().
+ */
+void vhostx_vq_lock(struct vhostx_vq *vq)
+{
+	struct vhostx_worker *worker;
+
+	if (mutex_trylock(&vq->mutex))
+		return;
+	if (!(current->flags & PF_EXITING) &&
+	    !mutex_lock_killable(&vq->mutex))
+		return;
+	rcu_read_lock();
+	worker = rcu_dereference(vq->worker);
+	if (worker)
+		vhostx_worker_interrupt(worker);
+	rcu_read_unlock();
+	mutex_lock(&vq->mutex);
+}
+EXPORT_SYMBOL_GPL(vhostx_vq_lock);
 
 static void vhostx_poll_func(struct file *file, wait_queue_head_t *wqh,
 			     poll_table *pt)

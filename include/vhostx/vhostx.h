@@ -630,6 +630,7 @@ void vhostx_work_init(struct vhostx_work *work, vhostx_work_fn_t fn);
 bool vhostx_vq_work_queue(struct vhostx_vq *vq, struct vhostx_work *work);
 bool vhostx_vq_has_work(struct vhostx_vq *vq);
 void vhostx_vq_flush(struct vhostx_vq *vq);
+void vhostx_vq_lock(struct vhostx_vq *vq);
 void vhostx_poll_init(struct vhostx_poll *poll, vhostx_work_fn_t fn,
 		      __poll_t mask, struct vhostx_vq *vq);
 int vhostx_poll_start(struct vhostx_poll *poll, struct file *file);

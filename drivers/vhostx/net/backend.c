@@ -90,7 +90,7 @@ static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 {
 	struct socket *sock;
 
-	mutex_lock(&nvq->vq.mutex);
+	vhostx_vq_lock(&nvq->vq);
 	sock = vhostx_vq_get_backend(&nvq->vq);
 	vhostx_net_disable_poll(nvq);
 	if (sock)
@@ -111,7 +111,7 @@ static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 static void vhostx_net_zc_drain(struct vhostx_net_vq *nvq)
 {
 	vhostx_net_zc_wait(nvq);
-	mutex_lock(&nvq->vq.mutex);
+	vhostx_vq_lock(&nvq->vq);
 	vhostx_net_flush(nvq);
 	mutex_unlock(&nvq->vq.mutex);
 }
@@ -171,7 +171,7 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
 
-	mutex_lock(&vq->mutex);
+	vhostx_vq_lock(vq);
 	oldsock = vhostx_vq_get_backend(vq);
 	if (sock == oldsock) {
 		/* Nothing changes; drop the extra reference below. */

@@ -72,7 +72,7 @@ static int vhostx_net_features_changed(struct vhostx_dev *dev, u64 features)
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
 		struct vhostx_net_vq *nvq = &n->vqs[i];
 
-		mutex_lock(&nvq->vq.mutex);
+		vhostx_vq_lock(&nvq->vq);
 		nvq->vhost_hlen = vhost_hlen;
 		nvq->sock_hlen = sock_hlen;
 		mutex_unlock(&nvq->vq.mutex);
@@ -91,7 +91,7 @@ static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 
 	vhostx_net_stop(n);
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
-		mutex_lock(&n->vqs[i].vq.mutex);
+		vhostx_vq_lock(&n->vqs[i].vq);
 		vhostx_net_set_base(&n->vqs[i].vq);
 		mutex_unlock(&n->vqs[i].vq.mutex);
 		memset(&n->vqs[i].stats, 0, sizeof(n->vqs[i].stats));

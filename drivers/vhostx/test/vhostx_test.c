@@ -107,7 +107,7 @@ static long vhostx_test_run(struct vhostx_test *t, bool run)
 	long ret = 0;
 
 	lockdep_assert_held(&t->dev.mutex);
-	mutex_lock(&vq->mutex);
+	vhostx_vq_lock(vq);
 	if (!vhostx_vq_access_ok(vq))
 		ret = -EFAULT;
 	else if (!run)
@@ -153,7 +153,7 @@ static void vhostx_test_stop(struct vhostx_dev *dev)
 {
 	struct vhostx_test *t = container_of(dev, struct vhostx_test, dev);
 
-	mutex_lock(&t->vq.mutex);
+	vhostx_vq_lock(&t->vq);
 	vhostx_vq_stop(&t->vq);
 	mutex_unlock(&t->vq.mutex);
 	vhostx_vq_flush(&t->vq);
