@@ -1026,9 +1026,10 @@ static int transfer_ok(struct slot *s, int ms)
  * Indexed [packed][in order] by the features the round negotiated.
  */
 static atomic_ulong rf_rounds[2][2], rf_bufs[2][2], rf_errors[2][2],
-		    rf_signals[2][2];
+		    rf_signals[2][2], rf_ms[2][2];
 
-static void ring_stats(struct slot *s)
+/* @t0: when the round started (its operations' time is counted). */
+static void ring_stats(struct slot *s, double t0)
 {
 	unsigned int p = !!(s->features & VG_F(VIRTIO_F_RING_PACKED));
 	unsigned int o = !!(s->features & VG_F(VIRTIO_F_IN_ORDER));
@@ -1038,6 +1039,7 @@ static void ring_stats(struct slot *s)
 	int64_t n;
 
 	atomic_fetch_add(&rf_rounds[p][o], 1);
+	atomic_fetch_add(&rf_ms[p][o], (unsigned long)((elapsed() - t0) * 1000));
 	for (i = 0; i < s->nvq; i++) {
 		n = vg_read_eventfd(s->vq[i].err_fd);
 		if (n > 0)
@@ -1064,9 +1066,10 @@ static void ring_stats_print(void)
 	for (p = 0; p < 2; p++)
 		for (o = 0; o < 2; o++)
 			if (atomic_load(&rf_rounds[p][o]))
-				say("%s rings: %lu rounds, %lu buffers used, %lu queues "
+				say("%s rings: %lu rounds (%.0f s), %lu buffers used, %lu queues "
 				    "stopped by a guest error, %lu err eventfd signals",
 				    name[p][o], atomic_load(&rf_rounds[p][o]),
+				    atomic_load(&rf_ms[p][o]) / 1000.0,
 				    atomic_load(&rf_bufs[p][o]),
 				    atomic_load(&rf_errors[p][o]),
 				    atomic_load(&rf_signals[p][o]));
@@ -1170,6 +1173,7 @@ static int fresh_device_ok(struct slot *s, struct rng *r)
 
 static int run_round(struct slot *s, long round)
 {
+	double t0 = elapsed();
 	unsigned int nops, i;
 	pthread_t chaos;
 	bool have_chaos;
@@ -1227,7 +1231,7 @@ static int run_round(struct slot *s, long round)
 	atomic_store(&s->chaos_stop, true);
 	if (have_chaos)
 		pthread_join(chaos, NULL);
-	ring_stats(s);
+	ring_stats(s, t0);
 
 	if (!recover_in_place(s)) {
 		atomic_fetch_add(&n_inplace, 1);
