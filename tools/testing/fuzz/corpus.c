@@ -14,7 +14,8 @@
 #include "corpus.h"
 
 #define CORPUS_MAX	4096
-static const char magic[8] = "VXFTAPE1";
+/* "VXFTAPE" and the version's digit. */
+static const char magic[7] = "VXFTAPE";
 
 static struct tape *entries;
 static unsigned long n_entries, n_saved;
@@ -45,6 +46,7 @@ void tape_copy(struct tape *dst, const struct tape *src)
 	dst->nd = src->nd;
 	dst->nc = src->nc;
 	dst->devs = src->devs;
+	dst->version = src->version;
 	memcpy(dst->d, src->d, src->nd * sizeof(uint64_t));
 	memcpy(dst->c, src->c, src->nc * sizeof(uint64_t));
 }
@@ -52,11 +54,13 @@ void tape_copy(struct tape *dst, const struct tape *src)
 int tape_save(const char *path, const struct tape *t)
 {
 	FILE *f = fopen(path, "wb");
+	char v = (char)('0' + (t->version ? t->version : TAPE_VERSION));
 	int ok;
 
 	if (!f)
 		return -errno;
 	ok = fwrite(magic, sizeof(magic), 1, f) == 1 &&
+	     fwrite(&v, 1, 1, f) == 1 &&
 	     fwrite(&t->seed, sizeof(t->seed), 1, f) == 1 &&
 	     fwrite(&t->nd, sizeof(t->nd), 1, f) == 1 &&
 	     fwrite(&t->nc, sizeof(t->nc), 1, f) == 1 &&
@@ -76,7 +80,9 @@ int tape_load(const char *path, struct tape *t)
 
 	if (!f)
 		return -errno;
-	ok = fread(m, sizeof(m), 1, f) == 1 && !memcmp(m, magic, sizeof(m)) &&
+	ok = fread(m, sizeof(m), 1, f) == 1 &&
+	     !memcmp(m, magic, sizeof(magic)) &&
+	     m[7] >= '1' && m[7] <= '0' + TAPE_VERSION &&
 	     fread(&t->seed, sizeof(t->seed), 1, f) == 1 &&
 	     fread(&t->nd, sizeof(t->nd), 1, f) == 1 &&
 	     fread(&t->nc, sizeof(t->nc), 1, f) == 1 &&
@@ -84,6 +90,7 @@ int tape_load(const char *path, struct tape *t)
 	     t->nd <= TAPE_MAX && t->nc <= TAPE_MAX &&
 	     fread(t->d, sizeof(uint64_t), t->nd, f) == t->nd &&
 	     fread(t->c, sizeof(uint64_t), t->nc, f) == t->nc;
+	t->version = (uint32_t)(m[7] - '0');
 	fclose(f);
 	return ok ? 0 : -EINVAL;
 }

@@ -6,9 +6,16 @@
  * memory and, one file each, in a directory), and new inputs are made by
  * mutating them.
  *
- * File format (little-endian, native on x86): the 8 bytes "VXFTAPE1",
+ * File format (little-endian, native on x86): the 8 bytes "VXFTAPE2",
  * u64 seed, u32 driver values, u32 chaos values, u32 devices (bit 0 the
  * test device, bit 1 the net device, as --dev gave them), then the values.
+ *
+ * The magic's digit is the version: how the fuzzer reads the values.
+ * Version 1 ("VXFTAPE1") inputs were recorded when every round wrote
+ * split rings; they still do, with the operations of that time.  Version
+ * 2 rounds also draw their ring format, packed sizes and bases, and the
+ * packed ring's and in-order operations.  A mutation keeps its parent's
+ * version; new inputs are of the current one.
  */
 #ifndef VHOSTX_FUZZ_CORPUS_H
 #define VHOSTX_FUZZ_CORPUS_H
@@ -20,10 +27,13 @@
 #define TAPE_DEV_TEST	1u
 #define TAPE_DEV_NET	2u
 
+#define TAPE_VERSION	2u	/* new inputs */
+
 struct tape {
 	uint64_t seed;
 	uint32_t nd, nc;
 	uint32_t devs;		/* TAPE_DEV_* */
+	uint32_t version;	/* 1 or TAPE_VERSION */
 	uint64_t *d, *c;	/* TAPE_MAX values each */
 };
 

@@ -16,6 +16,9 @@
  *     misses, and issues vring/device ioctls with good and bad arguments;
  *   - the chaos thread scribbles over the rings and issues ioctls, IOTLB
  *     messages and backend swaps in the middle of all that.
+ * Rounds write split or packed rings (the format is drawn at the round's
+ * start, as are packed ring sizes, bases and VIRTIO_F_IN_ORDER; packed.c
+ * has the packed ring's and the in-order operations).
  * After the round the device must work again with a well-formed ring, either
  * in place (backend stopped, memory table, rings and base reprogrammed,
  * backend restarted) or, if the round's ioctls left it unusable (e.g. an
@@ -36,7 +39,9 @@
  * exit status: 0 (prints "vhostx_fuzz: ... iterations"), 1 a device did not
  * recover or the module stopped answering, 3 stuck (the watchdog fired long
  * after the time budget: blocked tasks are dumped to the kernel log),
- * 4 no device (skip), 2 usage.
+ * 4 no device (skip), 2 usage.  At the end it prints, per ring format (and
+ * in order or not), the rounds, the buffers the queues used and the queues
+ * a guest error stopped, from the queues' own counters.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -63,22 +68,10 @@
 #include <linux/sockios.h>
 #include <linux/virtio_net.h>
 
-#include "vguest.h"
+#include "fuzz.h"
 #include "vguest_net.h"
-#include "corpus.h"
+#include "vguest_stats.h"
 #include "cover.h"
-#include "fuzz_rng.h"
-
-#define ARENA		(8UL << 20)
-#define DATA_OFF	0			/* offsets in the scratch area */
-#define DATA_LEN	(512UL << 10)
-#define TABLE_OFF	DATA_LEN
-#define TABLE_LEN	((65537UL * 16 + 4095) & ~4095UL)
-#define GOOD_OFF	(TABLE_OFF + TABLE_LEN)
-#define GOOD_LEN	(64UL << 10)
-#define SCRATCH_LEN	(GOOD_OFF + GOOD_LEN)
-#define KERNEL_ADDR	0xffff888000000000ULL
-#define UNMAPPED_BASE	0x100000000000ULL	/* 16 TiB: nothing maps there */
 
 /* ---- options and global state ---- */
 static uint64_t opt_seed = 1;
@@ -123,34 +116,8 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- one device under attack ---- */
-struct slot {
-	unsigned int id;
-	long round;
-	bool net;
-	struct rng r, cr;	/* driver and chaos thread generators */
-	struct vg_dev d;
-	struct vg_vq vq[2];
-	unsigned int nvq;
-	uint64_t features;	/* negotiated at round start */
-	bool iotlb, logging;
-	uint8_t *scratch;	/* SCRATCH_LEN bytes in the arena */
-	uint8_t *guard;		/* PROT_NONE page */
-	int tap, pkt;
-	char ifname[IFNAMSIZ];
-	size_t hlen;		/* virtio-net header bytes in guest buffers */
-	atomic_bool chaos_stop;
-	unsigned long ops;
-	struct tape in;		/* this round's input (guided, replays) */
-	unsigned long chaos_new;	/* new edges of the chaos thread */
-	bool taped;		/* the generators run on s->in's tapes */
-};
-
-static uint64_t arena_lo(struct slot *s) { return vg_gpa(s->d.arena); }
-static uint64_t arena_hi(struct slot *s) { return arena_lo(s) + s->d.arena_size; }
-
 /* A guest address: mostly valid, often on an edge, sometimes absurd. */
-static uint64_t pick_gpa(struct slot *s, struct rng *r, uint32_t len)
+uint64_t pick_gpa(struct slot *s, struct rng *r, uint32_t len)
 {
 	uint64_t lo = arena_lo(s), hi = arena_hi(s);
 
@@ -167,7 +134,7 @@ static uint64_t pick_gpa(struct slot *s, struct rng *r, uint32_t len)
 	}
 }
 
-static uint32_t pick_len(struct rng *r)
+uint32_t pick_len(struct rng *r)
 {
 	switch (below(r, 12)) {
 	case 0: return 0;
@@ -183,7 +150,7 @@ static uint32_t pick_len(struct rng *r)
  * A user address the device might read or write through: inside the arena,
  * unmapped, the guard page, or kernel space.  Never other process memory.
  */
-static uint64_t pick_uaddr(struct slot *s, struct rng *r)
+uint64_t pick_uaddr(struct slot *s, struct rng *r)
 {
 	switch (below(r, 8)) {
 	case 0: return vg_gpa(s->guard);
@@ -196,7 +163,7 @@ static uint64_t pick_uaddr(struct slot *s, struct rng *r)
 	}
 }
 
-static uint16_t pick_idx(struct rng *r, unsigned int num)
+uint16_t pick_idx(struct rng *r, unsigned int num)
 {
 	switch (below(r, 8)) {
 	case 0: return (uint16_t)(num + below(r, 4));
@@ -206,7 +173,7 @@ static uint16_t pick_idx(struct rng *r, unsigned int num)
 	}
 }
 
-static uint16_t pick_flags(struct rng *r)
+uint16_t pick_flags(struct rng *r)
 {
 	static const uint16_t f[] = {
 		0, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE,
@@ -219,7 +186,7 @@ static uint16_t pick_flags(struct rng *r)
 }
 
 /* ---- ops: hostile guest side ---- */
-static struct vg_vq *pick_vq(struct slot *s, struct rng *r)
+struct vg_vq *pick_vq(struct slot *s, struct rng *r)
 {
 	return &s->vq[below(r, s->nvq)];
 }
@@ -227,8 +194,11 @@ static struct vg_vq *pick_vq(struct slot *s, struct rng *r)
 static void op_desc(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
-	uint32_t len = pick_len(r);
+	uint32_t len;
 
+	if (vq->packed)
+		return op_pdesc(s, r, vq);
+	len = pick_len(r);
 	vg_vq_raw_desc(vq, below(r, vq->num), pick_gpa(s, r, len), len,
 		       pick_flags(r), pick_idx(r, vq->num));
 }
@@ -237,8 +207,21 @@ static void op_desc(struct slot *s, struct rng *r)
 static void op_chain(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
-	unsigned int n = 1 + below(r, vq->num + 2), i, start = below(r, vq->num);
-	bool wr_from = below(r, n + 1);
+	unsigned int n, i, start, q = vq->index & 1;
+	bool wr_from, in_order;
+
+	if (vq->packed)
+		return op_pchain(s, r, vq);
+	n = 1 + below(r, vq->num + 2);
+	start = below(r, vq->num);
+	wr_from = below(r, n + 1);
+	/* In order, most chains start where the last one ended. */
+	in_order = s->rings && vq->in_order && !one_in(r, 4);
+	if (in_order) {
+		start = s->io_next[q] % vq->num;
+		s->io_last[q] = (uint16_t)start;
+		s->io_next[q] = (uint16_t)((start + n) % vq->num);
+	}
 
 	for (i = 0; i < n; i++) {
 		unsigned int idx = (start + i) % vq->num;
@@ -265,9 +248,18 @@ static void op_indirect(struct slot *s, struct rng *r)
 	static const uint32_t sizes[] = { 1, 2, 3, 16, 64, 1024, 1025, 65536, 65537 };
 	struct vg_vq *vq = pick_vq(s, r);
 	struct vring_desc *t = (struct vring_desc *)(s->scratch + TABLE_OFF);
-	uint32_t n = one_in(r, 2) ? 1 + below(r, 8) : sizes[below(r, 9)];
-	uint32_t i, tlen;
-	unsigned int head = below(r, vq->num);
+	uint32_t n, i, tlen;
+	unsigned int head;
+
+	if (vq->packed)
+		return op_pindirect(s, r, vq);
+	n = one_in(r, 2) ? 1 + below(r, 8) : sizes[below(r, 9)];
+	head = below(r, vq->num);
+	if (s->rings && vq->in_order && !one_in(r, 4)) {
+		head = s->io_next[vq->index & 1] % vq->num;
+		s->io_last[vq->index & 1] = (uint16_t)head;
+		s->io_next[vq->index & 1] = (uint16_t)((head + 1) % vq->num);
+	}
 
 	for (i = 0; i < n; i++) {
 		uint32_t len = one_in(r, 8) ? pick_len(r) : 1 + below(r, 2048);
@@ -300,6 +292,8 @@ static void op_avail(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
 
+	if (vq->packed)
+		return op_pavail(s, r, vq);
 	switch (below(r, 6)) {
 	case 0:		/* jump by more than the ring */
 		vq->avail_idx += vq->num + 1 + below(r, 100);
@@ -320,8 +314,14 @@ static void op_avail(struct slot *s, struct rng *r)
 static void op_traffic(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
-	unsigned int n = 1 + below(r, vq->num), i;
+	unsigned int n, i;
 
+	if (vq->packed)
+		return op_ptraffic(s, r, vq);
+	/* In order, well-formed traffic is in order. */
+	if (s->rings && vq->in_order)
+		return op_inorder_vq(s, r, vq);
+	n = 1 + below(r, vq->num);
 	for (i = 0; i < n; i++) {
 		unsigned int h = below(r, vq->num);
 		uint8_t *b = s->scratch + (below(r, 64) * 4096);
@@ -366,8 +366,11 @@ static void op_inject(struct slot *s, struct rng *r)
 static void op_scribble(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
-	unsigned int n = 1 + below(r, 8), i;
+	unsigned int n, i;
 
+	if (vq->packed)
+		return op_pscribble(s, r, vq);
+	n = 1 + below(r, 8);
 	for (i = 0; i < n; i++) {
 		switch (below(r, 5)) {
 		case 0:
@@ -399,10 +402,16 @@ static void op_kick(struct slot *s, struct rng *r)
 static void op_reap(struct slot *s, struct rng *r)
 {
 	struct vg_vq *vq = pick_vq(s, r);
+	int64_t n;
 
-	vq->last_used = vg_vq_used_idx(vq);
+	if (vq->packed)
+		op_preap(s, r, vq);
+	else
+		vq->last_used = vg_vq_used_idx(vq);
 	vg_read_eventfd(vq->call_fd);
-	vg_read_eventfd(vq->err_fd);
+	n = vg_read_eventfd(vq->err_fd);
+	if (n > 0)
+		s->err_signals += (uint64_t)n;
 	if (s->d.log && one_in(r, 4))
 		vg_log_clear(&s->d);
 }
@@ -451,7 +460,7 @@ static void op_iotlb(struct slot *s, struct rng *r)
 	}
 }
 
-static int ring_ioctl(struct slot *s, unsigned long nr, unsigned int index,
+int ring_ioctl(struct slot *s, unsigned long nr, unsigned int index,
 		      unsigned int num)
 {
 	struct vhost_vring_state st = { .index = index, .num = num };
@@ -502,6 +511,14 @@ static void op_vring_addr(struct slot *s, struct rng *r)
 		.used_user_addr = vg_gpa(vq->used),
 		.log_guest_addr = one_in(r, 2) ? vg_gpa(vq->used) : pick_gpa(s, r, 64),
 	};
+
+	if (vq->packed) {
+		a.desc_user_addr = vg_gpa(vq->pdesc);
+		a.avail_user_addr = vg_gpa(vq->pdriver);
+		a.used_user_addr = vg_gpa(vq->pdevice);
+		if (a.log_guest_addr == 0)
+			a.log_guest_addr = vg_gpa(vq->pdevice);
+	}
 
 	switch (below(r, 5)) {
 	case 0: a.desc_user_addr = pick_uaddr(s, r) + below(r, 2) * 2; break;
@@ -718,6 +735,23 @@ static const op_fn chaos_ops[] = {
 	op_scribble, op_scribble, op_kick, op_iotlb, op_ioctl, op_ioctl,
 	op_inject, op_mem_table, op_backend, op_vring_file,
 };
+/*
+ * Rounds that draw their ring format (s->rings): the same, plus in-order
+ * traffic, event suppression, packed bases and sizes, and restarts
+ * (packed.c).  Separate tables, so that version 1 tapes replay alike.
+ */
+static const op_fn driver_ops_rings[] = {
+	op_desc, op_desc, op_chain, op_chain, op_indirect, op_avail,
+	op_traffic, op_traffic, op_traffic, op_kick, op_kick, op_reap,
+	op_inject, op_inject, op_iotlb, op_ioctl, op_ioctl, op_scribble,
+	op_inorder, op_event, op_vring_base, op_reprogram,
+};
+static const op_fn chaos_ops_rings[] = {
+	op_scribble, op_scribble, op_kick, op_iotlb, op_ioctl, op_ioctl,
+	op_inject, op_mem_table, op_backend, op_vring_file, op_vring_base,
+};
+
+#define N_OPS(t)	(sizeof(t) / sizeof((t)[0]))
 
 static void *chaos_thread(void *arg)
 {
@@ -725,7 +759,10 @@ static void *chaos_thread(void *arg)
 	struct cover_thread *ct = cover_thread_start();
 
 	while (!atomic_load(&s->chaos_stop)) {
-		chaos_ops[below(&s->cr, sizeof(chaos_ops) / sizeof(chaos_ops[0]))](s, &s->cr);
+		if (s->rings)
+			chaos_ops_rings[below(&s->cr, N_OPS(chaos_ops_rings))](s, &s->cr);
+		else
+			chaos_ops[below(&s->cr, N_OPS(chaos_ops))](s, &s->cr);
 		if (one_in(&s->cr, 4))
 			usleep(below(&s->cr, 2000));
 	}
@@ -757,7 +794,7 @@ static void slot_close(struct slot *s)
 	s->pkt = s->tap = -1;
 }
 
-static int start_backend(struct slot *s)
+int start_backend(struct slot *s)
 {
 	int r;
 
@@ -767,7 +804,7 @@ static int start_backend(struct slot *s)
 	return r ? r : vg_net_set_backend(&s->d, 1, s->tap);
 }
 
-static void stop_backend(struct slot *s)
+void stop_backend(struct slot *s)
 {
 	if (!s->net) {
 		vg_test_stop(&s->d);
@@ -816,11 +853,16 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 	if (sane)
 		want &= ~(VG_F(VIRTIO_F_ACCESS_PLATFORM) | VG_F(VHOST_F_LOG_ALL));
 	/*
-	 * The fuzzer writes split rings (vg_vq_raw_*()): not the packed
-	 * format (vguest would lay the rings out packed).  A random
-	 * VHOST_SET_FEATURES may still switch a stopped queue's format.
+	 * The ring format: packed in half the rounds that draw it (not in
+	 * version 1 tapes, recorded when the fuzzer wrote split rings only).
+	 * One format for the device: a started queue keeps its own, so
+	 * the queues of a device share it.  IN_ORDER comes with the random
+	 * feature set above.  A random VHOST_SET_FEATURES or op_reprogram()
+	 * may still switch a stopped device's format under the rings.
 	 */
 	want &= ~VG_F(VIRTIO_F_RING_PACKED);
+	if (!sane && s->rings && one_in(r, 2))
+		want |= offered & VG_F(VIRTIO_F_RING_PACKED);
 	s->iotlb = want & VG_F(VIRTIO_F_ACCESS_PLATFORM);
 	if (s->iotlb) {
 		uint64_t bf = VG_F(VHOST_BACKEND_F_IOTLB_MSG_V2);
@@ -833,8 +875,16 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 	s->features = want;
 	s->hlen = want & (VG_F(VIRTIO_NET_F_MRG_RXBUF) | VG_F(VIRTIO_F_VERSION_1)) ? 12 : 10;
 	ret = vg_set_mem_table(&s->d);
-	for (i = 0; !ret && i < s->nvq; i++)
-		ret = vg_vq_setup(&s->d, &s->vq[i], i, num, 0);
+	for (i = 0; !ret && i < s->nvq; i++) {
+		/* Packed: any size, per queue; drawn rounds: any base. */
+		unsigned int n = want & VG_F(VIRTIO_F_RING_PACKED) ?
+				 pick_num_packed(r) : num;
+		uint16_t base = !sane && s->rings && one_in(r, 4) ?
+				(uint16_t)rnd(r) : 0;
+
+		ret = vg_vq_setup(&s->d, &s->vq[i], i, n, base);
+	}
+	s->io_next[0] = s->io_next[1] = s->io_last[0] = s->io_last[1] = 0;
 	if (ret)
 		return ret;
 	s->scratch = vg_alloc(&s->d, SCRATCH_LEN, 4096);
@@ -854,6 +904,8 @@ static int slot_open(struct slot *s, struct rng *r, bool sane)
 		ret = vg_log_setup(&s->d);
 		for (i = 0; !ret && i < s->nvq; i++)
 			ret = vg_vq_set_addr(&s->vq[i], VHOST_VRING_F_LOG,
+					     s->vq[i].packed ?
+					     vg_gpa(s->vq[i].pdevice) :
 					     vg_gpa(s->vq[i].used));
 		if (ret)
 			return ret;
@@ -967,6 +1019,62 @@ static int transfer_ok(struct slot *s, int ms)
 	}
 }
 
+/*
+ * What the rounds did to each ring format, from the queues' own counters
+ * (fdinfo, read before the recovery resets them): buffers used and
+ * queues stopped by a guest error, and the err eventfd signals read.
+ * Indexed [packed][in order] by the features the round negotiated.
+ */
+static atomic_ulong rf_rounds[2][2], rf_bufs[2][2], rf_errors[2][2],
+		    rf_signals[2][2], rf_ms[2][2];
+
+/* @t0: when the round started (its operations' time is counted). */
+static void ring_stats(struct slot *s, double t0)
+{
+	unsigned int p = !!(s->features & VG_F(VIRTIO_F_RING_PACKED));
+	unsigned int o = !!(s->features & VG_F(VIRTIO_F_IN_ORDER));
+	struct vg_stats st;
+	uint64_t v;
+	unsigned int i;
+	int64_t n;
+
+	atomic_fetch_add(&rf_rounds[p][o], 1);
+	atomic_fetch_add(&rf_ms[p][o], (unsigned long)((elapsed() - t0) * 1000));
+	for (i = 0; i < s->nvq; i++) {
+		n = vg_read_eventfd(s->vq[i].err_fd);
+		if (n > 0)
+			s->err_signals += (uint64_t)n;
+	}
+	atomic_fetch_add(&rf_signals[p][o], s->err_signals);
+	if (vg_stats_read(&st, s->d.fd))
+		return;
+	for (i = 0; i < s->nvq; i++) {
+		if (!vg_stats_get(&st, i, "bufs", &v))
+			atomic_fetch_add(&rf_bufs[p][o], v);
+		if (!vg_stats_get(&st, i, "errors", &v))
+			atomic_fetch_add(&rf_errors[p][o], v);
+	}
+}
+
+static void ring_stats_print(void)
+{
+	static const char *const name[2][2] = {
+		{ "split", "split in-order" }, { "packed", "packed in-order" },
+	};
+	unsigned int p, o;
+
+	for (p = 0; p < 2; p++)
+		for (o = 0; o < 2; o++)
+			if (atomic_load(&rf_rounds[p][o]))
+				say("%s rings: %lu rounds (%.0f s), %lu buffers used, %lu queues "
+				    "stopped by a guest error, %lu err eventfd signals",
+				    name[p][o], atomic_load(&rf_rounds[p][o]),
+				    atomic_load(&rf_ms[p][o]) / 1000.0,
+				    atomic_load(&rf_bufs[p][o]),
+				    atomic_load(&rf_errors[p][o]),
+				    atomic_load(&rf_signals[p][o]));
+}
+
 /* Why in-place recovery failed (counted, printed at the end). */
 enum { RS_OWNER, RS_FEATURES, RS_MEM, RS_VRING, RS_IOTLB, RS_START,
        RS_TRANSFER, RS_MAX };
@@ -1065,6 +1173,7 @@ static int fresh_device_ok(struct slot *s, struct rng *r)
 
 static int run_round(struct slot *s, long round)
 {
+	double t0 = elapsed();
 	unsigned int nops, i;
 	pthread_t chaos;
 	bool have_chaos;
@@ -1072,6 +1181,8 @@ static int run_round(struct slot *s, long round)
 
 	s->round = round;
 	s->chaos_new = 0;
+	s->err_signals = 0;
+	s->rings = !s->taped || s->in.version >= 2;
 	/*
 	 * On a tape (guided mode, replays) the generators replay the input's
 	 * values and record the ones the round draws beyond them; otherwise
@@ -1106,7 +1217,9 @@ static int run_round(struct slot *s, long round)
 	have_chaos = !one_in(&s->r, 4) &&
 		     !pthread_create(&chaos, NULL, chaos_thread, s);
 	for (i = 0; i < nops && !time_up(); i++) {
-		run_op(driver_ops[below(&s->r, sizeof(driver_ops) / sizeof(driver_ops[0]))],
+		run_op(s->rings ?
+		       driver_ops_rings[below(&s->r, N_OPS(driver_ops_rings))] :
+		       driver_ops[below(&s->r, N_OPS(driver_ops))],
 		       s, &s->r);
 		if (one_in(&s->r, 64) && !s->net)
 			vg_reset_owner(&s->d);		/* rare: owner reset mid-round */
@@ -1118,6 +1231,7 @@ static int run_round(struct slot *s, long round)
 	atomic_store(&s->chaos_stop, true);
 	if (have_chaos)
 		pthread_join(chaos, NULL);
+	ring_stats(s, t0);
 
 	if (!recover_in_place(s)) {
 		atomic_fetch_add(&n_inplace, 1);
@@ -1224,6 +1338,7 @@ static int guided_round(struct slot *s, struct rng *sched, long round,
 	if (corpus_size() < 8 ? !one_in(sched, 2) : one_in(sched, 4)) {
 		s->in.seed = round_seed(s->id, round);
 		s->in.nd = s->in.nc = 0;
+		s->in.version = TAPE_VERSION;
 	} else {
 		corpus_mutate(sched, &s->in);
 	}
@@ -1300,7 +1415,7 @@ static int run_tapes(struct slot *s)
 	struct dirent **names = NULL;
 	char path[4096];
 	struct stat st;
-	int n = 1, i, bad = 0;
+	int n = 1, i, bad = 0, ret;
 
 	if (stat(opt_run_tape, &st)) {
 		say("%s: %s", opt_run_tape, strerror(errno));
@@ -1330,7 +1445,9 @@ static int run_tapes(struct slot *s)
 		opt_test = s->in.devs & TAPE_DEV_TEST;
 		opt_net = s->in.devs & TAPE_DEV_NET;
 		s->taped = true;
-		if (run_round(s, 0) || kmsg_report()) {
+		ret = run_round(s, 0);
+		tape_trim(s);	/* the values the round consumed */
+		if (ret || kmsg_report()) {
 			say("FAIL: %s", path);
 			bad++;
 		} else {
@@ -1485,7 +1602,9 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t_start);
 		opt_seconds = UINT_MAX / 2;	/* a replay is never cut short */
 		slots[0].tap = slots[0].pkt = -1;
-		return run_tapes(&slots[0]);
+		a = run_tapes(&slots[0]);
+		ring_stats_print();
+		return a;
 	}
 	if (opt_guided) {
 		long n = corpus_load(opt_guided);
@@ -1523,6 +1642,7 @@ int main(int argc, char **argv)
 	    atomic_load(&n_inplace), atomic_load(&n_reopen),
 	    atomic_load(&n_skipped_net) ? " (net device absent: test only)" : "",
 	    atomic_load(&failed) ? "FAILED" : "ok");
+	ring_stats_print();
 	for (i = 0; i < RS_MAX; i++)
 		if (atomic_load(&rs_count[i]))
 			say("in-place recovery failed at %s: %lu", rs_name[i],
