@@ -8,7 +8,8 @@
 #             VHOSTX_COVERAGE=y against a CONFIG_GCOV_KERNEL kernel)
 #   GCDA_DIR  the guest's copy of /sys/kernel/debug/gcov (the .gcda files
 #             under the tree's own absolute path)
-#   OUT       where coverage.info, summary.txt and html/ go
+#   OUT       where coverage.info, summary.txt, uncovered.txt (every run of
+#             unreached lines, uncovered.py) and html/ go
 #   FLOOR     optional file of "module percent" lines (core, net): exit 1
 #             if a module's line coverage is below its floor
 # Prints a per-file table (lines and branches hit/found) and a line per
@@ -88,5 +89,7 @@ END {
 	exit bad
 }' "$out/coverage.info" | tee "$out/summary.txt"
 rc=${PIPESTATUS[0]}
+python3 "$(dirname "$0")/uncovered.py" "$out/coverage.info" "$tree" > "$out/uncovered.txt"
+say "$(tail -n 1 "$out/uncovered.txt"), listed in $out/uncovered.txt"
 say "HTML in $out/html/index.html"
 exit "$rc"
