@@ -96,11 +96,11 @@ demo: deps all selftests
 # vhost-net vs vhostx benchmark: builds, boots one guest, runs
 # tools/bench/vhostx-bench, writes build/bench/{results.json,table.rst,
 # bench.png}.  BENCH_* variables tune it (tools/bench/run.sh).  Then the
-# ring section (bench-ring) unless BENCH_RING=0.
-BENCH_RING ?= 1
+# ring section (bench-ring) unless BENCH_UPSTREAM=0 (BENCH_RING is the bench's ring size).
+BENCH_UPSTREAM ?= 1
 bench: deps
 	tools/bench/run.sh
-	@if [ "$(BENCH_RING)" != 0 ]; then $(MAKE) bench-ring; fi
+	@if [ "$(BENCH_UPSTREAM)" != 0 ]; then $(MAKE) bench-ring; fi
 
 # Upstream's ring benchmark (tools/virtio/virtio_test from linux-source)
 # against the kernel's vhost_test and vhostx_test in one guest, every

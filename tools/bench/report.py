@@ -29,14 +29,19 @@ BASE = "vhost-net"
 VX_WORK = ("kicks", "runs", "calls", "batches", "yields", "spins",
            "spin_hits", "drops")
 THROUGHPUT = ["tx64", "tx1500", "txgso", "rx64", "rx1500", "tx64_io",
-              "rx64_io"]
-LATENCY = ["lat", "lat_bp", "lat_poll"]
+              "rx64_io", "tx64_pk", "tx1500_pk", "txgso_pk", "rx64_pk",
+              "rx1500_pk"]
+LATENCY = ["lat", "lat_bp", "lat_poll", "lat_pk"]
 TESTS = THROUGHPUT + LATENCY
 LABEL = {
     "tx64": "TX 64 B", "tx1500": "TX 1514 B", "txgso": "TX 64 KiB GSO",
     "rx64": "RX 64 B", "rx1500": "RX 1514 B",
     # In order where the backend offers it (vhost-net: 6.17 on).
     "tx64_io": "TX 64 B in-order", "rx64_io": "RX 64 B in-order",
+    # Packed where the backend offers it (no vhost-net: split there).
+    "tx64_pk": "TX 64 B packed", "tx1500_pk": "TX 1514 B packed",
+    "txgso_pk": "TX 64 KiB GSO packed", "rx64_pk": "RX 64 B packed",
+    "rx1500_pk": "RX 1514 B packed", "lat_pk": "RTT packed",
     "lat": "RTT", "lat_bp": "RTT busy-poll",
     "lat_poll": "RTT polling guest",
 }
@@ -289,7 +294,7 @@ def main():
 
     # Saturation check for RX.
     rows = []
-    for t in ("rx64", "rx1500", "rx64_io"):
+    for t in ("rx64", "rx1500", "rx64_io", "rx64_pk", "rx1500_pk"):
         for be in [BASE] + backends:
             if (t, be) not in by:
                 continue

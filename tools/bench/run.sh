@@ -50,7 +50,7 @@ if [ "${BENCH_ICOUNT:-0}" != 0 ]; then
 	vmopts=(--smp 1 --icount)
 	preempt=${preempt:-full}
 	# Busy polling on the only CPU measures the scheduler, not the backend.
-	export BENCH_TESTS=${BENCH_TESTS:-tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat}
+	export BENCH_TESTS=${BENCH_TESTS:-tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat,tx64_pk,rx64_pk,lat_pk}
 fi
 [ -z "$preempt" ] || vmopts+=(--append "preempt=$preempt")
 envs=()

@@ -16,6 +16,11 @@
  *                       where the backend offers it (vhostx always; the
  *                       kernel's vhost-net from 6.17): the cell records
  *                       whether it was ("in_order").
+ *   tx64_pk tx1500_pk txgso_pk rx64_pk rx1500_pk lat_pk
+ *                       the same tests on packed rings where the backend
+ *                       offers VIRTIO_F_RING_PACKED (vhostx; no vhost-net
+ *                       has it, so it runs them on split rings, as a
+ *                       guest falls back): the cell records "packed".
  *   lat lat_bp          one packet in flight: guest TX -> tap -> AF_PACKET
  *   lat_poll            reflector -> tap -> guest RX; lat_bp with
  *                       VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both queues;
@@ -81,7 +86,8 @@
 /* ------------------------------------------------------------------ */
 
 enum test_id { T_TX64, T_TX1500, T_TXGSO, T_RX64, T_RX1500, T_TX64IO,
-	       T_RX64IO, T_LAT, T_LATBP, T_LATPOLL, T_MAX };
+	       T_RX64IO, T_LAT, T_LATBP, T_LATPOLL, T_TX64PK, T_TX1500PK,
+	       T_TXGSOPK, T_RX64PK, T_RX1500PK, T_LATPK, T_MAX };
 
 static const struct test_desc {
 	const char *name;
@@ -91,6 +97,7 @@ static const struct test_desc {
 	bool busyloop;
 	bool guest_poll;	/* latency: the driver spins, never sleeps */
 	bool in_order;		/* VIRTIO_F_IN_ORDER where offered */
+	bool packed;		/* VIRTIO_F_RING_PACKED where offered */
 } tests[T_MAX] = {
 	[T_TX64]    = { "tx64",     't', 64,        false, false, false },
 	[T_TX1500]  = { "tx1500",   't', 1514,      false, false, false },
@@ -102,6 +109,12 @@ static const struct test_desc {
 	[T_LAT]     = { "lat",      'l', 64,        false, false, false },
 	[T_LATBP]   = { "lat_bp",   'l', 64,        false, true,  false },
 	[T_LATPOLL] = { "lat_poll", 'l', 64,        false, true,  true  },
+	[T_TX64PK]  = { "tx64_pk",  't', 64,        false, false, false, false, true },
+	[T_TX1500PK] = { "tx1500_pk", 't', 1514,    false, false, false, false, true },
+	[T_TXGSOPK] = { "txgso_pk", 't', GSO_FRAME, true,  false, false, false, true },
+	[T_RX64PK]  = { "rx64_pk",  'r', 64,        false, false, false, false, true },
+	[T_RX1500PK] = { "rx1500_pk", 'r', 1514,    false, false, false, false, true },
+	[T_LATPK]   = { "lat_pk",   'l', 64,        false, false, false, false, true },
 };
 
 struct backend {
@@ -402,12 +415,18 @@ static int cell_open(struct cell *c)
 	if (c->t->gso)
 		arena += 2 * GSO_FRAME;
 	arena += (size_t)cfg.ring * RX_BUF_LEN * 2;
-	if (c->t->in_order) {
+	if (c->t->in_order || c->t->packed) {
+		uint64_t extra = c->t->in_order ? VG_F(VIRTIO_F_IN_ORDER) :
+						  VG_F(VIRTIO_F_RING_PACKED);
+
 		r = vg_net_open(&c->d, &c->rx, &c->tx, c->b->path, arena,
-				want | VG_F(VIRTIO_F_IN_ORDER), cfg.ring);
+				want | extra, cfg.ring);
 		if (r != -EOPNOTSUPP)
 			goto opened;
-		/* Not offered (vhost-net before 6.17): compare without. */
+		/*
+		 * Not offered (in order: vhost-net before 6.17; packed: no
+		 * vhost-net): compare without, as a guest falls back.
+		 */
 		vg_close(&c->d);
 	}
 	r = vg_net_open(&c->d, &c->rx, &c->tx, c->b->path, arena, want,
@@ -1151,6 +1170,7 @@ static void cell_report(struct cell *c, int err)
 	}
 	json_kv_u64("frame_bytes", c->t->frame, true);
 	json_kv_u64("in_order", c->tx.in_order, true);
+	json_kv_u64("packed", c->tx.packed, true);
 	if (c->t->kind == 'r') {
 		fprintf(json, "\"rx_source\": \"%s\", ",
 			cfg.rx_burst ? "packet" : cfg.rx_source);
@@ -1341,7 +1361,8 @@ static void usage(void)
 	       "  -w S      warm-up seconds per cell (0.3; BENCH_WARMUP)\n"
 	       "  -n N      ring size (256; BENCH_RING)\n"
 	       "  -B US     busy-loop timeout for lat_bp, lat_poll, us (200; BENCH_BUSYLOOP_US)\n"
-	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat,lat_bp,lat_poll or\n"
+	       "  -t LIST   tests: tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat,lat_bp,lat_poll,\n"
+	       "            tx64_pk,tx1500_pk,txgso_pk,rx64_pk,rx1500_pk,lat_pk or\n"
 	       "            tx,rx,latency (all; BENCH_TESTS)\n"
 	       "  -b LIST   backends: vhost-net,vhostx,vhostx-zc (all; BENCH_BACKENDS)\n"
 	       "  -z CMD    command run as 'CMD 0|1' to reload vhostx_net with\n"
@@ -1445,7 +1466,8 @@ int main(int argc, char **argv)
 	if (run_tap < 0)
 		die("cannot create a tap: %s", strerror(-run_tap));
 
-	if (!strcmp(cfg.rx_source, "pktgen") && (cfg.test_mask & (1u << T_RX64 | 1u << T_RX1500 | 1u << T_RX64IO))) {
+	if (!strcmp(cfg.rx_source, "pktgen") && (cfg.test_mask & (1u << T_RX64 | 1u << T_RX1500 | 1u << T_RX64IO |
+	     1u << T_RX64PK | 1u << T_RX1500PK))) {
 		char path[128];
 		int i;
 
