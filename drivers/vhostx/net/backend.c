@@ -104,35 +104,52 @@ static struct socket *vhostx_net_stop_vq(struct vhostx_net_vq *nvq)
 }
 
 /*
- * Wait for the zero-copy packets of a queue that has no socket any more,
- * then return their buffers to the guest (in order), so that the used ring
- * is complete when the detach returns (a VMM reads the ring state next).
+ * Wait for the zero-copy packets of a TX queue that has no socket any
+ * more, then return their buffers to the guest (in order), so that the
+ * used ring is complete when the detach returns (a VMM reads the ring
+ * state next).  Without @wait, or when a fatal signal ends the wait, the
+ * packets still in flight are left to their completions and their buffers
+ * are not returned (vhostx_net_zc_give_up(), the queue gets new state if
+ * @renew): -EINTR.
  */
-static void vhostx_net_zc_drain(struct vhostx_net_vq *nvq)
+static int vhostx_net_zc_drain(struct vhostx_net_vq *nvq, bool wait,
+			       bool renew)
 {
-	vhostx_net_zc_wait(nvq);
+	if (!wait || vhostx_net_zc_wait(nvq)) {
+		vhostx_net_zc_give_up(nvq, renew);
+		return -EINTR;
+	}
 	vhostx_vq_lock(&nvq->vq);
 	vhostx_net_flush(nvq);
 	mutex_unlock(&nvq->vq.mutex);
+	return 0;
 }
 
 /**
  * vhostx_net_stop() - detach both sockets and wait for running I/O
- * @n: the device; called with no lock held
+ * @n: the device; called with no lock held but the device mutex (reset
+ *	owner) or on release
+ * @releasing: the file is being released: the queues go away after this
  *
  * After this no handler touches a socket, the socket references are
- * dropped and no zero-copy packet is in flight.
+ * dropped and no zero-copy packet is in flight on the TX queue's current
+ * state: the wait for them is killable, and is skipped on a release by an
+ * exiting task (a killed VMM, whose SIGKILL is no longer pending there) or
+ * a kernel thread (the file's last reference dropped elsewhere): the
+ * packets are then left to their completions (vhostx_net_zc_give_up()).
  */
-void vhostx_net_stop(struct vhostx_net *n)
+void vhostx_net_stop(struct vhostx_net *n, bool releasing)
 {
 	struct socket *sock[VHOSTX_NET_VQ_MAX];
+	bool wait = !releasing ||
+		    !(current->flags & (PF_EXITING | PF_KTHREAD));
 	int i;
 
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++)
 		sock[i] = vhostx_net_stop_vq(&n->vqs[i]);
 
 	/* Before the flush: a completion may still queue the handler. */
-	vhostx_net_zc_drain(&n->vqs[VHOSTX_NET_VQ_TX]);
+	vhostx_net_zc_drain(&n->vqs[VHOSTX_NET_VQ_TX], wait, !releasing);
 
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
 		vhostx_vq_flush(&n->vqs[i].vq);
@@ -151,7 +168,8 @@ void vhostx_net_stop(struct vhostx_net *n)
  * the old or the new socket under the vq mutex, and the old one is only
  * released after the vq's worker has been flushed.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (-EINTR: a fatal signal ended a TX
+ * detach's wait for its zero-copy packets; detached all the same).
  */
 long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 {
@@ -159,7 +177,7 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 	struct vhostx_net_vq *nvq;
 	struct vhostx_vq *vq;
 	bool detached;
-	long r;
+	long r = 0;
 
 	lockdep_assert_held(&n->dev.mutex);
 	if (index >= VHOSTX_NET_VQ_MAX)
@@ -198,7 +216,7 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 			vhostx_vq_stop(vq);
 			goto out_restore;
 		}
-		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
+		nvq->zcopy = index == VHOSTX_NET_VQ_TX && nvq->zc &&
 			     vhostx_net_zc_supported(sock);
 		nvq->zc_min_len = READ_ONCE(vhostx_net_zcopy_min_len);
 		if (index == VHOSTX_NET_VQ_RX)
@@ -209,9 +227,13 @@ long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd)
 	}
 	mutex_unlock(&vq->mutex);
 
-	/* Detached: the guest gets every buffer back before we return. */
+	/*
+	 * Detached: the guest gets every buffer back before we return, or,
+	 * if a fatal signal ends the wait, the VMM dies with the packets
+	 * still in flight (-EINTR, which it does not see).
+	 */
 	if (!sock && index == VHOSTX_NET_VQ_TX)
-		vhostx_net_zc_drain(nvq);
+		r = vhostx_net_zc_drain(nvq, true, true);
 
 	/* Packets may already be waiting on the new socket or in the ring. */
 	if (sock)
@@ -222,13 +244,13 @@ out_put_old:
 		vhostx_vq_flush(vq);
 		sockfd_put(oldsock);
 	}
-	return 0;
+	return r;
 
 out_restore:
 	/* Keep the old socket attached, as if the call never happened. */
 	if (oldsock && !vhostx_vq_start(vq, oldsock)) {
 		vhostx_net_enable_poll(nvq);
-		nvq->zcopy = index == VHOSTX_NET_VQ_TX &&
+		nvq->zcopy = index == VHOSTX_NET_VQ_TX && nvq->zc &&
 			     vhostx_net_zc_supported(oldsock);
 		if (index == VHOSTX_NET_VQ_RX)
 			nvq->rx_ring = vhostx_net_rx_ring(oldsock);
@@ -245,7 +267,7 @@ out_vq:
 	 * was none): as after a detach, nothing stays in flight.
 	 */
 	if (detached && index == VHOSTX_NET_VQ_TX)
-		vhostx_net_zc_drain(nvq);
+		vhostx_net_zc_drain(nvq, true, true);
 	if (sock)
 		sockfd_put(sock);
 	if (oldsock && detached) {
@@ -273,7 +295,8 @@ void vhostx_net_set_base(struct vhostx_vq *vq)
 
 	lockdep_assert_held(&vq->mutex);
 	nvq->done = 0;
-	if (vhostx_vq_get_backend(vq) || atomic_read(&nvq->zc_pending))
+	if (vhostx_vq_get_backend(vq) ||
+	    (nvq->zc && atomic_read(&nvq->zc->pending)))
 		return;
 	WRITE_ONCE(nvq->zc_done, nvq->zc_upend);
 }

@@ -89,7 +89,7 @@ static void vhostx_net_ops_stop(struct vhostx_dev *dev)
 	struct vhostx_net *n = to_net(dev);
 	int i;
 
-	vhostx_net_stop(n);
+	vhostx_net_stop(n, false);
 	for (i = 0; i < VHOSTX_NET_VQ_MAX; i++) {
 		vhostx_vq_lock(&n->vqs[i].vq);
 		vhostx_net_set_base(&n->vqs[i].vq);
@@ -151,6 +151,12 @@ static int vhostx_net_open(struct inode *inode, struct file *f)
 	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL);
 	if (!n)
 		return -ENOMEM;
+	n->vqs[VHOSTX_NET_VQ_TX].zc =
+		vhostx_net_zc_alloc(&n->vqs[VHOSTX_NET_VQ_TX]);
+	if (!n->vqs[VHOSTX_NET_VQ_TX].zc) {
+		r = -ENOMEM;
+		goto err_free;
+	}
 
 	vqs = n->vq_ptrs;
 	n->vqs[VHOSTX_NET_VQ_RX].vq.handle_kick = vhostx_net_handle_rx_kick;
@@ -166,12 +172,12 @@ static int vhostx_net_open(struct inode *inode, struct file *f)
 			 vhostx_net_handle_rx_sock, EPOLLIN, vqs[VHOSTX_NET_VQ_RX]);
 	vhostx_poll_init(&n->vqs[VHOSTX_NET_VQ_TX].poll,
 			 vhostx_net_handle_tx_sock, EPOLLOUT, vqs[VHOSTX_NET_VQ_TX]);
-	init_waitqueue_head(&n->vqs[VHOSTX_NET_VQ_TX].zc_wait);
 
 	f->private_data = &n->dev;
 	return 0;
 
 err_free:
+	kvfree(n->vqs[VHOSTX_NET_VQ_TX].zc);
 	kvfree(n);
 	return r;
 }
@@ -181,12 +187,14 @@ static int vhostx_net_release(struct inode *inode, struct file *f)
 	struct vhostx_dev *dev = f->private_data;
 	struct vhostx_net *n = to_net(dev);
 
-	vhostx_net_stop(n);
+	vhostx_net_stop(n, true);
 	vhostx_dev_cleanup(dev);
 	vhostx_net_tx_cleanup(&n->vqs[VHOSTX_NET_VQ_TX]);
-	/* A zero-copy completion may still be inside its wake_up(). */
-	if (n->vqs[VHOSTX_NET_VQ_TX].zc_ever)
-		synchronize_rcu();
+	/*
+	 * Frees the zero-copy state, or leaves it to the packets still in
+	 * flight; either way no completion reads the queue after it.
+	 */
+	vhostx_net_zc_give_up(&n->vqs[VHOSTX_NET_VQ_TX], false);
 	kvfree(n);
 	return 0;
 }

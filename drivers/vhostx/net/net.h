@@ -61,17 +61,46 @@ enum {
 #define VHOSTX_NET_ZC_SLOTS	1024
 
 struct vhostx_net_vq;
+struct vhostx_net_zc;
 
 /**
  * struct vhostx_net_ubuf - a zero-copy TX packet handed to the socket
  * @ubuf: what the skb carries; the stack calls our completion through it
- * @nvq: the TX queue
- * @slot: the packet's slot in nvq->zc_used / zc_state
+ * @zc: the zero-copy state it belongs to
+ * @slot: the packet's slot in nvq->zc_used / zc->state
  */
 struct vhostx_net_ubuf {
 	struct ubuf_info ubuf;
-	struct vhostx_net_vq *nvq;
+	struct vhostx_net_zc *zc;
 	u16 slot;
+};
+
+/**
+ * struct vhostx_net_zc - what zero-copy completions write, apart from the queue
+ * @rcu: frees it after the last reference (completions read it under RCU)
+ * @ref: one for the TX queue that owns it, one per packet in flight
+ * @nvq: the owning TX queue, NULL once the queue gave it up (RCU)
+ * @orphaned: given up with packets in flight: holds a module reference,
+ *	dropped with the last reference
+ * @pending: zero-copy packets the stack has not completed yet
+ * @wait: woken when @pending drops to 0
+ * @state: per slot, VHOSTX_NET_ZC_* (written by callbacks)
+ * @ubuf: per slot, the ubuf of a zero-copy packet
+ *
+ * Separate from the queue and refcounted: a detach or close whose wait
+ * for the stack is cut short (a fatal signal) gives it up, and the
+ * packets still in flight complete on it, however long after the queue,
+ * the device or the file went away (zerocopy.c).
+ */
+struct vhostx_net_zc {
+	struct rcu_head rcu;
+	refcount_t ref;
+	struct vhostx_net_vq __rcu *nvq;
+	bool orphaned;
+	atomic_t pending;
+	wait_queue_head_t wait;
+	u8 state[VHOSTX_NET_ZC_SLOTS];
+	struct vhostx_net_ubuf ubuf[VHOSTX_NET_ZC_SLOTS];
 };
 
 /*
@@ -108,7 +137,7 @@ struct vhostx_net_ubuf {
  */
 #define VHOSTX_NET_VQ_STATE(X)						\
 	X("net-zcopy", READ_ONCE(nvq->zcopy))				\
-	X("pending", atomic_read(&nvq->zc_pending))			\
+	X("pending", nvq->zc ? atomic_read(&nvq->zc->pending) : 0)	\
 	X("min_len", READ_ONCE(nvq->zc_min_len))
 
 /* The counters of one network virtqueue. */
@@ -138,16 +167,14 @@ struct vhostx_net_vq_stats {
  * @zc_upend: next slot of the in-order completion ring
  * @zc_done: oldest slot not yet returned to the guest (read by callbacks)
  * @zc_in_send: the handler is in sendmsg() and will look at the ring next
- * @zc_pending: zero-copy packets the stack has not completed yet
- * @zc_wait: woken when @zc_pending drops to 0
  * @zc_ever: zero-copy was used since open (release must wait for RCU)
+ * @zc: TX: the slots' states and ubufs, what completions write (NULL on
+ *	RX, or when a new one could not be allocated: no zero-copy then)
  * @stats: the backend's counters (VHOSTX_NET_VQ_STATS)
- * @zc_state: per slot, VHOSTX_NET_ZC_* (written by callbacks)
  * @zc_used: per slot, the used entry to return
- * @zc_ubuf: per slot, the ubuf of a zero-copy packet
  *
- * Everything but @vq, @poll, @zc_state, @zc_pending and @zc_wait is
- * protected by @vq.mutex.
+ * Everything but @vq and @poll is protected by @vq.mutex; @zc is also
+ * replaced only with the device mutex held (or in release).
  */
 struct vhostx_net_vq {
 	struct vhostx_vq vq;
@@ -173,13 +200,10 @@ struct vhostx_net_vq {
 	u16 zc_upend;
 	u16 zc_done;
 	bool zc_in_send;
-	atomic_t zc_pending;
-	wait_queue_head_t zc_wait;
 	bool zc_ever;
+	struct vhostx_net_zc *zc;
 	struct vhostx_net_vq_stats stats;
-	u8 zc_state[VHOSTX_NET_ZC_SLOTS];
 	struct vhostx_used zc_used[VHOSTX_NET_ZC_SLOTS];
-	struct vhostx_net_ubuf zc_ubuf[VHOSTX_NET_ZC_SLOTS];
 };
 
 /**
@@ -217,7 +241,7 @@ static inline bool vhostx_net_in_order(const struct vhostx_net_vq *nvq)
 /* backend.c */
 long vhostx_net_set_backend(struct vhostx_net *n, unsigned int index, int fd);
 void vhostx_net_set_base(struct vhostx_vq *vq);
-void vhostx_net_stop(struct vhostx_net *n);
+void vhostx_net_stop(struct vhostx_net *n, bool releasing);
 
 /**
  * struct vhostx_net_budget - what one handler run may move before yielding
@@ -258,7 +282,9 @@ void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, int err,
 void vhostx_net_zc_add_done(struct vhostx_net_vq *nvq,
 			    const struct vhostx_buf *buf, u32 len);
 void vhostx_net_zc_publish(struct vhostx_net_vq *nvq);
-void vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
+int vhostx_net_zc_wait(struct vhostx_net_vq *nvq);
+struct vhostx_net_zc *vhostx_net_zc_alloc(struct vhostx_net_vq *nvq);
+void vhostx_net_zc_give_up(struct vhostx_net_vq *nvq, bool renew);
 
 /* tx.c */
 void vhostx_net_tx_cleanup(struct vhostx_net_vq *nvq);

@@ -26,17 +26,33 @@
  * are in flight, further packets are copied and sent at once.
  *
  * Lifetime: completions may run in any context, after the handler, the
- * backend or even the file went away.  They touch only the TX queue; every
- * path that detaches the TX socket or frees the device first waits until
- * zc_pending is 0, and release waits for an RCU grace period (completions
- * run under rcu_read_lock()) before freeing the queue.
+ * backend or even the file went away.  What they write (the slots' states,
+ * the in-flight count) and the ubufs the skbs point to live in a struct
+ * vhostx_net_zc of their own, which each packet in flight holds a
+ * reference on; the queue itself they only read, through zc->nvq under
+ * rcu_read_lock(), to requeue the handler.  Every path that detaches the
+ * TX socket or frees the device first waits until zc->pending is 0, then
+ * returns the buffers to the guest.  That wait is killable: the stack may
+ * hold a packet for good (7.2 queues zero-copy frames uncopied on a packet
+ * socket bound to the tap, until that socket reads them).  A fatal signal
+ * ends it, and then the queue gives the state up (vhostx_net_zc_give_up()):
+ * zc->nvq is cleared, the queue starts a new, empty in-order ring, the
+ * buffers still in flight are never returned (no used entry is written
+ * after the give-up, so none into a ring the VMM set up since), and the
+ * last completion frees the old state and drops the module reference it
+ * took, so vhostx_net cannot be unloaded while the stack still holds one
+ * of its ubufs.  Release waits for an RCU grace period before freeing the
+ * queue.
  */
 #include <linux/if_tun.h>
 #include <linux/lockdep.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/refcount.h>
 #include <linux/net.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/sock.h>
 
@@ -78,35 +94,81 @@ bool vhostx_net_zc_supported(struct socket *sock)
 	       sock_flag(sock->sk, SOCK_ZEROCOPY);
 }
 
+/**
+ * vhostx_net_zc_alloc() - new, empty zero-copy state for a TX queue
+ * @nvq: the queue that owns it
+ *
+ * Charged to the caller (the VMM); about 40 KiB.
+ *
+ * Return: the state with the queue's reference, or NULL.
+ */
+struct vhostx_net_zc *vhostx_net_zc_alloc(struct vhostx_net_vq *nvq)
+{
+	struct vhostx_net_zc *zc;
+
+	zc = kvzalloc(sizeof(*zc), GFP_KERNEL_ACCOUNT);
+	if (!zc)
+		return NULL;
+	refcount_set(&zc->ref, 1);
+	RCU_INIT_POINTER(zc->nvq, nvq);
+	init_waitqueue_head(&zc->wait);
+	return zc;
+}
+
+/*
+ * Drop a reference; the last one frees the state after a grace period
+ * (a completion may still read it), and, if the queue gave it up with
+ * packets in flight, the module reference taken then.  Any context.
+ */
+static void vhostx_net_zc_put(struct vhostx_net_zc *zc)
+{
+	bool orphaned;
+
+	if (!refcount_dec_and_test(&zc->ref))
+		return;
+	orphaned = zc->orphaned;
+	kvfree_rcu(zc, rcu);
+	/*
+	 * Our text runs on for the return only: the caller is a completion
+	 * inside rcu_read_lock(), and unloading a module waits for a grace
+	 * period before freeing it.
+	 */
+	if (orphaned)
+		module_put(THIS_MODULE);
+}
+
 /* Completions; any context, possibly long after the handler returned. */
 static void vhostx_net_zc_complete(struct sk_buff *skb, struct ubuf_info *ubuf,
 				   bool success)
 {
 	struct vhostx_net_ubuf *zu;
 	struct vhostx_net_vq *nvq;
+	struct vhostx_net_zc *zc;
 
 	/* Clones share the ubuf; the last reference completes. */
 	if (!refcount_dec_and_test(&ubuf->refcnt))
 		return;
 
 	zu = container_of(ubuf, struct vhostx_net_ubuf, ubuf);
-	nvq = zu->nvq;
+	zc = zu->zc;
 
 	rcu_read_lock();
-	WRITE_ONCE(nvq->zc_state[zu->slot],
+	WRITE_ONCE(zc->state[zu->slot],
 		   success ? VHOSTX_NET_ZC_DONE : VHOSTX_NET_ZC_COPIED);
 	/* Pairs with the barriers in vhostx_net_zc_sent() and _publish(). */
 	smp_mb();
 	/*
 	 * Only the oldest slot unblocks used entries; the handler looks at
-	 * the ring itself right after sendmsg().
+	 * the ring itself right after sendmsg().  A queue that gave this
+	 * state up is not touched (it may be gone, see release).
 	 */
-	if (!READ_ONCE(nvq->zc_in_send) &&
+	nvq = rcu_dereference(zc->nvq);
+	if (nvq && !READ_ONCE(nvq->zc_in_send) &&
 	    zu->slot == READ_ONCE(nvq->zc_done))
 		vhostx_poll_queue(&nvq->vq.poll);
-	/* Last touch of the queue but the wakeup (see release). */
-	if (atomic_dec_and_test(&nvq->zc_pending))
-		wake_up(&nvq->zc_wait);
+	if (atomic_dec_and_test(&zc->pending))
+		wake_up(&zc->wait);
+	vhostx_net_zc_put(zc);
 	rcu_read_unlock();
 }
 
@@ -154,7 +216,7 @@ bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
 	lockdep_assert_held(&nvq->vq.mutex);
 	if (!nvq->zcopy || len < nvq->zc_min_len)
 		return false;
-	if (atomic_read(&nvq->zc_pending) >= max) {
+	if (atomic_read(&nvq->zc->pending) >= max) {
 		nvq->stats.fallback++;
 		return false;
 	}
@@ -170,7 +232,7 @@ static void vhostx_net_zc_fill_slot(struct vhostx_net_vq *nvq, u16 slot,
 	nvq->zc_used[slot].len = len;
 	nvq->zc_used[slot].ndesc = buf->ndesc;
 	nvq->zc_used[slot].flags = vhostx_used_flags(buf, len);
-	nvq->zc_state[slot] = state;
+	nvq->zc->state[slot] = state;
 }
 
 /**
@@ -188,11 +250,11 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 		      struct msghdr *msg, struct tun_msg_ctl *ctl)
 {
 	u16 slot = nvq->zc_upend;
-	struct vhostx_net_ubuf *zu = &nvq->zc_ubuf[slot];
+	struct vhostx_net_ubuf *zu = &nvq->zc->ubuf[slot];
 
 	lockdep_assert_held(&nvq->vq.mutex);
 	vhostx_net_zc_fill_slot(nvq, slot, buf, 0, VHOSTX_NET_ZC_IN_PROGRESS);
-	zu->nvq = nvq;
+	zu->zc = nvq->zc;
 	zu->slot = slot;
 	vhostx_ubuf_set_ops(&zu->ubuf, vhostx_net_zc_ops);
 	zu->ubuf.flags = SKBFL_ZEROCOPY_FRAG;
@@ -202,7 +264,9 @@ u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 	ctl->ptr = &zu->ubuf;
 	msg->msg_control = ctl;
 	msg->msg_controllen = sizeof(*ctl);
-	atomic_inc(&nvq->zc_pending);
+	/* The packet's reference, dropped by its completion. */
+	refcount_inc(&nvq->zc->ref);
+	atomic_inc(&nvq->zc->pending);
 	nvq->zc_ever = true;
 	WRITE_ONCE(nvq->zc_in_send, true);
 	return slot;
@@ -251,10 +315,12 @@ void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, int err,
 	 * drop its reference ourselves.
 	 */
 	if (err < 0 &&
-	    READ_ONCE(nvq->zc_state[slot]) == VHOSTX_NET_ZC_IN_PROGRESS) {
-		nvq->zc_state[slot] = VHOSTX_NET_ZC_NONE;
-		if (atomic_dec_and_test(&nvq->zc_pending))
-			wake_up(&nvq->zc_wait);
+	    READ_ONCE(nvq->zc->state[slot]) == VHOSTX_NET_ZC_IN_PROGRESS) {
+		nvq->zc->state[slot] = VHOSTX_NET_ZC_NONE;
+		if (atomic_dec_and_test(&nvq->zc->pending))
+			wake_up(&nvq->zc->wait);
+		/* Not the last reference: the queue holds one. */
+		refcount_dec(&nvq->zc->ref);
 	}
 	if (!retry)
 		nvq->zc_upend = ZC_NEXT(slot);
@@ -275,7 +341,7 @@ static int vhostx_net_zc_return(struct vhostx_net_vq *nvq, u16 from, u16 to)
 	if (ret)
 		return ret;
 	for (i = from; i != to; i++) {
-		u8 state = READ_ONCE(nvq->zc_state[i]);
+		u8 state = READ_ONCE(nvq->zc->state[i]);
 
 		if (state == VHOSTX_NET_ZC_DONE)
 			nvq->stats.completed++;
@@ -302,7 +368,7 @@ void vhostx_net_zc_publish(struct vhostx_net_vq *nvq)
 again:
 	start = nvq->zc_done;
 	for (i = start; i != nvq->zc_upend; i = ZC_NEXT(i)) {
-		if (READ_ONCE(nvq->zc_state[i]) == VHOSTX_NET_ZC_IN_PROGRESS)
+		if (READ_ONCE(nvq->zc->state[i]) == VHOSTX_NET_ZC_IN_PROGRESS)
 			break;
 		if (ZC_NEXT(i) == 0) {
 			/* The ring wraps: return the tail part first. */
@@ -326,7 +392,7 @@ again:
 	 */
 	smp_mb();
 	if (i != nvq->zc_upend &&
-	    READ_ONCE(nvq->zc_state[i]) != VHOSTX_NET_ZC_IN_PROGRESS)
+	    READ_ONCE(nvq->zc->state[i]) != VHOSTX_NET_ZC_IN_PROGRESS)
 		goto again;
 out:
 	if (any)
@@ -336,13 +402,70 @@ out:
 /**
  * vhostx_net_zc_wait() - wait until the stack completed every packet
  * @nvq: the TX queue, with no socket attached (no new zero-copy packets);
- *	vq mutex NOT held
+ *	vq mutex NOT held, device mutex held (or releasing)
  *
- * Bounded by how long the stack holds the packets (a qdisc, a slow link);
- * the handler never waits here, only detach, reset and release.
+ * Bounded by how long the stack holds the packets (a qdisc, a slow link,
+ * a packet socket nobody reads); the handler never waits here, only
+ * detach, reset and release.  Killable: a VMM stuck here dies on SIGKILL
+ * (its caller then gives the state up, vhostx_net_zc_give_up()).
+ *
+ * Return: 0 when nothing is in flight, -EINTR on a fatal signal.
  */
-void vhostx_net_zc_wait(struct vhostx_net_vq *nvq)
+int vhostx_net_zc_wait(struct vhostx_net_vq *nvq)
 {
+	struct vhostx_net_zc *zc = nvq->zc;
+
 	lockdep_assert_not_held(&nvq->vq.mutex);
-	wait_event(nvq->zc_wait, !atomic_read(&nvq->zc_pending));
+	if (!zc)
+		return 0;
+	return wait_event_killable(zc->wait, !atomic_read(&zc->pending)) ?
+	       -EINTR : 0;
+}
+
+/**
+ * vhostx_net_zc_give_up() - leave the packets in flight to their completions
+ * @nvq: the TX queue, with no socket attached; vq mutex NOT held, device
+ *	mutex held (or releasing)
+ * @renew: give the queue new, empty state (detach, reset owner); false
+ *	on release, where the queue goes away
+ *
+ * With @renew the done prefix of the in-order ring is returned to the
+ * guest first; the slots from the oldest packet in flight on are dropped: their used
+ * entries are never written (the VMM resets or frees the ring next).  The
+ * state lives on until its last packet completes, with a module reference
+ * if packets are still in flight.  After an RCU grace period no completion
+ * looks at @nvq any more.  If new state cannot be allocated the queue runs
+ * without zero-copy.
+ */
+void vhostx_net_zc_give_up(struct vhostx_net_vq *nvq, bool renew)
+{
+	struct vhostx_net_zc *old = nvq->zc, *zc = NULL;
+
+	lockdep_assert_not_held(&nvq->vq.mutex);
+	if (!old)
+		return;
+	if (renew)
+		zc = vhostx_net_zc_alloc(nvq);
+	vhostx_vq_lock(&nvq->vq);
+	/* On release the rings may be gone already (device cleanup). */
+	if (renew)
+		vhostx_net_flush(nvq);
+	rcu_assign_pointer(old->nvq, NULL);
+	nvq->zc = zc;
+	nvq->zcopy = false;
+	nvq->zc_in_send = false;
+	nvq->zc_done = 0;
+	nvq->zc_upend = 0;
+	mutex_unlock(&nvq->vq.mutex);
+	/* No completion reads @nvq through @old from here on. */
+	if (nvq->zc_ever)
+		synchronize_rcu();
+	if (!refcount_dec_if_one(&old->ref)) {
+		/* Packets in flight: the last one frees it (any context). */
+		old->orphaned = true;
+		__module_get(THIS_MODULE);
+		vhostx_net_zc_put(old);
+		return;
+	}
+	kvfree(old);
 }

@@ -14,6 +14,9 @@
 #              release at once, and build nothing (needs only debootstrap
 #              on this machine: make check-fresh runs it on the host
 #              while the bare root installs itself)
+#   VX_SELFTESTS  (environment) with --run, only these test programs
+#              (names in build/selftests, space-separated), as
+#              VX_DEBUG_SELFTESTS does for make check-debug
 #
 # A release's headers want its own gcc and glibc, so each build runs in a
 # debootstrapped chroot of that release, cached in
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--update) update=1 ;;
 	--run) run=1 ;;
 	--prepare) prepare=1 ;;
-	-h|--help) sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) releases+=("$1") ;;
 	esac
@@ -184,8 +187,13 @@ run_in_vm() {	# release dir kver
 	mkdir -p "$repo/build/vm/newer-$rel"
 	"$repo/tools/testing/vm/vm-run" --kernel "$vmlinuz" \
 		--moddir "$mods" --timeout 2400 --results "$repo/build/vm/newer-$rel" \
-		--env "VX_MODULES=$dir/build/vhostx" -- \
-		sh -c 'tools/testing/vm/load-modules.sh && tools/testing/vm/run-selftests.sh'
+		--env "VX_MODULES=$dir/build/vhostx" \
+		--env "VX_SELFTESTS=${VX_SELFTESTS:-}" -- \
+		sh -c 'tools/testing/vm/load-modules.sh || exit
+			[ -n "$VX_SELFTESTS" ] || exec tools/testing/vm/run-selftests.sh
+			mkdir -p /tmp/sel && for n in $VX_SELFTESTS; do
+				cp "build/selftests/$n" /tmp/sel/ || exit; done &&
+			tools/testing/vm/run-selftests.sh /tmp/sel'
 }
 
 for rel in "${releases[@]}"; do

@@ -9,6 +9,9 @@
  *    Used entries wait, in order, behind the held packets; past the
  *    in-flight limit large packets are copied instead of stopping the
  *    queue; close and detach wait for the held packets and return;
+ *  - a VMM killed while its detach or close waits for held packets dies
+ *    (the wait is killable); the packets complete later on state that
+ *    outlived the device, and vhostx_net stays pinned until they did;
  *  - copy vs zero-copy throughput, logged (the figures in net.rst).
  *
  * Counters are read by name from /proc/self/fdinfo (vguest_stats.h):
@@ -16,6 +19,7 @@
  * "pending", "batched", "min_len", and the TX queue's "bufs", "batches",
  * "bytes".
  */
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -640,6 +644,154 @@ VX_TEST_F_TIMEOUT(zc, close_waits_for_held_packets, 180)
 	TH_LOG("close waited %ld ms", ms);
 	ASSERT_LE(300, ms);
 	ASSERT_GT(VX_TIMEOUT_MS, ms);
+}
+
+/* Scheduler state of process @pid ('R', 'S', 'D', ...), 0 if unknown. */
+static char zc_proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* References on vhostx_net (open devices and what pins it), -1 if unknown. */
+static int zc_module_refs(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/vhostx_net/refcnt", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+/* Reap @pid within @ms: true and its status in @st, or false. */
+static bool zc_reap(pid_t pid, int *st, int ms)
+{
+	int64_t end = vg_now_us() + ms * 1000LL;
+
+	do {
+		if (waitpid(pid, st, WNOHANG) == pid)
+			return true;
+		usleep(10 * 1000);
+	} while (vg_now_us() < end);
+	return false;
+}
+
+/*
+ * A VMM of its own (a child: only the owner may detach) opens a device,
+ * attaches TX to the bridged tap, sends @n packets zero-copy that the plug
+ * qdisc holds, then detaches TX (@close_it false) or closes the device
+ * (true) and so waits.  It is SIGKILLed there and must die: the wait is
+ * killable.  The device is gone with it, its packets are still in flight:
+ * vhostx_net stays pinned until they complete, after which the state they
+ * complete on frees itself and the reference.  The parent's device (the
+ * fixture's) works throughout.
+ */
+static void zc_killed_while_waiting(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(zc) *self,
+				    const FIXTURE_VARIANT(zc) *variant,
+				    bool close_it)
+{
+	const unsigned int n = 8;
+	int p[2], st, refs, now = -1;
+	int64_t end;
+	uint8_t *b;
+	pid_t child;
+	char c = 0;
+
+	if (zc_hold_setup(self))
+		SKIP(return, "bridge/dummy/plug qdisc not available");
+	refs = zc_module_refs();
+	ASSERT_LT(0, refs);
+	ASSERT_EQ(0, pipe(p));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		struct vg_stats s;
+		unsigned int i;
+
+		close(p[0]);
+		vg_close(&self->n.d);
+		if (net_fx_open(&self->n, variant->features, RING) ||
+		    vg_net_set_backend(&self->n.d, 1, self->n.tap))
+			_exit(2);
+		for (i = 0; i < n; i++)
+			if (!zc_add(_metadata, self, 1514, i))
+				_exit(3);
+		vg_vq_kick(&self->n.tx);
+		usleep(300 * 1000);
+		if (vg_stats_read(&s, self->n.d.fd) || ZC(&s, "pending") != n)
+			_exit(4);
+		if (write(p[1], &c, 1) != 1)
+			_exit(5);
+		if (close_it)
+			close(self->n.d.fd);
+		else
+			vg_net_set_backend(&self->n.d, 1, -1);
+		_exit(0);
+	}
+	close(p[1]);
+	st = read(p[0], &c, 1);
+	close(p[0]);
+	if (st != 1) {
+		waitpid(child, &st, 0);
+		ASSERT_TRUE(0) TH_LOG("the child could not hold its packets (status %#x)", st);
+	}
+	/* Stuck: asleep in the kernel (TASK_KILLABLE shows as D), and stays. */
+	end = vg_now_us() + VX_TIMEOUT_MS * 1000LL;
+	while (zc_proc_state(child) != 'D' && vg_now_us() < end)
+		usleep(20 * 1000);
+	usleep(500 * 1000);
+	EXPECT_EQ('D', zc_proc_state(child));
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	if (!zc_reap(child, &st, VX_TIMEOUT_MS)) {
+		/* Let it go before failing, or it would stay for good. */
+		zc_release();
+		waitpid(child, &st, 0);
+		ASSERT_TRUE(0) TH_LOG("a SIGKILLed VMM stayed stuck in %s",
+				      close_it ? "close" : "the detach");
+	}
+	ASSERT_TRUE(WIFSIGNALED(st)) TH_LOG("status %#x", st);
+	ASSERT_EQ(SIGKILL, WTERMSIG(st));
+	/* Its device is gone; its packets in flight pin the module. */
+	EXPECT_EQ(refs + 1, zc_module_refs());
+	/* They complete on the orphaned state, which lets the module go. */
+	zc_release();
+	end = vg_now_us() + VX_TIMEOUT_MS * 1000LL;
+	while ((now = zc_module_refs()) != refs && vg_now_us() < end)
+		usleep(20 * 1000);
+	ASSERT_EQ(refs, now) TH_LOG("vhostx_net still pinned after the packets completed");
+	/* The fixture's device never noticed. */
+	b = zc_add(_metadata, self, 1514, 99);
+	ASSERT_NE(NULL, b);
+	vg_vq_kick(&self->n.tx);
+	zc_reap_in_order(_metadata, self, &b, 1);
+}
+
+VX_TEST_F_TIMEOUT(zc, killed_while_detach_waits, 180)
+{
+	zc_killed_while_waiting(_metadata, self, variant, false);
+}
+
+VX_TEST_F_TIMEOUT(zc, killed_while_close_waits, 180)
+{
+	zc_killed_while_waiting(_metadata, self, variant, true);
 }
 
 /*
