@@ -643,7 +643,12 @@ VX_TEST_F_TIMEOUT(zc, close_waits_for_held_packets, 180)
 	waitpid(child, NULL, 0);
 	TH_LOG("close waited %ld ms", ms);
 	ASSERT_LE(300, ms);
-	ASSERT_GT(VX_TIMEOUT_MS, ms);
+	/*
+	 * The plug goes 500 ms after the hold: a close that returns at all
+	 * waited for it.  The bound is for a loaded host (it took 6 s at a
+	 * load average of 8), not a speed claim.
+	 */
+	ASSERT_GT(6 * VX_TIMEOUT_MS, ms);
 }
 
 /* Scheduler state of process @pid ('R', 'S', 'D', ...), 0 if unknown. */
