@@ -125,7 +125,11 @@ static int packed_write_event(struct vhostx_vq *vq, u16 flags, u16 off_wrap)
 
 /*
  * First use after vhostx_vq_start(): the base must fit the ring (its size
- * may have changed since VHOST_SET_VRING_BASE), and kicks are wanted.
+ * may have changed since VHOST_SET_VRING_BASE), and kicks are wanted: with
+ * EVENT_IDX one, for the descriptor at the position the device reads next
+ * (as a split ring's avail event starts where the driver starts), so that
+ * a queue whose handler never runs dry (RX with buffers to spare) is not
+ * kicked for every buffer the driver adds, as ENABLE would have it.
  */
 static int packed_activate(struct vhostx_vq *vq, bool first)
 {
@@ -138,6 +142,10 @@ static int packed_activate(struct vhostx_vq *vq, bool first)
 	st->signalled_used_valid = false;
 	st->hist_n = 0;
 	st->kicks_off = false;
+	if (vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
+		return packed_write_event(vq, VRING_PACKED_EVENT_FLAG_DESC,
+					  vq->last_avail_idx |
+					  (st->avail_wrap ? PACKED_WRAP : 0));
 	return packed_write_event(vq, VRING_PACKED_EVENT_FLAG_ENABLE, 0);
 }
 
