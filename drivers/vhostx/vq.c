@@ -455,13 +455,12 @@ void vhostx_vq_set_used_batch(struct vhostx_vq *vq, struct vhostx_used *used,
 EXPORT_SYMBOL_GPL(vhostx_vq_set_used_batch);
 
 /**
- * vhostx_flush_used() - publish the batched used entries and signal
+ * vhostx_publish_used() - publish the batched used entries and signal
  * @vq: the virtqueue; vq->mutex held
  *
- * A backend that batches calls it before it drops vq->mutex: entries
- * still in the batch are not visible to the driver.
+ * The call behind vhostx_flush_used() when entries are pending.
  */
-void vhostx_flush_used(struct vhostx_vq *vq)
+void vhostx_publish_used(struct vhostx_vq *vq)
 {
 	unsigned int n;
 
@@ -470,28 +469,21 @@ void vhostx_flush_used(struct vhostx_vq *vq)
 	vq->batch_n = 0;
 	vhostx_add_used_and_signal_n(vq, vq->batch, n);
 }
-EXPORT_SYMBOL_GPL(vhostx_flush_used);
+EXPORT_SYMBOL_GPL(vhostx_publish_used);
 
 /**
- * vhostx_add_used_batched() - return one buffer, published with others
+ * vhostx_add_used_batch_end() - vhostx_add_used_batched()'s publishing case
  * @vq: the virtqueue; vq->mutex held
  * @buf: the buffer, as vhostx_get_buf() returned it
  * @len: bytes written into the buffer
  *
- * The entry goes into the array given with vhostx_vq_set_used_batch().
- * The batch is published (one used index write, one signal check) when
- * it is full, when vhostx_get_buf() finds the ring empty, at
- * vhostx_enable_notify(), and at vhostx_flush_used(): never later than
- * the driver could notice.  Without an array the entry is published at
- * once.  A buffer written whole (@len is its writable length, 0 without
- * one) is %VHOSTX_USED_F_IMPLIED: with VIRTIO_F_IN_ORDER the batch's last
- * entry may stand for it.
+ * For a vq without a batch array, the entry is published at once; else
+ * it fills the batch, which is published.
  *
- * Return: 0, or the errno of publishing a full batch (the queue is then
- * stopped).
+ * Return: 0, or the errno of publishing (the queue is then stopped).
  */
-int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
-			    u32 len)
+int vhostx_add_used_batch_end(struct vhostx_vq *vq,
+			      const struct vhostx_buf *buf, u32 len)
 {
 	struct vhostx_used *u;
 	unsigned int n;
@@ -509,8 +501,6 @@ int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
 	u->len = len;
 	u->ndesc = buf->ndesc;
 	u->flags = vhostx_used_flags(buf, len);
-	if (vq->batch_n < vq->batch_max)
-		return 0;
 	n = vq->batch_n;
 	vq->batch_n = 0;
 	ret = vhostx_add_used_n(vq, vq->batch, n);
@@ -518,7 +508,7 @@ int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
 		vhostx_signal(vq);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(vhostx_add_used_batched);
+EXPORT_SYMBOL_GPL(vhostx_add_used_batch_end);
 
 /**
  * vhostx_enable_notify() - ask the driver to kick again
@@ -625,26 +615,6 @@ bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
 	return false;
 }
 EXPORT_SYMBOL_GPL(vhostx_exceeds_budget);
-
-/**
- * vhostx_exceeds_weight() - has a handler run used up its budget?
- * @vq: the virtqueue; vq->mutex held (a handler's run)
- * @bufs: buffers handled in this run
- * @bytes: bytes moved in this run
- *
- * vhostx_exceeds_budget() with the backend's fixed ops->weight and
- * ops->byte_weight.
- *
- * Return: true if the handler must return now.
- */
-bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes)
-{
-	const struct vhostx_backend_ops *ops = vq->dev->ops;
-
-	return vhostx_exceeds_budget(vq, bufs, bytes, ops->weight,
-				     ops->byte_weight);
-}
-EXPORT_SYMBOL_GPL(vhostx_exceeds_weight);
 
 static long vhostx_set_vring_addr(struct vhostx_vq *vq, void __user *argp)
 {

@@ -602,9 +602,9 @@ int vhostx_add_used_n(struct vhostx_vq *vq, const struct vhostx_used *used,
 void vhostx_signal(struct vhostx_vq *vq);
 void vhostx_vq_set_used_batch(struct vhostx_vq *vq, struct vhostx_used *used,
 			      unsigned int max);
-int vhostx_add_used_batched(struct vhostx_vq *vq, const struct vhostx_buf *buf,
-			    u32 len);
-void vhostx_flush_used(struct vhostx_vq *vq);
+int vhostx_add_used_batch_end(struct vhostx_vq *vq,
+			      const struct vhostx_buf *buf, u32 len);
+void vhostx_publish_used(struct vhostx_vq *vq);
 void vhostx_add_used_and_signal_n(struct vhostx_vq *vq,
 				  const struct vhostx_used *used,
 				  unsigned int count);
@@ -612,9 +612,88 @@ bool vhostx_enable_notify(struct vhostx_vq *vq);
 void vhostx_disable_notify(struct vhostx_vq *vq);
 void vhostx_mute_notify(struct vhostx_vq *vq);
 bool vhostx_avail_empty(struct vhostx_vq *vq);
-bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs, size_t bytes);
 bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
 			   int weight, int byte_weight);
+
+/*
+ * The per-buffer calls of a batching handler, inline: each buffer costs a
+ * few stores and compares, and only the buffer that fills the batch, a
+ * flush with entries pending or a run over its budget calls into the core.
+ */
+
+/**
+ * vhostx_add_used_batched() - return one buffer, published with others
+ * @vq: the virtqueue; vq->mutex held
+ * @buf: the buffer, as vhostx_get_buf() returned it
+ * @len: bytes written into the buffer
+ *
+ * The entry goes into the array given with vhostx_vq_set_used_batch().
+ * The batch is published (one used index write, one signal check) when
+ * it is full, when vhostx_get_buf() finds the ring empty, at
+ * vhostx_enable_notify(), and at vhostx_flush_used(): never later than
+ * the driver could notice.  Without an array the entry is published at
+ * once.  A buffer written whole (@len is its writable length, 0 without
+ * one) is %VHOSTX_USED_F_IMPLIED: with VIRTIO_F_IN_ORDER the batch's last
+ * entry may stand for it.
+ *
+ * Return: 0, or the errno of publishing a full batch (the queue is then
+ * stopped).
+ */
+static inline int vhostx_add_used_batched(struct vhostx_vq *vq,
+					  const struct vhostx_buf *buf,
+					  u32 len)
+{
+	struct vhostx_used *u;
+
+	lockdep_assert_held(&vq->mutex);
+	/* No array (batch_max 0), or this entry fills it. */
+	if (unlikely(vq->batch_n + 1 >= vq->batch_max))
+		return vhostx_add_used_batch_end(vq, buf, len);
+	u = &vq->batch[vq->batch_n++];
+	u->id = buf->id;
+	u->len = len;
+	u->ndesc = buf->ndesc;
+	u->flags = vhostx_used_flags(buf, len);
+	return 0;
+}
+
+/**
+ * vhostx_flush_used() - publish the batched used entries and signal
+ * @vq: the virtqueue; vq->mutex held
+ *
+ * A backend that batches calls it before it drops vq->mutex: entries
+ * still in the batch are not visible to the driver.  Nothing to publish
+ * costs no call.
+ */
+static inline void vhostx_flush_used(struct vhostx_vq *vq)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (vq->batch_n)
+		vhostx_publish_used(vq);
+}
+
+/**
+ * vhostx_exceeds_weight() - has a handler run used up its budget?
+ * @vq: the virtqueue; vq->mutex held (a handler's run)
+ * @bufs: buffers handled in this run
+ * @bytes: bytes moved in this run
+ *
+ * vhostx_exceeds_budget() with the backend's fixed ops->weight and
+ * ops->byte_weight; a run within them costs no call.
+ *
+ * Return: true if the handler must return now.
+ */
+static inline bool vhostx_exceeds_weight(struct vhostx_vq *vq, int bufs,
+					 size_t bytes)
+{
+	const struct vhostx_backend_ops *ops = vq->dev->ops;
+
+	if (likely((ops->weight <= 0 || bufs < ops->weight) &&
+		   (ops->byte_weight <= 0 || bytes < (size_t)ops->byte_weight)))
+		return false;
+	return vhostx_exceeds_budget(vq, bufs, bytes, ops->weight,
+				     ops->byte_weight);
+}
 
 /* Dirty logging. */
 static inline bool vhostx_logging(struct vhostx_vq *vq)
