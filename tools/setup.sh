@@ -18,6 +18,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
 	iproute2 procps python3           # used inside the guest by tests and tools
 	ethtool                           # make check-e2e: L2 resizes its rings (queue reset)
+	dpdk-dev librte-net-virtio23      # make check-dpdk: dpdk-testpmd, its virtio-user PMD
 	gnuplot-nox                       # benchmark plots
 )
 # --debug-kernel: also what building the debug kernel needs (make
