@@ -125,6 +125,7 @@ check-e2e:
 # at both ends (tools/testing/dpdk/run.sh).
 .PHONY: check-dpdk
 check-dpdk:
+	tools/setup.sh --dpdk
 	tools/testing/dpdk/run.sh
 
 # Build the modules against Debian trixie's and sid's kernels, each in a

@@ -18,7 +18,6 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio xz-utils gzip  # VM runner, initramfs
 	iproute2 procps python3           # used inside the guest by tests and tools
 	ethtool                           # make check-e2e: L2 resizes its rings (queue reset)
-	dpdk-dev librte-net-virtio23      # make check-dpdk: dpdk-testpmd, its virtio-user PMD
 	gnuplot-nox                       # benchmark plots
 )
 # --debug-kernel: also what building the debug kernel needs (make
@@ -26,11 +25,15 @@ pkgs=(
 # --newer-kernels: debootstrap, for the trixie/sid build chroots of
 # tools/testing/kernels/build-newer.sh (make check-kernels).
 # --fresh-host: only what make check-fresh needs on the host (debootstrap).
+# --dpdk: DPDK's testpmd (dpdk-dev) and its virtio PMD, for make check-dpdk
+# (about 200 packages: plain `make check` does without).
 fresh_host=0
 for arg in "$@"; do
 	case $arg in
 	--debug-kernel)
 		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves lcov) ;;
+	--dpdk)
+		pkgs+=(dpdk-dev librte-net-virtio23) ;;
 	--newer-kernels)
 		pkgs+=(debootstrap debian-archive-keyring) ;;
 	--fresh-host)

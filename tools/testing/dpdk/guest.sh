@@ -48,7 +48,7 @@ mkdir -p /dev/hugepages
 mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 echo 256 > /proc/sys/vm/nr_hugepages
 say "$(grep -E 'HugePages_(Total|Free)' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
-testpmd=$(command -v dpdk-testpmd) || { say "FAIL: dpdk-testpmd missing (make deps)"; exit 1; }
+testpmd=$(command -v dpdk-testpmd) || { say "FAIL: dpdk-testpmd missing (tools/setup.sh --dpdk)"; exit 1; }
 say "$testpmd from $(dpkg-query -W -f='${Package} ${Version}' dpdk-dev 2>/dev/null || echo '?')"
 
 devargs() {

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check-dpdk: DPDK's testpmd (Debian's dpdk-dev package), through its
+# make check-dpdk: DPDK's testpmd (Debian's dpdk-dev package, installed by
+# tools/setup.sh --dpdk), through its
 # virtio-user PMD, drives /dev/vhostx-net and then the kernel's
 # /dev/vhost-net in one test VM, with split, packed (packed_vq=1),
 # in-order (in_order=1) and packed in-order rings, TX (txonly) and RX
@@ -20,7 +21,7 @@ for m in drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko; do
 	[ -f "$m" ] || { echo "dpdk: $m is not built: run 'make all'" >&2; exit 1; }
 done
 command -v dpdk-testpmd > /dev/null ||
-	{ echo "dpdk: dpdk-testpmd missing (make deps installs dpdk-dev)" >&2; exit 1; }
+	{ echo "dpdk: dpdk-testpmd missing (tools/setup.sh --dpdk installs dpdk-dev)" >&2; exit 1; }
 
 envs=()
 for v in DPDK_TX_SECONDS DPDK_RX_FRAMES DPDK_DEVICES DPDK_VARIANTS DPDK_ROUNDS; do
