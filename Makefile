@@ -120,6 +120,14 @@ upstream-build:
 check-e2e:
 	tools/testing/e2e/run.sh
 
+# DPDK's testpmd (virtio-user) on /dev/vhostx-net and, as the reference,
+# /dev/vhost-net: split, packed, in-order rings, TX and RX, frames counted
+# at both ends (tools/testing/dpdk/run.sh).
+.PHONY: check-dpdk
+check-dpdk:
+	tools/setup.sh --dpdk
+	tools/testing/dpdk/run.sh
+
 # Build the modules against Debian trixie's and sid's kernels, each in a
 # cached chroot of that release (tools/testing/kernels/build-newer.sh;
 # KERNELS_ARGS="--run trixie" also boots that kernel and runs the selftests).
@@ -203,6 +211,7 @@ help:
 	@echo "  deb-check     build, install, test (DKMS, modprobe, udev, unprivileged user), purge the package"
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
+	@echo "  check-dpdk    DPDK testpmd (virtio-user) on /dev/vhostx-net and vhost-net: split/packed/in-order, TX and RX"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
 	@echo "  check         deps all sparse kernel-doc selftests vm-test deb-check vm-selftest bench-build check-e2e"
 	@echo "  check-fresh   (CI) demo and check in a new bare Debian 12 root, then the suite on trixie and sid"

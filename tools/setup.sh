@@ -25,11 +25,15 @@ pkgs=(
 # --newer-kernels: debootstrap, for the trixie/sid build chroots of
 # tools/testing/kernels/build-newer.sh (make check-kernels).
 # --fresh-host: only what make check-fresh needs on the host (debootstrap).
+# --dpdk: DPDK's testpmd (dpdk-dev) and its virtio PMD, for make check-dpdk
+# (about 200 packages: plain `make check` does without).
 fresh_host=0
 for arg in "$@"; do
 	case $arg in
 	--debug-kernel)
 		pkgs+=(flex bison bc libelf-dev libssl-dev dwarves lcov) ;;
+	--dpdk)
+		pkgs+=(dpdk-dev librte-net-virtio23) ;;
 	--newer-kernels)
 		pkgs+=(debootstrap debian-archive-keyring) ;;
 	--fresh-host)

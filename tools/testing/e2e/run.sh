@@ -64,7 +64,7 @@ mv "$out/l2-initramfs.cpio.gz.$$" "$out/l2-initramfs.cpio.gz"
 echo "e2e: L2 initramfs $out/l2-initramfs.cpio.gz ($(stat -c %s "$out/l2-initramfs.cpio.gz") bytes, kernel $kver)"
 
 envs=(--env "E2E_INITRD=$out/l2-initramfs.cpio.gz")
-for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT; do
+for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2E_PACKED_LINES; do
 	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 start=$(date +%s)
