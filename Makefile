@@ -178,11 +178,16 @@ check-debug:
 	tools/setup.sh --debug-kernel
 	tools/testing/vm/debug-kernel/check-debug.sh
 
-# make coverage: make check-debug on the debug kernel (which has gcov and
-#   KCOV): the modules built with gcov, line and branch coverage of the
-#   suite alone and of suite + fuzzer + reloads, per file, HTML in
-#   build/coverage/html; fails below tools/testing/coverage/floor.
-coverage: check-debug
+# make coverage: make check-debug on the coverage kernel (the debug
+#   kernel's configuration without KASAN, lockdep, kmemleak and UBSAN;
+#   COVERAGE_KERNEL=debug uses the debug kernel itself): the modules built
+#   with gcov, line and branch coverage of the suite alone and of suite +
+#   fuzzer + reloads, per file, HTML in build/coverage/html; fails below
+#   tools/testing/coverage/floor.
+COVERAGE_KERNEL ?= coverage
+coverage:
+	tools/setup.sh --debug-kernel
+	VHOSTX_KERNEL_FLAVOUR=$(COVERAGE_KERNEL) tools/testing/vm/debug-kernel/check-debug.sh
 
 # make fuzz-compare: on the debug kernel (KCOV), the random fuzzer and the
 #   coverage-guided one, VX_FUZZ_SECONDS (default 600) each from the same

@@ -11,7 +11,11 @@
 #     ok          stamp: everything above is complete
 # A rerun with the same source and fragment reuses the cache at once.
 #
-# usage: build.sh [--print-dir] [--jobs N] [--force]
+# usage: build.sh [--flavour debug|coverage] [--print-dir] [--jobs N] [--force]
+#   --flavour    debug (default): debug.config as it is; coverage:
+#                debug.config without its sanitizer block (gcov, KCOV and
+#                failslab without KASAN, lockdep, kmemleak, UBSAN); also
+#                VHOSTX_KERNEL_FLAVOUR
 #   --print-dir  print the cache directory and exit (build nothing)
 #   --jobs N     make -j N (default: number of CPUs)
 #   --force      rebuild even if the cache is complete
@@ -27,16 +31,26 @@ prog=debug-kernel
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-print_dir=0 force=0 jobs=$(nproc)
+print_dir=0 force=0 jobs=$(nproc) flavour=${VHOSTX_KERNEL_FLAVOUR:-debug}
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--flavour) flavour=$2; shift 2 ;;
 	--print-dir) print_dir=1; shift ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--force) force=1; shift ;;
-	-h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) die "unknown option $1" ;;
 	esac
 done
+# The fragment this flavour builds from (the cache key hashes it).
+fragment() {
+	case "$flavour" in
+	debug) cat "$frag" ;;
+	coverage) sed '/^# --- sanitizers/,/^# --- end of sanitizers/d' "$frag" ;;
+	*) die "unknown flavour '$flavour' (debug or coverage)" ;;
+	esac
+}
+fragment >/dev/null
 
 src_tar=${LINUX_SOURCE:-$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n1)}
 [ -n "$src_tar" ] && [ -r "$src_tar" ] ||
@@ -47,8 +61,10 @@ srcver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
 [ -n "$srcver" ] || srcver=$(stat -c %s-%Y "$src_tar")
 srcver=${pkg#linux-source-}-$srcver
 # The fragment and the recipe below decide the result: hash both.
-fhash=$( { cat "$frag"; sed -n '/^# --- recipe/,$p' "$0"; } | sha1sum | cut -c1-10)
-cache=${VHOSTX_DEBUG_CACHE:-/var/cache/vhostx/debug-kernel}/$srcver-$fhash
+fhash=$( { fragment; sed -n '/^# --- recipe/,$p' "$0"; } | sha1sum | cut -c1-10)
+tag=
+[ "$flavour" = debug ] || tag=$flavour-
+cache=${VHOSTX_DEBUG_CACHE:-/var/cache/vhostx/debug-kernel}/$srcver-$tag$fhash
 
 if [ "$print_dir" = 1 ]; then echo "$cache"; exit 0; fi
 if [ "$force" = 0 ] && [ -f "$cache/ok" ]; then
@@ -94,8 +110,8 @@ if [ ! -f "$cache/src/Makefile" ]; then
 fi
 src=$cache/src obj=$cache/obj
 mkdir -p "$obj"
-cp "$frag" "$cache/debug.config"
-say "configuring: allnoconfig + debug.config"
+fragment >"$cache/debug.config"
+say "configuring: allnoconfig + debug.config ($flavour flavour)"
 (cd "$src" && scripts/kconfig/merge_config.sh -n -O "$obj" "$cache/debug.config" \
 	>"$cache/merge.log" 2>&1) || { tail -n 30 "$cache/merge.log" >&2; die "merge_config failed"; }
 

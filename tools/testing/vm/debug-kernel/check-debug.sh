@@ -21,7 +21,9 @@
 # VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
 # build/selftests), VX_FUZZ_COMPARE=1 (make fuzz-compare: only the random
 # and the guided fuzzer, VX_FUZZ_SECONDS each, edges compared), JOBS
-# (kernel build, default nproc).
+# (kernel build, default nproc), VHOSTX_KERNEL_FLAVOUR (debug, the
+# default, or coverage: the same kernel without the sanitizers, for make
+# coverage; no kmemleak scans there, and the waits scaled by 3, not 10).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,11 +33,14 @@ say() { echo "check-debug: $*" >&2; }
 t0=$(date +%s)
 
 # 1. the kernel
-cache=$("$here/build.sh" --jobs "${JOBS:-$(nproc)}" | tail -n1)
+flavour=${VHOSTX_KERNEL_FLAVOUR:-debug}
+scale=10 kmemleak=1
+[ "$flavour" = debug ] || scale=3 kmemleak=0
+cache=$("$here/build.sh" --flavour "$flavour" --jobs "${JOBS:-$(nproc)}" | tail -n1)
 [ -f "$cache/ok" ] || { say "debug kernel build failed"; exit 1; }
 t1=$(date +%s)
 kver=$(cat "$cache/obj/include/config/kernel.release")
-say "debug kernel $kver from $cache ($((t1 - t0))s)"
+say "$flavour kernel $kver from $cache ($((t1 - t0))s)"
 
 # 2. vhostx against it, out of the tree
 out=$repo/build/check-debug
@@ -78,7 +83,8 @@ tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
 	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
 	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
 	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-1}" \
-	--env VX_TIMEOUT_SCALE="${VX_TIMEOUT_SCALE:-10}" \
+	--env VX_TIMEOUT_SCALE="${VX_TIMEOUT_SCALE:-$scale}" \
+	--env VX_KMEMLEAK="$kmemleak" \
 	--env SELFTEST_TIMEOUT="${SELFTEST_TIMEOUT:-2400}" \
 	-q -- "$here/guest-check.sh"
 rc=$?
