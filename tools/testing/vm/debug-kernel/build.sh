@@ -52,7 +52,7 @@ fragment() {
 }
 fragment >/dev/null
 
-src_tar=${LINUX_SOURCE:-$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n1)}
+src_tar=${LINUX_SOURCE:-$(ls -v /usr/src/linux-source-*.tar.xz 2>/dev/null | tail -n1 || true)}
 [ -n "$src_tar" ] && [ -r "$src_tar" ] ||
 	die "no /usr/src/linux-source-*.tar.xz: run 'tools/setup.sh --debug-kernel'"
 pkg=$(basename "$src_tar" .tar.xz)
@@ -92,7 +92,7 @@ start=$(date +%s)
 # complete build of that source (kbuild rebuilds what the new .config
 # changes, per option), instead of from nothing.
 if [ ! -f "$cache/src/Makefile" ]; then
-	seed=$(ls -td "$(dirname "$cache")/$srcver"-*/ok 2>/dev/null | head -n1)
+	seed=$(ls -td "$(dirname "$cache")/$srcver"-*/ok 2>/dev/null | head -n1 || true)
 	if [ -n "$seed" ]; then
 		seed=$(dirname "$seed")
 		say "seeding from $seed"
