@@ -77,7 +77,7 @@ vm-selftest:
 
 # Each step's time goes to build/check-times (printed at the end).
 CHECK_STEPS := deps all sparse kernel-doc selftests vm-test deb-check \
-	vm-selftest bench-build check-e2e
+	vm-selftest bench-build check-e2e check-dpdk-vhostx
 check:
 	@rm -f build/check-times
 	@set -e; for s in $(CHECK_STEPS); do \
@@ -127,6 +127,15 @@ check-e2e:
 check-dpdk:
 	tools/setup.sh --dpdk
 	tools/testing/dpdk/run.sh
+
+# make check's DPDK step: the same test on /dev/vhostx-net alone, split
+# and packed rings, TX and RX (the whole matrix beside vhost-net is
+# make check-dpdk).
+.PHONY: check-dpdk-vhostx
+check-dpdk-vhostx:
+	tools/setup.sh --dpdk
+	DPDK_DEVICES=vhostx-net DPDK_VARIANTS="split packed" \
+		DPDK_RX_FRAMES=2000 tools/testing/dpdk/run.sh
 
 # Build the modules against Debian trixie's and sid's kernels, each in a
 # cached chroot of that release (tools/testing/kernels/build-newer.sh;
@@ -217,8 +226,9 @@ help:
 	@echo "  vm-selftest   check that the VM runner fails on a kernel WARNING"
 	@echo "  check-e2e     QEMU in a guest runs a second guest on /dev/vhostx-net (ping, bulk, counters)"
 	@echo "  check-dpdk    DPDK testpmd (virtio-user) on /dev/vhostx-net and vhost-net: split/packed/in-order, TX and RX"
+	@echo "  check-dpdk-vhostx  the same on /dev/vhostx-net alone, split and packed (a step of make check)"
 	@echo "  check-kernels build against trixie's and sid's kernels in cached chroots (KERNELS_ARGS=--run boots them)"
-	@echo "  check         deps all sparse kernel-doc selftests vm-test deb-check vm-selftest bench-build check-e2e"
+	@echo "  check         deps all sparse kernel-doc selftests vm-test deb-check vm-selftest bench-build check-e2e check-dpdk-vhostx"
 	@echo "  check-fresh   (CI) demo and check in a new bare Debian 12 root, then the suite on trixie and sid"
 	@echo "  demo          run tools/demo/run-demo.sh in a guest"
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/, then bench-ring"
