@@ -551,8 +551,12 @@ VX_TEST_F_TIMEOUT(fault, each_allocation_of_each_step, 900)
 	}
 	TH_LOG("%u allocation failures injected, %u absorbed", injected,
 	       absorbed);
-	/* A kernel that injected nothing did not test anything. */
-	ASSERT_LT(variant->nsteps, injected);
+	/*
+	 * A kernel that injected nothing did not test anything.  How many
+	 * allocations a step makes depends on the kernel (with kmemleak
+	 * its own bookkeeping allocations fail too): at least one per step.
+	 */
+	ASSERT_LE(variant->nsteps, injected);
 }
 
 /* Threads named @want in directory @dir (/proc, /proc/self/task). */
