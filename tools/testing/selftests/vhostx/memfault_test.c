@@ -9,13 +9,14 @@
  * buggy one, or one doing memory hot-unplug in the wrong order).  Each case
  * here revokes one thing on /dev/vhostx-test while the queue runs, split
  * and packed: an out buffer, an in buffer, an indirect table, the
- * descriptor ring, the used ring (the packed ring's used descriptors), an
- * avail entry or a chained descriptor on a page of its own.  The device
- * must stop the queue (error eventfd, "errors" and "broken" counted,
- * nothing used, nothing moved on a second kick); once the VMM restores the
- * mapping and resets the ring, it echoes byte-exact again.  Notification
- * areas are the exception: a fault there costs the guest at most an
- * extra call or kick, and traffic goes on.
+ * descriptor ring, the used ring (the packed ring's used descriptors) or
+ * just its index, an avail entry or a chained descriptor on a page of its
+ * own (the dirty log bitmap: log_test).  The device must stop the queue
+ * (error eventfd, "errors" and "broken" counted, nothing used, nothing
+ * moved on a second kick); once the VMM restores the mapping and resets
+ * the ring, it echoes byte-exact again.  Notification areas are the
+ * exception: a fault there costs the guest at most an extra call or
+ * kick, and traffic goes on.
  *
  * The mnet fixture does the same to /dev/vhostx-net on a tap: a TX packet
  * whose header or frame cannot be read is dropped (counted in "drops",
@@ -275,6 +276,25 @@ VX_TEST_F_IF(mf, avail_entry_unreadable, !variant->packed)
 	mf_revoke_case(_metadata, self, out, in, 0,
 		       (uint8_t *)self->vq.avail + PG, PG, PROT_NONE,
 		       "avail entry unreadable");
+}
+
+/*
+ * Split: the used entries writable, the used index not (1024 entries:
+ * the flags and index on the ring's first page, read-only; entry 600 on
+ * the second).  The entry is written, its index cannot be: the queue
+ * stops with nothing published (vhostx_split_add_used_n()).
+ */
+VX_TEST_F_IF(mf, used_index_read_only, !variant->packed)
+{
+	uint8_t *out, *in;
+
+	mf_resize(_metadata, self, 1024, 600);
+	out = mf_page(self);
+	in = mf_page(self);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	mf_revoke_case(_metadata, self, out, in, 0, self->vq.used, 4,
+		       PROT_READ, "used index read-only");
 }
 
 /*
