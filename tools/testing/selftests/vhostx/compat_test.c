@@ -16,6 +16,7 @@
  * the expectations: validates this file on any kernel).
  */
 #include <poll.h>
+#include <sys/mman.h>
 
 #include "kselftest_harness.h"
 #include "vx_common.h"
@@ -295,6 +296,70 @@ static void generic_seq(struct run *r, const char *path)
 
 	close(efd);
 	vg_close(&d);
+}
+
+/*
+ * Arguments the kernel cannot read, or answers it cannot write: every
+ * ioctl that takes a pointer, given NULL (and the ones that answer, a
+ * read-only page of zeros: vq 0, whose answer cannot be written), gives
+ * EFAULT and changes nothing; the device then still sets up.
+ */
+static void unreadable_args_seq(struct run *r, const char *path)
+{
+	static const struct {
+		const char *name;
+		unsigned long nr;
+	} null_args[] = {
+		{ "SET_FEATURES NULL", VHOST_SET_FEATURES },
+		{ "GET_BACKEND_FEATURES NULL", VHOST_GET_BACKEND_FEATURES },
+		{ "SET_BACKEND_FEATURES NULL", VHOST_SET_BACKEND_FEATURES },
+		{ "SET_MEM_TABLE NULL", VHOST_SET_MEM_TABLE },
+		{ "SET_LOG_BASE NULL", VHOST_SET_LOG_BASE },
+		{ "SET_LOG_FD NULL", VHOST_SET_LOG_FD },
+		{ "SET_VRING_NUM NULL", VHOST_SET_VRING_NUM },
+		{ "SET_VRING_ADDR NULL", VHOST_SET_VRING_ADDR },
+		{ "SET_VRING_BASE NULL", VHOST_SET_VRING_BASE },
+		{ "GET_VRING_BASE NULL", VHOST_GET_VRING_BASE },
+		{ "SET_VRING_KICK NULL", VHOST_SET_VRING_KICK },
+		{ "SET_VRING_CALL NULL", VHOST_SET_VRING_CALL },
+		{ "SET_VRING_ERR NULL", VHOST_SET_VRING_ERR },
+		{ "SET_VRING_BUSYLOOP_TIMEOUT NULL",
+		  VHOST_SET_VRING_BUSYLOOP_TIMEOUT },
+		{ "GET_VRING_BUSYLOOP_TIMEOUT NULL",
+		  VHOST_GET_VRING_BUSYLOOP_TIMEOUT },
+	}, ro_args[] = {
+		{ "GET_FEATURES read-only", VHOST_GET_FEATURES },
+		{ "GET_BACKEND_FEATURES read-only", VHOST_GET_BACKEND_FEATURES },
+		{ "GET_VRING_BASE read-only", VHOST_GET_VRING_BASE },
+		{ "GET_VRING_BUSYLOOP_TIMEOUT read-only",
+		  VHOST_GET_VRING_BUSYLOOP_TIMEOUT },
+	};
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	struct vg_dev d;
+	struct vg_vq vq;
+	unsigned int i;
+
+	vx_fixture_init(&d, &vq);
+	if (ro == MAP_FAILED || vg_open(&d, path, 1 << 20)) {
+		rec(r, "open", 0, -errno);
+		return;
+	}
+	rec(r, "GET_FEATURES NULL before owner", -EFAULT,
+	    xio(d.fd, VHOST_GET_FEATURES, NULL));
+	rec(r, "SET_OWNER", 0, xio(d.fd, VHOST_SET_OWNER, NULL));
+	rec(r, "GET_FEATURES NULL", -EFAULT, xio(d.fd, VHOST_GET_FEATURES, NULL));
+	for (i = 0; i < sizeof(null_args) / sizeof(null_args[0]); i++)
+		rec(r, null_args[i].name, -EFAULT,
+		    xio(d.fd, null_args[i].nr, NULL));
+	for (i = 0; i < sizeof(ro_args) / sizeof(ro_args[0]); i++)
+		rec(r, ro_args[i].name, -EFAULT, xio(d.fd, ro_args[i].nr, ro));
+	rec(r, "set-up after them", 0,
+	    vg_set_features(&d, VG_F(VIRTIO_F_VERSION_1)) ?:
+	    vg_set_mem_table(&d) ?: vg_vq_setup(&d, &vq, 0, 64, 0));
+	vg_vq_free(&vq);
+	vg_close(&d);
+	munmap(ro, 4096);
 }
 
 /* vhost-net specific steps (VHOST_NET_SET_BACKEND, backend features). */
@@ -975,6 +1040,16 @@ VX_TEST_F(compat, generic_ioctls)
 		TH_LOG("%s absent: checking against upstream expectations only",
 		       VHOST_NET_DEV);
 	generic_seq(&self->dut, variant->dut);
+	compare(_metadata, &self->ref, &self->dut, have_ref);
+}
+
+VX_TEST_F(compat, unreadable_arguments)
+{
+	bool have_ref = !access(VHOST_NET_DEV, F_OK);
+
+	if (have_ref)
+		unreadable_args_seq(&self->ref, VHOST_NET_DEV);
+	unreadable_args_seq(&self->dut, variant->dut);
 	compare(_metadata, &self->ref, &self->dut, have_ref);
 }
 
