@@ -10,6 +10,8 @@
  * must stay clean.  Rings and buffers sit on pages of their own, so the
  * expected bitmap is exact.
  */
+#include <sys/mman.h>
+
 #include "kselftest_harness.h"
 #include "vx_common.h"
 
@@ -266,6 +268,64 @@ VX_TEST_F(dlog, packed_ring_writes_logged)
 		EXPECT_EQ(3, vg_log_count(&self->d));
 		EXPECT_LE(1, vg_wait_eventfd(self->d.log_fd, VX_TIMEOUT_MS));
 	}
+}
+
+/*
+ * The VMM makes the bitmap read-only under the running queue: pinning it
+ * for a write fails, so the device cannot log what it wrote and stops the
+ * queue (error eventfd, "broken"); a split ring publishes nothing.  An in
+ * buffer fails at its data (vhostx_log_write()), an out-only buffer at the
+ * used entry (the ring's own dirty-log error).  Writable again and the
+ * ring reset, the queue echoes.
+ */
+static void log_revoked(struct __test_metadata *_metadata,
+			FIXTURE_DATA(dlog) *self, bool in_buffer)
+{
+	uint8_t *out = vg_alloc(&self->d, PG, PG);
+	uint8_t *in = vg_alloc(&self->d, PG, PG);
+	struct iovec sg[2] = { { out, 100 }, { in, 100 } };
+	uint16_t used0 = vg_vq_used_idx(&self->vq);
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	ASSERT_LE(0, vg_vq_add(&self->vq, sg, 1, in_buffer, out, 0));
+	ASSERT_EQ(0, mprotect(self->d.log, self->d.log_size, PROT_READ));
+	vg_read_eventfd(self->vq.err_fd);
+	vg_vq_kick(&self->vq);
+	EXPECT_LE(1, vg_wait_eventfd(self->vq.err_fd, VX_TIMEOUT_MS));
+	EXPECT_EQ(1, VX_COUNTER(self->d.fd, 0, "broken"));
+	ASSERT_EQ(0, mprotect(self->d.log, self->d.log_size,
+			      PROT_READ | PROT_WRITE));
+	/* A packed ring's used descriptor is out before it is logged. */
+	if (!self->vq.packed)
+		EXPECT_EQ(used0, vg_vq_used_idx(&self->vq));
+	vx_expect_recovers(_metadata, &self->vq);
+}
+
+VX_TEST_F(dlog, bitmap_read_only_in_buffer)
+{
+	ASSERT_EQ(0, log_setup(self, true, true));
+	log_revoked(_metadata, self, true);
+}
+
+VX_TEST_F(dlog, bitmap_read_only_used_entry)
+{
+	ASSERT_EQ(0, log_setup(self, true, true));
+	log_revoked(_metadata, self, false);
+}
+
+/* The same on a packed ring: its used descriptor cannot be logged. */
+VX_TEST_F(dlog, packed_bitmap_read_only)
+{
+	uint64_t f = VG_F(VIRTIO_F_VERSION_1) | VG_F(VHOST_F_LOG_ALL) |
+		     VG_F(VIRTIO_F_RING_PACKED);
+
+	ASSERT_EQ(0, vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, 5, 0));
+	ASSERT_EQ(0, vg_log_setup(&self->d));
+	ASSERT_EQ(0, vg_vq_set_addr(&self->vq, 1 << VHOST_VRING_F_LOG,
+				    vg_gpa(self->vq.pdevice)));
+	ASSERT_EQ(0, vg_test_start(&self->d));
+	log_revoked(_metadata, self, false);
 }
 
 VX_HARNESS_MAIN

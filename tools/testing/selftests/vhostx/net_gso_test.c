@@ -4,7 +4,8 @@
  * A TCPv4 GSO packet from the guest reaches the tap's interface as one GSO
  * skb (seen by a capture socket with PACKET_VNET_HDR), and a GSO packet
  * sent to a tap with TSO offloads reaches the guest as one buffer with its
- * GSO header.
+ * GSO header.  Headers that need correcting or refusing (tx_header_corrections)
+ * cost the guest that packet only.
  */
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -183,6 +184,166 @@ VX_TEST_F(gso, rx_tcpv4)
 		ASSERT_EQ(1, h->num_buffers);
 	ASSERT_EQ(-1, vg_check(b + HLEN + L2L3L4, PAYLOAD, 6, 0));
 	free(msg);
+}
+
+/*
+ * TX headers the device or tap must correct or refuse.  Each bad packet is
+ * followed by a good one; the good one must reach the tap (the first test
+ * frame seen, unless the bad one may pass), the bad one's buffer must come
+ * back, and nothing may stop the queue.  Frames fit a page: they take the
+ * batched path, whose header checks (vhostx_net_tx_build_xdp()) correct a
+ * hdr_len short of the checksum field and refuse one past the frame; a
+ * refused packet goes the plain way to tap, which refuses it too (counted
+ * in "drops").  What tap alone judges (GSO type and size) it drops or
+ * passes itself.
+ */
+/* Past the packet, header and frame (both device and tap refuse it). */
+#define PAST	(HLEN + FRAME + 1)
+
+enum gso_fate {
+	GSO_DELIVERED,		/* on the tap, as sent */
+	GSO_DROPPED,		/* refused, counted in "drops" */
+	GSO_TAP_DECIDES,	/* tap's business: only the good one checked */
+};
+
+static const struct {
+	const char *what;
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	enum gso_fate fate;
+} gso_bad[] = {
+	{ "hdr_len 0, checksum needed", VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	  VIRTIO_NET_HDR_GSO_NONE, 0, 0, 34, 16, GSO_DELIVERED },
+	{ "GSO hdr_len short of the checksum field",
+	  VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_TCPV4, 20, MSS, 34,
+	  16, GSO_DELIVERED },
+	{ "csum_start past the frame", VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	  VIRTIO_NET_HDR_GSO_NONE, 0, 0, PAST, 0, GSO_DROPPED },
+	{ "csum_offset past the frame", VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	  VIRTIO_NET_HDR_GSO_NONE, 0, 0, 34, PAST, GSO_DROPPED },
+	{ "GSO hdr_len past the frame", VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	  VIRTIO_NET_HDR_GSO_TCPV4, PAST, MSS, 34, 16, GSO_DROPPED },
+	{ "hdr_len past the frame, no checksum", 0,
+	  VIRTIO_NET_HDR_GSO_TCPV4, PAST, MSS, 0, 0, GSO_TAP_DECIDES },
+	{ "GSO with gso_size 0", VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	  VIRTIO_NET_HDR_GSO_TCPV4, L2L3L4, 0, 34, 16, GSO_TAP_DECIDES },
+	{ "unknown GSO type", VIRTIO_NET_HDR_F_NEEDS_CSUM, 7, L2L3L4, MSS, 34,
+	  16, GSO_TAP_DECIDES },
+};
+
+/* Queue header @h + a TCP frame of payload @seed; wait for its buffer. */
+static void gso_send(struct __test_metadata *_metadata, struct net_fx *n,
+		     const struct virtio_net_hdr *h, unsigned int seed)
+{
+	uint8_t *b = vg_alloc(&n->d, HLEN + FRAME, 64);
+
+	ASSERT_NE(NULL, b);
+	memset(b, 0, HLEN);
+	memcpy(b, h, sizeof(*h));
+	gso_make_tcp(b + HLEN, seed);
+	ASSERT_LE(0, vg_vq_add_buf(&n->tx, b, HLEN + FRAME, NULL, 0, b));
+	vg_vq_kick(&n->tx);
+	ASSERT_LE(0, net_wait_used(&n->tx, NULL, NULL, VX_TIMEOUT_MS));
+}
+
+/* The next test frame on the tap: the payload seed it carries, or -1. */
+static int gso_next_seed(int pkt, uint8_t *cap, unsigned int lo,
+			 unsigned int hi)
+{
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		ssize_t n = vg_frame_capture(pkt, cap, 65536, VX_TIMEOUT_MS);
+		unsigned int seed;
+
+		if (n <= 0)
+			return -1;
+		if (n != (ssize_t)(sizeof(struct virtio_net_hdr) + FRAME))
+			continue;
+		for (seed = lo; seed <= hi; seed++)
+			if (vg_check(cap + sizeof(struct virtio_net_hdr) +
+				     L2L3L4, PAYLOAD, seed, 0) < 0)
+				return (int)seed;
+	}
+	return -1;
+}
+
+VX_TEST_F(gso, tx_header_corrections)
+{
+	uint8_t *cap = malloc(65536);
+	unsigned int i;
+
+	ASSERT_NE(NULL, cap);
+	for (i = 0; i < sizeof(gso_bad) / sizeof(gso_bad[0]); i++) {
+		struct virtio_net_hdr h = {
+			.flags = gso_bad[i].flags,
+			.gso_type = gso_bad[i].gso_type,
+			.hdr_len = gso_bad[i].hdr_len,
+			.gso_size = gso_bad[i].gso_size,
+			.csum_start = gso_bad[i].csum_start,
+			.csum_offset = gso_bad[i].csum_offset,
+		}, good;
+		unsigned int bad_seed = 100 + 2 * i, good_seed = bad_seed + 1;
+		uint64_t drops0 = NET_COUNTER(&self->n, 1, "drops");
+		int seen;
+
+		gso_make_hdr(&good);
+		gso_send(_metadata, &self->n, &h, bad_seed);
+		gso_send(_metadata, &self->n, &good, good_seed);
+		seen = gso_next_seed(self->n.pkt, cap, bad_seed, good_seed);
+		switch (gso_bad[i].fate) {
+		case GSO_DELIVERED:
+			ASSERT_EQ(bad_seed, seen) TH_LOG("%s: not delivered",
+							 gso_bad[i].what);
+			seen = gso_next_seed(self->n.pkt, cap, bad_seed,
+					     good_seed);
+			break;
+		case GSO_DROPPED:
+			if (!net_dev_is_upstream())
+				ASSERT_LT(drops0, NET_COUNTER(&self->n, 1, "drops"))
+					TH_LOG("%s: drop not counted",
+					       gso_bad[i].what);
+			break;
+		case GSO_TAP_DECIDES:
+			if (seen == (int)bad_seed)
+				seen = gso_next_seed(self->n.pkt, cap, bad_seed,
+						     good_seed);
+			break;
+		}
+		ASSERT_EQ(good_seed, seen) TH_LOG("%s: the next packet lost",
+						  gso_bad[i].what);
+		if (!net_dev_is_upstream())
+			ASSERT_EQ(0, NET_COUNTER(&self->n, 1, "errors"));
+	}
+	free(cap);
+}
+
+/*
+ * A TX buffer shorter than the header tap expects (the device passes the
+ * header on, VHOST_NET_F_VIRTIO_NET_HDR not negotiated): the batched path
+ * refuses it, tap too; dropped and counted, its buffer back, the next
+ * packet goes out.
+ */
+VX_TEST_F(gso, tx_shorter_than_header)
+{
+	uint64_t drops0 = NET_COUNTER(&self->n, 1, "drops");
+	uint8_t *b = vg_alloc(&self->n.d, HLEN, 64), *cap = malloc(65536);
+	struct virtio_net_hdr good;
+
+	ASSERT_NE(NULL, b);
+	ASSERT_NE(NULL, cap);
+	memset(b, 0, HLEN);
+	ASSERT_LE(0, vg_vq_add_buf(&self->n.tx, b, HLEN / 2, NULL, 0, b));
+	vg_vq_kick(&self->n.tx);
+	ASSERT_LE(0, net_wait_used(&self->n.tx, NULL, NULL, VX_TIMEOUT_MS));
+	if (!net_dev_is_upstream()) {
+		ASSERT_LT(drops0, NET_COUNTER(&self->n, 1, "drops"));
+		ASSERT_EQ(0, NET_COUNTER(&self->n, 1, "errors"));
+	}
+	gso_make_hdr(&good);
+	gso_send(_metadata, &self->n, &good, 50);
+	ASSERT_EQ(50, gso_next_seed(self->n.pkt, cap, 50, 50));
+	free(cap);
 }
 
 VX_HARNESS_MAIN

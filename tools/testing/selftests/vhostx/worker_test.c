@@ -16,6 +16,7 @@
  * (KTHREAD), in which mode NEW_WORKER fails with EFAULT as in 7.x;
  * without vhost_task, kthreads only.
  */
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "kselftest_harness.h"
@@ -196,6 +197,64 @@ VX_TEST_F(worker, unknown_ids_and_indexes)
 	ASSERT_EQ(-ENOBUFS, attach(self->d.fd, 5, 0));
 	ASSERT_EQ(-ENOBUFS, get_worker(self->d.fd, 5, &got));
 	ASSERT_EQ(-ENOBUFS, get_worker(self->d.fd, 0xffffffff, &got));
+}
+
+/*
+ * Arguments the kernel cannot read (or answers it cannot write): EFAULT.
+ * A NEW_WORKER whose answer cannot be written leaves no worker behind
+ * (the one it made is destroyed, as upstream): the room for one more is
+ * still there afterwards, and vq 0 stays on its worker.
+ */
+VX_TEST_F(worker, unreadable_arguments)
+{
+	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+	/* Zeroes, read-only: index 0, worker id 0. */
+	void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	int fd = self->d.fd;
+	unsigned int def, got, w;
+
+	ASSERT_NE(MAP_FAILED, none);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_EQ(0, get_worker(fd, 0, &def));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_NEW_WORKER, ro));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_NEW_WORKER, none));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_FREE_WORKER, none));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_ATTACH_VRING_WORKER, none));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_GET_VRING_WORKER, none));
+	ASSERT_EQ(-EFAULT, vx_ioctl(fd, VHOST_GET_VRING_WORKER, ro));
+	ASSERT_EQ(0, get_worker(fd, 0, &got));
+	ASSERT_EQ(def, got);
+	ASSERT_EQ(0, new_worker(fd, &w));
+	ASSERT_EQ(-ENOMEM, new_worker(fd, &got));
+	traffic(_metadata, self, 2);
+	munmap(none, 4096);
+	munmap(ro, 4096);
+}
+
+/*
+ * The order a VMM should not use: attaching a running vq (after its kick
+ * was set up), and to the worker it is already on.  Traffic goes on, and
+ * attaching twice counts once: after moving the vq away, the worker can
+ * be freed.
+ */
+VX_TEST_F(worker, attach_running_and_twice)
+{
+	unsigned int def, w, got;
+
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &def));
+	ASSERT_EQ(0, new_worker(self->d.fd, &w));
+	traffic(_metadata, self, 2);
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, w));
+	ASSERT_EQ(0, get_worker(self->d.fd, 0, &got));
+	ASSERT_EQ(w, got);
+	traffic(_metadata, self, 3);
+	ASSERT_EQ(-EBUSY, free_worker(self->d.fd, w));
+	ASSERT_EQ(0, attach(self->d.fd, 0, def));
+	ASSERT_EQ(0, free_worker(self->d.fd, w));
+	traffic(_metadata, self, 2);
 }
 
 /* Another process may not create or free workers. */
