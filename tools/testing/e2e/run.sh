@@ -10,7 +10,7 @@
 # reset), a live migration to a second QEMU in the middle of a stream each
 # way (split and packed rings) and vhostx's own counters.
 #
-# Environment: E2E_TIMEOUT (vm-run limit, default 2700 s), and the E2E_*
+# Environment: E2E_TIMEOUT (vm-run limit, default 3600 s), and the E2E_*
 # variables of guest.sh, which are passed through.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,7 +71,7 @@ for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2
 done
 start=$(date +%s)
 set +e
-tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-2700}" \
+tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-3600}" \
 	--results "$repo/$out/results" --log "$repo/$out/console.log" "${envs[@]}" \
 	-- tools/testing/e2e/guest.sh
 rc=$?
