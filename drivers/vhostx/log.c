@@ -47,12 +47,19 @@ static int vhostx_log_bits(void __user *base, u64 first, u64 last)
 
 static int vhostx_log_gpa(struct vhostx_vq *vq, u64 gpa, u64 len)
 {
+	u64 first = gpa / VHOST_PAGE_SIZE, last;
+	int ret;
+
+	lockdep_assert_held(&vq->mutex);
 	if (!len)
 		return 0;
 	if (!vq->log_base || gpa + len - 1 < gpa)
 		return -EFAULT;
-	return vhostx_log_bits(vq->log_base, gpa / VHOST_PAGE_SIZE,
-			       (gpa + len - 1) / VHOST_PAGE_SIZE);
+	last = (gpa + len - 1) / VHOST_PAGE_SIZE;
+	ret = vhostx_log_bits(vq->log_base, first, last);
+	if (!ret)
+		vq->stats.log_pages += last - first + 1;
+	return ret;
 }
 
 /* With an IOTLB the log is still guest-physical: map VMM addresses back. */

@@ -166,6 +166,8 @@ struct vhostx_log {
  * yields    handler runs cut by the weight budget
  * errors    guest errors that stopped the queue
  * iotlb_misses  IOTLB misses sent to userspace
+ * log_pages dirty-log bits the device set (VHOST_F_LOG_ALL): one per page
+ *           marked, counted again each time the page is marked
  */
 #define VHOSTX_VQ_STATS(U64, ATOMIC)					\
 	ATOMIC(kicks)							\
@@ -177,7 +179,8 @@ struct vhostx_log {
 	U64(batches)							\
 	U64(yields)							\
 	U64(errors)							\
-	U64(iotlb_misses)
+	U64(iotlb_misses)						\
+	U64(log_pages)
 
 /* Expanders for the tables, the core's and the backends'. */
 #define VHOSTX_STAT_U64(name)		u64 name;

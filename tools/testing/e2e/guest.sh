@@ -8,7 +8,10 @@
 # one to it (RX), pulls a third while L2 resizes its rings with
 # `ethtool -G` (each a queue reset: VIRTIO_F_RING_RESET), checks every
 # byte by sha256, then reads vhostx's counters
-# for QEMU's descriptor and checks that vhost-net was not used.
+# for QEMU's descriptor and checks that vhost-net was not used.  In each
+# boot (split ring, then packed), between the rx stream and the rest, QEMU
+# live-migrates L2 to a second QEMU (-incoming, its own tap and
+# /dev/vhostx-net descriptor) while a stream runs each way (migrate.py).
 #
 # Environment: E2E_TX_LINES (L2 -> L1: `seq 1 N`, default 300000 = 2 MB),
 # E2E_RX_LINES (L1 -> L2, default 150000 = 1 MB), E2E_RESIZE_LINES (L2 -> L1
@@ -16,7 +19,9 @@
 # for L2 to come up, default 900), E2E_INITRD (L2's initramfs),
 # E2E_PACKED (default 1: a second L2 boot with packed=on: bit 34 negotiated
 # in L2's sysfs, ping, E2E_PACKED_LINES (default 50000) each way by sha256,
-# vhostx's counters), E2E_PACKED_LINES.
+# vhostx's counters), E2E_PACKED_LINES, E2E_MIG (default 1: the live
+# migrations; 0 skips them), E2E_MIG_LINES (`seq 1 N` each way during a
+# migration, default 100000 = 0.59 MB).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
@@ -26,13 +31,15 @@ resize_lines=${E2E_RESIZE_LINES:-300000}
 l2_timeout=${E2E_L2_TIMEOUT:-900}
 packed=${E2E_PACKED:-1}
 p_lines=${E2E_PACKED_LINES:-50000}
+mig=${E2E_MIG:-1}
+mig_lines=${E2E_MIG_LINES:-100000}
 initrd=${E2E_INITRD:-build/e2e/l2-initramfs.cpio.gz}
 kernel=/boot/vmlinuz-$(uname -r)
 work=$(mktemp -d)
 out=${VM_RESULTS:-$work}
 l2log=$out/l2-console.log
 l1=10.77.0.1 l2=10.77.0.2
-qpid=
+qpid= qpid2=
 
 say() { echo "e2e: $*"; }
 fail() {
@@ -45,10 +52,12 @@ fail() {
 	exit 1
 }
 cleanup() {
-	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill "$qpid" 2>/dev/null || true
-		wait "$qpid" 2>/dev/null || true
-	fi
+	local p
+	for p in $qpid $qpid2; do
+		kill -0 "$p" 2>/dev/null || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -73,25 +82,41 @@ say "== loading modules"
 tools/testing/vm/load-modules.sh
 [ -c /dev/vhostx-net ] || fail "/dev/vhostx-net missing after load-modules.sh"
 
-say "== tap0 $l1/24 (a private network inside this guest)"
-ip tuntap add dev tap0 mode tap
-ip addr add $l1/24 dev tap0
-ip link set tap0 up
+# L1's address is on a bridge: L2's QEMU uses tap0, the destination QEMU
+# of a live migration tap1; QEMU's announcement after the migration moves
+# L2's MAC address to tap1.
+say "== br0 $l1/24 with tap0 and tap1 (a private network inside this guest)"
+modprobe bridge
+ip link add br0 type bridge forward_delay 0
+for t in tap0 tap1; do
+	ip tuntap add dev $t mode tap
+	ip link set $t master br0
+	ip link set $t up
+done
+ip addr add $l1/24 dev br0
+ip link set br0 up
 
-# Boot L2 on tap0 and /dev/vhostx-net: $1 L2's extra kernel arguments,
-# $2 extra virtio-net-pci properties; sets qpid and t_start.
+# Boot L2 on a tap and /dev/vhostx-net: $1 L2's extra kernel arguments,
+# $2 extra virtio-net-pci properties, $3 the tap (default tap0, which
+# also restarts L1's clock t_start), $4 more QEMU options; sets qpid and
+# qmp (QEMU's QMP socket).
 start_l2() {
-	t_start=$SECONDS
+	local tap=${3:-tap0}
+	[ "$tap" != tap0 ] || t_start=$SECONDS
+	qmp=$work/qmp-$tap.sock
+	rm -f "$qmp"
 	# exec: $! is QEMU itself, so /proc/$qpid/fdinfo is QEMU's.
+	# shellcheck disable=SC2086 # $4: several options
 	( exec qemu-system-x86_64 -accel tcg -cpu max -m 256 -smp 1 \
 		-nodefaults -display none -no-reboot -monitor none -serial stdio \
+		-qmp "unix:$qmp,server=on,wait=off" ${4:-} \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 mitigations=off $1" \
-		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=3 \
+		-netdev tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=3 \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile=$2" \
 		3<>/dev/vhostx-net </dev/null > >(stamp > "$l2log") 2>&1 ) &
 	qpid=$!
-	say "QEMU pid $qpid"
+	say "QEMU pid $qpid ($tap)"
 }
 # Copy the fdinfo of QEMU's vhostx descriptor to $work/fdinfo.
 qemu_fdinfo() {
@@ -101,22 +126,94 @@ qemu_fdinfo() {
 	done
 	fail "no QEMU descriptor shows vhostx-dev in fdinfo"
 }
+# Column $2 of vq $1's line (vhostx-<vq> num last_avail last_used broken
+# kicks runs bufs bytes ...), summed over the fdinfo copies $3...
+# (default: QEMU's, and the migration source's when L2 migrated).
+vq() {
+	local files=("${@:3}")
+	[ ${#files[@]} -gt 0 ] || files=("$work"/fdinfo*)
+	awk -v q="vhostx-$1" -v c="$2" '$1 == q {s += $c; n++} END {if (n) print s}' "${files[@]}"
+}
+# The counter named $3 of vq $2 in fdinfo copy $1.
+counter() {
+	awk -v q="vhostx-$2" -v n="$3" '$1 == "vhostx-vq" {for (i = 2; i <= NF; i++) if ($i == n) c = i}
+		$1 == q && c {print $c}' "$1"
+}
+# Wait at most $2 s for QEMU $1 to exit; it must exit with status 0.
+wait_exit() {
+	local deadline=$((SECONDS + $2)) qrc
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$SECONDS" -lt "$deadline" ] || fail "QEMU $1 still running after $2 s"
+		sleep 1
+	done
+	set +e; wait "$1"; qrc=$?; set -e
+	[ "$qrc" = 0 ] || fail "QEMU $1 exited with status $qrc"
+}
+
+# Live migration of the running L2 (E2E_MIG): a second QEMU, started with
+# the source's arguments $1 $2 plus -incoming, on tap1 and a descriptor of
+# its own on /dev/vhostx-net; migrate.py pulls and pushes the e2e.mig
+# streams, migrates the source to it in their middle, checks that QMP says
+# completed, the source paused and the destination running, and quits the
+# source.  Here: the source exited 0 and its vhostx device marked dirty
+# pages on both queues (the log QEMU gave it was used), L2 received the
+# pushed stream intact, the destination's vhostx device moved bytes both
+# ways.  $3 names the logs.  Afterwards qpid and l2log are the
+# destination's, and $work/fdinfo.src holds the source's last counters.
+migrate_l2() {
+	local src=$qpid src_qmp=$qmp src_log=$l2log dst dst_qmp src_dev rc t0=$SECONDS
+	local sock=$work/migrate.sock want want_bytes got got_bytes lp0 lp1 d_rx d_tx
+	say "== live migration: L2 to a second QEMU (-incoming, tap1, its own /dev/vhostx-net) during seq 1 $mig_lines each way"
+	rm -f "$sock" "$work/fdinfo.src"
+	l2log=$out/l2-console$3-dst.log
+	start_l2 "$1" "$2" tap1 "-incoming unix:$sock"
+	dst=$qpid dst_qmp=$qmp qpid=$src qpid2=$dst
+	set +e
+	python3 tools/testing/e2e/migrate.py run "$src_qmp" "$src" "$dst_qmp" \
+		"unix:$sock" $l2 "$mig_lines" "$work/fdinfo.src" > "$work/mig" 2>&1
+	rc=$?
+	set -e
+	sed 's/^/e2e: /' "$work/mig"
+	[ "$rc" = 0 ] || { l2log=$src_log; fail "live migration$3: $(grep -m1 'mig: FAIL' "$work/mig" || tail -n1 "$work/mig")"; }
+	mig_info=$(sed -n 's/.*mig: completed in \([0-9.]*s\): total-time \([0-9]*\) ms, downtime \([0-9]*\) ms.*dirty-sync-count \([0-9]*\).*/\1 (QEMU total-time \2 ms, downtime \3 ms, dirty-sync-count \4)/p' "$work/mig")
+	wait_exit "$src" 120
+	qpid=$dst qpid2=
+	src_dev=$(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo.src")
+	[ ! -e "/sys/kernel/debug/vhostx/$src_dev" ] || fail "the source's $src_dev still in debugfs after it exited"
+	lp0=$(counter "$work/fdinfo.src" 0 log_pages) lp1=$(counter "$work/fdinfo.src" 1 log_pages)
+	[ "${lp0:-0}" -gt 0 ] && [ "${lp1:-0}" -gt 0 ] ||
+		fail "the source's vhostx device marked no dirty pages (log_pages RX '$lp0' TX '$lp1'): the migration did not use its dirty log"
+	[ "$(vq 0 5 "$work/fdinfo.src")" = 0 ] && [ "$(vq 1 5 "$work/fdinfo.src")" = 0 ] ||
+		fail "a vq of the migration source is broken"
+	grep -qi 'vhost' "$src_log" && fail "migration source QEMU complained about vhost: $(grep -i vhost "$src_log" | head -n3)"
+	want_bytes=$(seq 1 "$mig_lines" | wc -c) want=$(seq 1 "$mig_lines" | sha)
+	wait_for 'E2E-L2: mig rx ' 300
+	read -r got_bytes got < <(sed -n 's/.*E2E-L2: mig rx *\([0-9]*\) bytes sha256 \([0-9a-f]*\).*/\1 \2/p' "$l2log")
+	[ "$got_bytes" = "$want_bytes" ] && [ "$got" = "$want" ] ||
+		fail "stream pushed during the migration: L2 got $got_bytes bytes sha256 $got, want $want_bytes $want"
+	qemu_fdinfo
+	d_rx=$(vq 0 9 "$work/fdinfo") d_tx=$(vq 1 9 "$work/fdinfo")
+	[ "${d_rx:-0}" -gt 0 ] && [ "${d_tx:-0}" -gt 0 ] ||
+		fail "the destination's vhostx device moved RX '$d_rx' TX '$d_tx' bytes after the migration"
+	[ "$(vq 0 5 "$work/fdinfo")" = 0 ] && [ "$(vq 1 5 "$work/fdinfo")" = 0 ] ||
+		fail "a vq of the migration destination is broken"
+	mig_sum="migrated in $mig_info; $want_bytes bytes each way across it, sha256 ok; source $src_dev log_pages RX $lp0 TX $lp1, exit 0; destination $(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo") RX $d_rx TX $d_tx bytes; step $((SECONDS - t0))s"
+	say "L2 now runs in QEMU pid $qpid: $mig_sum"
+}
+
 # Tell L2 to power off; QEMU must then exit with status 0.
 stop_l2() {
 	bash -c "exec 5<>/dev/tcp/$l2/5002 && exec 5>&-" || fail "connecting to L2 port 5002"
 	wait_for 'E2E-L2: done' 300
-	local deadline=$((SECONDS + 120)) qrc
-	while kill -0 "$qpid" 2>/dev/null; do
-		[ "$SECONDS" -lt "$deadline" ] || fail "QEMU still running 120 s after L2 powered off"
-		sleep 1
-	done
-	set +e; wait "$qpid"; qrc=$?; set -e
+	wait_exit "$qpid" 120
 	qpid=
-	[ "$qrc" = 0 ] || fail "QEMU exited with status $qrc"
 }
 
 say "== starting QEMU (nested TCG) with vhostfd=3 on /dev/vhostx-net"
-start_l2 "e2e.tx=$tx_lines e2e.resize=$resize_lines" ""
+args="e2e.tx=$tx_lines e2e.resize=$resize_lines"
+[ "$mig" = 1 ] && args+=" e2e.mig=$mig_lines"
+rm -f "$work"/fdinfo*
+start_l2 "$args" ""
 
 wait_for 'E2E-L2: ready' "$l2_timeout"
 t_ready=$((SECONDS - t_start))
@@ -156,6 +253,12 @@ read -r got_bytes got < <(sed -n 's/.*E2E-L2: rx *\([0-9]*\) bytes sha256 \([0-9
 	fail "L1 -> L2 stream: L2 got $got_bytes bytes sha256 $got, want $rx_bytes $want"
 say "L2 received $got_bytes bytes in ${t_rx}s, sha256 $got matches"
 
+mig_split="skipped (E2E_MIG=0)"
+if [ "$mig" = 1 ]; then
+	migrate_l2 "$args" "" ""
+	mig_split=$mig_sum
+fi
+
 say "== L2 -> L1: seq 1 $resize_lines while L2 resizes its rings 256 <-> 128 (queue reset)"
 wait_for 'E2E-L2: resize-ready' 300
 say "$(grep 'E2E-L2: resize:' "$l2log")"
@@ -177,12 +280,10 @@ grep -q 'E2E-L2: resize done: .* rings 256 256' "$l2log" || fail "L2's rings are
 grep -qi 'error when restarting the queue' "$l2log" && fail "QEMU could not restart a queue"
 say "received $rz_bytes bytes in ${t_rz}s during $resizes resizes, sha256 $got matches"
 
-say "== vhostx counters of QEMU's descriptor"
+say "== vhostx counters of QEMU's descriptor (and of the migration source's)"
 qemu_fdinfo
-cat "$work/fdinfo"
+cat "$work"/fdinfo*
 dev=$(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo")
-# vhostx-<vq> num last_avail last_used broken kicks runs bufs bytes ...
-vq() { awk -v q="vhostx-$1" -v c="$2" '$1 == q {print $c}' "$work/fdinfo"; }
 rx_bufs=$(vq 0 8) rx_vbytes=$(vq 0 9) tx_bufs=$(vq 1 8) tx_vbytes=$(vq 1 9)
 rx_broken=$(vq 0 5) tx_broken=$(vq 1 5)
 [ -n "$rx_bufs" ] && [ -n "$tx_bufs" ] || fail "no vq 0/1 lines in QEMU's fdinfo"
@@ -198,8 +299,9 @@ say "$stats:"
 cat "$stats"
 # The same counters, read a moment later: never smaller.
 dbg_rx=$(awk '$1 == "0" {print $9}' "$stats") dbg_tx=$(awk '$1 == "1" {print $9}' "$stats")
-[ "${dbg_rx:-0}" -ge "$rx_vbytes" ] || fail "debugfs RX bytes $dbg_rx < fdinfo's $rx_vbytes"
-[ "${dbg_tx:-0}" -ge "$tx_vbytes" ] || fail "debugfs TX bytes $dbg_tx < fdinfo's $tx_vbytes"
+f_rx=$(vq 0 9 "$work/fdinfo") f_tx=$(vq 1 9 "$work/fdinfo")
+[ "${dbg_rx:-0}" -ge "$f_rx" ] || fail "debugfs RX bytes $dbg_rx < fdinfo's $f_rx"
+[ "${dbg_tx:-0}" -ge "$f_tx" ] || fail "debugfs TX bytes $dbg_tx < fdinfo's $f_tx"
 
 say "== which backend QEMU used"
 tids=$(ls /proc/$qpid/task)
@@ -228,7 +330,10 @@ p_sum="skipped (E2E_PACKED=0)"
 if [ "$packed" = 1 ]; then
 	say "== packed ring: QEMU with -device virtio-net-pci,packed=on, a second L2 boot"
 	l2log=$out/l2-console-packed.log
-	start_l2 "e2e.tx=$p_lines e2e.short=1" ",packed=on"
+	args="e2e.tx=$p_lines e2e.short=1"
+	[ "$mig" = 1 ] && args+=" e2e.mig=$mig_lines"
+	rm -f "$work"/fdinfo*
+	start_l2 "$args" ",packed=on"
 	wait_for 'E2E-L2: ready' "$l2_timeout"
 	p_ready=$((SECONDS - t_start))
 	feat=$(sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log")
@@ -250,6 +355,11 @@ if [ "$packed" = 1 ]; then
 	read -r got_bytes got < <(sed -n 's/.*E2E-L2: rx *\([0-9]*\) bytes sha256 \([0-9a-f]*\).*/\1 \2/p' "$l2log")
 	[ "$got_bytes" = "$p_rx" ] && [ "$got" = "$want" ] ||
 		fail "packed: L1 -> L2 stream: L2 got $got_bytes bytes sha256 $got, want $p_rx $want"
+	mig_packed="skipped (E2E_MIG=0)"
+	if [ "$mig" = 1 ]; then
+		migrate_l2 "$args" ",packed=on" "-packed"
+		mig_packed=$mig_sum
+	fi
 	qemu_fdinfo
 	p_rxb=$(vq 0 9) p_txb=$(vq 1 9)
 	[ "${p_txb:-0}" -ge "$p_tx" ] && [ "${p_rxb:-0}" -ge "$p_rx" ] ||
@@ -261,6 +371,8 @@ if [ "$packed" = 1 ]; then
 	say "packed: $p_sum"
 fi
 ip link del tap0
+ip link del tap1
+ip link del br0
 tools/testing/vm/load-modules.sh -u
 
 cat <<SUMMARY
@@ -269,8 +381,10 @@ e2e: L2 booted (nested TCG) and reached "ready" in ${t_ready}s; whole L2 run ${t
 e2e: ping: $ping_sum
 e2e: L2 -> L1: $tx_bytes bytes in ${t_tx}s, sha256 ok   (vhostx TX vq 1: bufs $tx_bufs bytes $tx_vbytes)
 e2e: L1 -> L2: $rx_bytes bytes in ${t_rx}s, sha256 ok   (vhostx RX vq 0: bufs $rx_bufs bytes $rx_vbytes)
+e2e: live migration (split ring): $mig_split
 e2e: L2 -> L1 during $resizes ring resizes (ethtool -G, queue reset): $rz_bytes bytes in ${t_rz}s, sha256 ok
 e2e: packed ring (packed=on): $p_sum
+e2e: live migration (packed ring): ${mig_packed:-skipped (E2E_PACKED=0)}
 e2e: device $dev, worker$workers; no vhost-net thread or fd; QEMU exit 0; modules unloaded
 e2e: PASS
 SUMMARY

@@ -7,9 +7,10 @@
 # vm-run and run tools/testing/e2e/guest.sh in it: QEMU inside the VM
 # boots that L2 guest with its NIC on /dev/vhostx-net, and the test checks
 # ping, a bulk transfer each way, one while L2 resizes its rings (queue
-# reset) and vhostx's own counters.
+# reset), a live migration to a second QEMU in the middle of a stream each
+# way (split and packed rings) and vhostx's own counters.
 #
-# Environment: E2E_TIMEOUT (vm-run limit, default 1800 s), and the E2E_*
+# Environment: E2E_TIMEOUT (vm-run limit, default 3600 s), and the E2E_*
 # variables of guest.sh, which are passed through.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -64,12 +65,13 @@ mv "$out/l2-initramfs.cpio.gz.$$" "$out/l2-initramfs.cpio.gz"
 echo "e2e: L2 initramfs $out/l2-initramfs.cpio.gz ($(stat -c %s "$out/l2-initramfs.cpio.gz") bytes, kernel $kver)"
 
 envs=(--env "E2E_INITRD=$out/l2-initramfs.cpio.gz")
-for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2E_PACKED_LINES; do
+for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2E_PACKED_LINES \
+	E2E_MIG E2E_MIG_LINES; do
 	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 start=$(date +%s)
 set +e
-tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-1800}" \
+tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-3600}" \
 	--results "$repo/$out/results" --log "$repo/$out/console.log" "${envs[@]}" \
 	-- tools/testing/e2e/guest.sh
 rc=$?
