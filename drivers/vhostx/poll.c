@@ -162,7 +162,28 @@ static void vhostx_poll_vq(struct vhostx_poller *p, struct vhostx_worker *w,
 	mutex_unlock(&vq->mutex);
 }
 
-/* @w's turn on @p: its queued work, then its queues in the set. */
+/* Put @w's queues kicked since the last look in the set. */
+static void vhostx_poller_take_kicked(struct vhostx_poller *p,
+				      struct vhostx_worker *w)
+{
+	struct vhostx_dev *dev = w->dev;
+	int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		struct vhostx_vq *vq = dev->vqs[i];
+
+		if (test_bit(0, &vq->polling.kicked) &&
+		    test_and_clear_bit(0, &vq->polling.kicked) &&
+		    !READ_ONCE(p->retired) && vhostx_poll_vq_on(vq, w))
+			vhostx_poll_enter(w, vq, local_clock());
+	}
+}
+
+/*
+ * @w's turn on @p: its queued work, then its queues in the set.  Kicked
+ * queues are taken before the work and again after it: a kick sets its
+ * bit before it queues its work, so one whose work this turn ran is seen.
+ */
 static void vhostx_poller_turn(struct vhostx_poller *p,
 			       struct vhostx_worker *w)
 {
@@ -171,15 +192,9 @@ static void vhostx_poller_turn(struct vhostx_poller *p,
 	int i;
 
 	kthread_use_mm(dev->mm);
-	for (i = 0; i < dev->nvqs; i++) {
-		struct vhostx_vq *vq = dev->vqs[i];
-
-		if (test_bit(0, &vq->polling.kicked) &&
-		    test_and_clear_bit(0, &vq->polling.kicked) &&
-		    !READ_ONCE(p->retired) && vhostx_poll_vq_on(vq, w))
-			vhostx_poll_enter(w, vq, start);
-	}
+	vhostx_poller_take_kicked(p, w);
 	vhostx_worker_run(w);
+	vhostx_poller_take_kicked(p, w);
 	for (i = 0; i < dev->nvqs; i++)
 		if (dev->vqs[i]->polling.by == w)
 			vhostx_poll_vq(p, w, dev->vqs[i]);
