@@ -60,6 +60,7 @@ bool vhostx_worker_run(void *data);
 bool vhostx_poller_attach(struct vhostx_worker *worker);
 void vhostx_poller_detach(struct vhostx_worker *worker);
 void vhostx_poller_wake(struct vhostx_worker *worker);
+void vhostx_poller_interrupt(struct vhostx_worker *worker);
 int vhostx_pollers_init(void);
 void vhostx_pollers_exit(void);
 

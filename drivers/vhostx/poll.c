@@ -39,6 +39,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "internal.h"
@@ -112,9 +113,11 @@ static void vhostx_poll_enter(struct vhostx_worker *w, struct vhostx_vq *vq,
 
 /*
  * Take @vq out of @w's set; vq->mutex held.  With @in_mm (the poller, in
- * @w's turn) kicks are enabled here, and if buffers came meanwhile the
- * handler is queued; otherwise the handler is queued on the vq's worker
- * (if any), whose run ends by enabling kicks.
+ * @w's turn) kicks are enabled here on a ring in use, even one whose
+ * backend was just detached (a backend attached later must get kicks),
+ * and if buffers came meanwhile the handler is queued; otherwise the
+ * handler is queued on the vq's worker (if any), whose run ends by
+ * enabling kicks.
  */
 static void vhostx_poll_leave(struct vhostx_worker *w, struct vhostx_vq *vq,
 			      bool in_mm)
@@ -123,7 +126,10 @@ static void vhostx_poll_leave(struct vhostx_worker *w, struct vhostx_vq *vq,
 	vq->polling.on = false;
 	vq->polling.by = NULL;
 	w->npolled--;
-	if (!in_mm || (vq->private_data && vhostx_enable_notify(vq)))
+	if (!in_mm)
+		vhostx_poll_queue(&vq->poll);
+	else if (vq->meta_ready && vhostx_enable_notify(vq) &&
+		 vq->private_data)
 		vhostx_poll_queue(&vq->poll);
 }
 
@@ -157,7 +163,6 @@ static void vhostx_poll_vq(struct vhostx_poller *p, struct vhostx_worker *w,
 	if (now - vq->polling.active < idle_ns)
 		return;
 	mutex_lock(&vq->mutex);
-	/* A stopped or reset queue is left too; its ring is not touched. */
 	vhostx_poll_leave(w, vq, true);
 	mutex_unlock(&vq->mutex);
 }
@@ -226,6 +231,8 @@ static int vhostx_poller_fn(void *data)
 	struct vhostx_poller *p = data;
 	struct vhostx_worker *w;
 
+	/* vhostx_poller_interrupt(): no handler, only pending and dropped. */
+	allow_signal(SIGKILL);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop()) {
@@ -242,6 +249,9 @@ static int vhostx_poller_fn(void *data)
 		spin_lock(&p->lock);
 		p->running = NULL;
 		spin_unlock(&p->lock);
+		/* Sent during that turn: it must not fail the next one. */
+		if (signal_pending(current))
+			flush_signals(current);
 		if (wq_has_sleeper(&p->wq))
 			wake_up_all(&p->wq);
 		cond_resched();
@@ -285,6 +295,27 @@ bool vhostx_poller_attach(struct vhostx_worker *worker)
 	}
 	mutex_unlock(&vhostx_pollers_lock);
 	return best;
+}
+
+/**
+ * vhostx_poller_interrupt() - end a turn's wait for the owner's memory
+ * @worker: the worker (alive), whose owner is dying or killed
+ *
+ * As vhostx_worker_interrupt() does for a kthread: a handler waiting in
+ * this worker's turn for a page the dying VMM will never fill
+ * (userfaultfd) gets a fatal signal, its access fails and its queue
+ * stops.  Only while the poller runs @worker: the signal is sent under
+ * the poller's lock with @worker's turn on, and the poller drops it when
+ * the turn ends, so no other device's turn sees it.
+ */
+void vhostx_poller_interrupt(struct vhostx_worker *worker)
+{
+	struct vhostx_poller *p = worker->poller;
+
+	spin_lock(&p->lock);
+	if (p->running == worker)
+		send_sig(SIGKILL, p->task, 1);
+	spin_unlock(&p->lock);
 }
 
 static bool vhostx_poller_runs(struct vhostx_poller *p,

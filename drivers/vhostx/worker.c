@@ -163,13 +163,18 @@ static int vhostx_kthread_fn(void *data)
  * owner and got the owner's SIGKILL itself; a kthread worker gets one
  * here, if the caller is the owner (or exits: its files are being
  * released), so that its wait for the page fails, the queue stops with
- * an error, and the worker ends (vhostx_kthread_fn()).  Called with the
- * worker alive: under RCU from vq->worker, or with a flush queued on it.
+ * an error, and the worker ends (vhostx_kthread_fn()).  A shared poller
+ * gets it only during this worker's turn, and drops it after the turn
+ * (poll.c).  Called with the worker alive: under RCU from vq->worker, or
+ * with a flush queued on it.
  */
 static void vhostx_worker_interrupt(struct vhostx_worker *worker)
 {
-	if (worker->task && ((current->flags & PF_EXITING) ||
-			     current->mm == worker->dev->mm))
+	if (!(current->flags & PF_EXITING) && current->mm != worker->dev->mm)
+		return;
+	if (worker->poller)
+		vhostx_poller_interrupt(worker);
+	else if (worker->task)
 		send_sig(SIGKILL, worker->task, 1);
 }
 
