@@ -553,10 +553,12 @@ VX_TEST_F_TIMEOUT(fault, each_allocation_of_each_step, 900)
 	       absorbed);
 	/*
 	 * A kernel that injected nothing did not test anything.  How many
-	 * allocations a step makes depends on the kernel (with kmemleak
-	 * its own bookkeeping allocations fail too): at least one per step.
+	 * allocations a step makes depends on the kernel: with kmemleak its
+	 * own bookkeeping allocations fail too, and without it some steps
+	 * make none that can fail (the coverage kernel injected 13 failures
+	 * into the IOTLB variant's 14 steps, 11 into the net one's 18).
 	 */
-	ASSERT_LE(variant->nsteps, injected);
+	ASSERT_LT(0, injected);
 }
 
 /* Threads named @want in directory @dir (/proc, /proc/self/task). */
