@@ -126,18 +126,19 @@ qemu_fdinfo() {
 	done
 	fail "no QEMU descriptor shows vhostx-dev in fdinfo"
 }
-# Column $2 of vq $1's line (vhostx-<vq> num last_avail last_used broken
-# kicks runs bufs bytes ...), summed over the fdinfo copies $3...
-# (default: QEMU's, and the migration source's when L2 migrated).
+# The column named $2 (bufs, bytes, broken, ...: by the header line, never
+# by position) of vq $1, summed over the fdinfo copies $3... (default:
+# QEMU's, and the migration source's when L2 migrated).
 vq() {
 	local files=("${@:3}")
 	[ ${#files[@]} -gt 0 ] || files=("$work"/fdinfo*)
-	awk -v q="vhostx-$1" -v c="$2" '$1 == q {s += $c; n++} END {if (n) print s}' "${files[@]}"
+	awk -v q="vhostx-$1" -v n="$2" 'FNR == 1 {c = 0}
+		$1 == "vhostx-vq" {for (i = 2; i <= NF; i++) if ($i == n) c = i}
+		$1 == q && c {s += $c; k++} END {if (k) print s}' "${files[@]}"
 }
 # The counter named $3 of vq $2 in fdinfo copy $1.
 counter() {
-	awk -v q="vhostx-$2" -v n="$3" '$1 == "vhostx-vq" {for (i = 2; i <= NF; i++) if ($i == n) c = i}
-		$1 == q && c {print $c}' "$1"
+	vq "$2" "$3" "$1"
 }
 # Wait at most $2 s for QEMU $1 to exit; it must exit with status 0.
 wait_exit() {
@@ -183,7 +184,7 @@ migrate_l2() {
 	lp0=$(counter "$work/fdinfo.src" 0 log_pages) lp1=$(counter "$work/fdinfo.src" 1 log_pages)
 	[ "${lp0:-0}" -gt 0 ] && [ "${lp1:-0}" -gt 0 ] ||
 		fail "the source's vhostx device marked no dirty pages (log_pages RX '$lp0' TX '$lp1'): the migration did not use its dirty log"
-	[ "$(vq 0 5 "$work/fdinfo.src")" = 0 ] && [ "$(vq 1 5 "$work/fdinfo.src")" = 0 ] ||
+	[ "$(vq 0 broken "$work/fdinfo.src")" = 0 ] && [ "$(vq 1 broken "$work/fdinfo.src")" = 0 ] ||
 		fail "a vq of the migration source is broken"
 	grep -qi 'vhost' "$src_log" && fail "migration source QEMU complained about vhost: $(grep -i vhost "$src_log" | head -n3)"
 	want_bytes=$(seq 1 "$mig_lines" | wc -c) want=$(seq 1 "$mig_lines" | sha)
@@ -192,10 +193,10 @@ migrate_l2() {
 	[ "$got_bytes" = "$want_bytes" ] && [ "$got" = "$want" ] ||
 		fail "stream pushed during the migration: L2 got $got_bytes bytes sha256 $got, want $want_bytes $want"
 	qemu_fdinfo
-	d_rx=$(vq 0 9 "$work/fdinfo") d_tx=$(vq 1 9 "$work/fdinfo")
+	d_rx=$(vq 0 bytes "$work/fdinfo") d_tx=$(vq 1 bytes "$work/fdinfo")
 	[ "${d_rx:-0}" -gt 0 ] && [ "${d_tx:-0}" -gt 0 ] ||
 		fail "the destination's vhostx device moved RX '$d_rx' TX '$d_tx' bytes after the migration"
-	[ "$(vq 0 5 "$work/fdinfo")" = 0 ] && [ "$(vq 1 5 "$work/fdinfo")" = 0 ] ||
+	[ "$(vq 0 broken "$work/fdinfo")" = 0 ] && [ "$(vq 1 broken "$work/fdinfo")" = 0 ] ||
 		fail "a vq of the migration destination is broken"
 	mig_sum="migrated in $mig_info; $want_bytes bytes each way across it, sha256 ok; source $src_dev log_pages RX $lp0 TX $lp1, exit 0; destination $(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo") RX $d_rx TX $d_tx bytes; step $((SECONDS - t0))s"
 	say "L2 now runs in QEMU pid $qpid: $mig_sum"
@@ -284,8 +285,8 @@ say "== vhostx counters of QEMU's descriptor (and of the migration source's)"
 qemu_fdinfo
 cat "$work"/fdinfo*
 dev=$(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo")
-rx_bufs=$(vq 0 8) rx_vbytes=$(vq 0 9) tx_bufs=$(vq 1 8) tx_vbytes=$(vq 1 9)
-rx_broken=$(vq 0 5) tx_broken=$(vq 1 5)
+rx_bufs=$(vq 0 bufs) rx_vbytes=$(vq 0 bytes) tx_bufs=$(vq 1 bufs) tx_vbytes=$(vq 1 bytes)
+rx_broken=$(vq 0 broken) tx_broken=$(vq 1 broken)
 [ -n "$rx_bufs" ] && [ -n "$tx_bufs" ] || fail "no vq 0/1 lines in QEMU's fdinfo"
 [ "$rx_bufs" -gt 0 ] && [ "$rx_vbytes" -gt 0 ] || fail "RX vq: bufs $rx_bufs bytes $rx_vbytes"
 [ "$tx_bufs" -gt 0 ] && [ "$tx_vbytes" -gt 0 ] || fail "TX vq: bufs $tx_bufs bytes $tx_vbytes"
@@ -298,8 +299,12 @@ stats=/sys/kernel/debug/vhostx/$dev/stats
 say "$stats:"
 cat "$stats"
 # The same counters, read a moment later: never smaller.
-dbg_rx=$(awk '$1 == "0" {print $9}' "$stats") dbg_tx=$(awk '$1 == "1" {print $9}' "$stats")
-f_rx=$(vq 0 9 "$work/fdinfo") f_tx=$(vq 1 9 "$work/fdinfo")
+dbg() {	# the column named $2 of vq $1 in debugfs's stats
+	awk -v q="$1" -v n="$2" '$1 == "vq" {for (i = 2; i <= NF; i++) if ($i == n) c = i}
+		$1 == q && c {print $c}' "$stats"
+}
+dbg_rx=$(dbg 0 bytes) dbg_tx=$(dbg 1 bytes)
+f_rx=$(vq 0 bytes "$work/fdinfo") f_tx=$(vq 1 bytes "$work/fdinfo")
 [ "${dbg_rx:-0}" -ge "$f_rx" ] || fail "debugfs RX bytes $dbg_rx < fdinfo's $f_rx"
 [ "${dbg_tx:-0}" -ge "$f_tx" ] || fail "debugfs TX bytes $dbg_tx < fdinfo's $f_tx"
 
@@ -361,10 +366,10 @@ if [ "$packed" = 1 ]; then
 		mig_packed=$mig_sum
 	fi
 	qemu_fdinfo
-	p_rxb=$(vq 0 9) p_txb=$(vq 1 9)
+	p_rxb=$(vq 0 bytes) p_txb=$(vq 1 bytes)
 	[ "${p_txb:-0}" -ge "$p_tx" ] && [ "${p_rxb:-0}" -ge "$p_rx" ] ||
 		fail "packed: vhostx moved TX $p_txb RX $p_rxb bytes, less than $p_tx / $p_rx"
-	[ "$(vq 0 5)" = 0 ] && [ "$(vq 1 5)" = 0 ] || fail "packed: a vq is broken"
+	[ "$(vq 0 broken)" = 0 ] && [ "$(vq 1 broken)" = 0 ] || fail "packed: a vq is broken"
 	grep -qi 'vhost' "$l2log" && fail "packed: QEMU complained about vhost: $(grep -i vhost "$l2log" | head -n3)"
 	stop_l2
 	p_sum="bit 34 negotiated; ping; $p_tx bytes each way, sha256 ok (vhostx TX $p_txb, RX $p_rxb bytes); L2 ready ${p_ready}s, run $((SECONDS - t_start))s"
