@@ -418,29 +418,6 @@ VX_TEST_F(polls, two_owners_one_poller)
 	ASSERT_EQ(0, vx_child_result(b));
 }
 
-/*
- * poll_cpus values that are not a list of online CPUs are refused, and
- * the setting stays what it was.
- */
-VX_TEST_F(polls, bad_cpu_lists_refused)
-{
-	static const char *const bad[] = { "abc", "1-0", "4096" };
-	char before[256], after[256];
-	unsigned int i;
-	int r;
-
-	ASSERT_EQ(0, poll_param_read(POLL_CPUS, before, sizeof(before)))
-		TH_LOG("%s: vhostx without polling mode?", POLL_CPUS);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = net_param_write(POLL_CPUS, bad[i]);
-		EXPECT_TRUE(r == -EINVAL || r == -ERANGE)
-			TH_LOG("poll_cpus=%s: %d, not EINVAL or ERANGE",
-			       bad[i], r);
-		ASSERT_EQ(0, poll_param_read(POLL_CPUS, after, sizeof(after)));
-		EXPECT_STREQ(before, after) TH_LOG("after poll_cpus=%s", bad[i]);
-	}
-}
-
 /* What a busy owner does: echoes of @len bytes, @batch at a time. */
 struct busy {
 	size_t len;
