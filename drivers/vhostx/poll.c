@@ -113,11 +113,11 @@ static void vhostx_poll_enter(struct vhostx_worker *w, struct vhostx_vq *vq,
 
 /*
  * Take @vq out of @w's set; vq->mutex held.  With @in_mm (the poller, in
- * @w's turn) kicks are enabled here on an active ring, even one whose
+ * @w's turn) kicks are enabled here on a ring in use, even one whose
  * backend was just detached (a backend attached later must get kicks),
- * and if buffers came meanwhile, or the ring is not active, the handler
- * is queued; otherwise the handler is queued on the vq's worker (if
- * any), whose run ends by enabling kicks.
+ * and if buffers came meanwhile the handler is queued; otherwise the
+ * handler is queued on the vq's worker (if any), whose run ends by
+ * enabling kicks.
  */
 static void vhostx_poll_leave(struct vhostx_worker *w, struct vhostx_vq *vq,
 			      bool in_mm)
@@ -126,17 +126,10 @@ static void vhostx_poll_leave(struct vhostx_worker *w, struct vhostx_vq *vq,
 	vq->polling.on = false;
 	vq->polling.by = NULL;
 	w->npolled--;
-	if (!in_mm) {
+	if (!in_mm)
 		vhostx_poll_queue(&vq->poll);
-		return;
-	}
-	/*
-	 * A ring whose addresses or memory changed while it was polled is
-	 * not active: its handler's next run activates it and asks for
-	 * kicks, so queue one (leaving it muted with nothing queued would
-	 * leave the guest waiting for ever).
-	 */
-	if ((!vq->meta_ready || vhostx_enable_notify(vq)) && vq->private_data)
+	else if (vq->meta_ready && vhostx_enable_notify(vq) &&
+		 vq->private_data)
 		vhostx_poll_queue(&vq->poll);
 }
 
