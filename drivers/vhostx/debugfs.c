@@ -58,10 +58,6 @@ static void vhostx_stats_print(struct seq_file *m, struct vhostx_dev *dev,
 			seq_printf(m, " %llu", v[c]);
 		seq_putc(m, '\n');
 	}
-	/* Polling mode: what shared pollers spent on the device. */
-	seq_printf(m, "%spoll:\tpoll_ns %lld poll_turns %lld\n", prefix,
-		   (s64)atomic64_read(&dev->poll_ns),
-		   (s64)atomic64_read(&dev->poll_turns));
 }
 
 static int vhostx_stats_show(struct seq_file *m, void *unused)

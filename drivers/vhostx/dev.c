@@ -68,8 +68,6 @@ int vhostx_dev_init(struct vhostx_dev *dev, struct vhostx_vq **vqs,
 	xa_init_flags(&dev->worker_xa, XA_FLAGS_ALLOC);
 	dev->fork_owner = vhostx_fork_owner_default();
 	dev->index = atomic_inc_return(&vhostx_dev_count);
-	atomic64_set(&dev->poll_ns, 0);
-	atomic64_set(&dev->poll_turns, 0);
 
 	for (i = 0; i < nvqs; i++) {
 		vqs[i]->index = i;
@@ -581,11 +579,6 @@ EXPORT_SYMBOL_GPL(vhostx_fops_ioctl);
 
 static int __init vhostx_init(void)
 {
-	int ret;
-
-	ret = vhostx_pollers_init();
-	if (ret)
-		return ret;
 	vhostx_debugfs_init();
 	return 0;
 }
@@ -593,7 +586,6 @@ static int __init vhostx_init(void)
 static void __exit vhostx_exit(void)
 {
 	vhostx_debugfs_exit();
-	vhostx_pollers_exit();
 }
 
 module_init(vhostx_init);

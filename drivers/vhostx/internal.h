@@ -23,11 +23,6 @@
  * @kcov_handle: the creating owner's KCOV common handle, of whatever type
  *	kcov_common_handle() returns (u64; a struct on newer kernels): its
  *	work runs as that task's remote coverage (0 without CONFIG_KCOV)
- * @poller: polling mode: the shared poller that runs this worker's work
- *	(no thread of its own: @task and @vtsk are NULL), else NULL
- * @poll_node: its link in the poller's list (the poller's lock)
- * @npolled: its vqs in the poller's set (changed by the poller during
- *	the worker's turn, or once the poller no longer runs it)
  */
 struct vhostx_worker {
 	struct task_struct *task;
@@ -38,9 +33,6 @@ struct vhostx_worker {
 	int attach_cnt;
 	bool killed;
 	__typeof__(kcov_common_handle()) kcov_handle;
-	struct vhostx_poller *poller;
-	struct list_head poll_node;
-	unsigned int npolled;
 };
 
 extern unsigned int vhostx_max_mem_regions;
@@ -54,15 +46,6 @@ void vhostx_vq_attach_worker(struct vhostx_vq *vq,
 void vhostx_workers_free(struct vhostx_dev *dev);
 long vhostx_worker_ioctl(struct vhostx_dev *dev, unsigned int cmd,
 			 void __user *argp);
-bool vhostx_worker_run(void *data);
-
-/* poll.c: shared pollers (polling mode) */
-bool vhostx_poller_attach(struct vhostx_worker *worker);
-void vhostx_poller_detach(struct vhostx_worker *worker);
-void vhostx_poller_wake(struct vhostx_worker *worker);
-void vhostx_poller_interrupt(struct vhostx_worker *worker);
-int vhostx_pollers_init(void);
-void vhostx_pollers_exit(void);
 
 /*
  * The core's files call each other top to bottom only: dev.c -> vq.c ->

@@ -129,7 +129,6 @@ void vhostx_vq_reset(struct vhostx_vq *vq)
 	vq->private_data = NULL;
 	vq->batch_n = 0;
 	memset(&vq->stats, 0, sizeof(vq->stats));
-	memset(&vq->polling, 0, sizeof(vq->polling));
 }
 
 /* Do the ring areas and the used-ring log fit in user memory? */
@@ -515,8 +514,7 @@ EXPORT_SYMBOL_GPL(vhostx_add_used_batch_end);
  * vhostx_enable_notify() - ask the driver to kick again
  * @vq: the virtqueue; vq->mutex held
  *
- * Batched used entries are published first.  A queue in a shared
- * poller's set keeps kicks off: the poller runs the handler again.
+ * Batched used entries are published first.
  *
  * Return: true if buffers arrived meanwhile; kicks are then off again
  * (not counted as a new run), so the caller just goes on processing.
@@ -526,8 +524,6 @@ bool vhostx_enable_notify(struct vhostx_vq *vq)
 	lockdep_assert_held(&vq->mutex);
 	if (vq->batch_n)
 		vhostx_flush_used(vq);
-	if (vq->polling.on)
-		return false;
 	if (vhostx_vq_ready(vq))
 		return false;
 	if (!INDIRECT_CALL_1(vq->ring->enable_notify,

@@ -58,9 +58,7 @@ static bool vhostx_worker_queue(struct vhostx_worker *worker,
 		return false;
 	/* llist_add() is a full barrier: the worker sees the work's state. */
 	llist_add(&work->node, &worker->work_list);
-	if (worker->poller)
-		vhostx_poller_wake(worker);
-	else if (worker->vtsk)
+	if (worker->vtsk)
 		vhost_task_wake(worker->vtsk);
 	else
 		wake_up_process(worker->task);
@@ -71,9 +69,9 @@ static bool vhostx_worker_queue(struct vhostx_worker *worker,
  * Run the work queued so far, in queueing order.  Return: whether there
  * was any.  The caller set TASK_INTERRUPTIBLE (to sleep if there was
  * none); running work puts it back to TASK_RUNNING.  It is vhost_task's
- * function in task mode, and a shared poller runs it in a worker's turn.
+ * function in task mode.
  */
-bool vhostx_worker_run(void *data)
+static bool vhostx_worker_run(void *data)
 {
 	struct vhostx_worker *worker = data;
 	struct vhostx_work *work, *next;
@@ -163,18 +161,13 @@ static int vhostx_kthread_fn(void *data)
  * owner and got the owner's SIGKILL itself; a kthread worker gets one
  * here, if the caller is the owner (or exits: its files are being
  * released), so that its wait for the page fails, the queue stops with
- * an error, and the worker ends (vhostx_kthread_fn()).  A shared poller
- * gets it only during this worker's turn, and drops it after the turn
- * (poll.c).  Called with the worker alive: under RCU from vq->worker, or
- * with a flush queued on it.
+ * an error, and the worker ends (vhostx_kthread_fn()).  Called with the
+ * worker alive: under RCU from vq->worker, or with a flush queued on it.
  */
 static void vhostx_worker_interrupt(struct vhostx_worker *worker)
 {
-	if (!(current->flags & PF_EXITING) && current->mm != worker->dev->mm)
-		return;
-	if (worker->poller)
-		vhostx_poller_interrupt(worker);
-	else if (worker->task)
+	if (worker->task && ((current->flags & PF_EXITING) ||
+			     current->mm == worker->dev->mm))
 		send_sig(SIGKILL, worker->task, 1);
 }
 
@@ -234,8 +227,7 @@ static int vhostx_task_start(struct vhostx_worker *worker, const char *name)
  *	dev->mutex held
  *
  * The worker is a task of the caller or a kthread, as dev->fork_owner
- * says (always a kthread on a kernel without vhost_task); with polling
- * mode on it is neither: a shared poller runs its work (poll.c).
+ * says (always a kthread on a kernel without vhost_task).
  *
  * Return: the worker, or ERR_PTR(-ENOMEM) whatever stopped it, as the
  * kernel's vhost answers.
@@ -260,8 +252,6 @@ struct vhostx_worker *vhostx_worker_create(struct vhostx_dev *dev)
 	if (ret < 0)
 		goto err_free;
 	worker->id = id;
-	if (vhostx_poller_attach(worker))
-		return worker;
 
 	snprintf(name, sizeof(name), "vhostx-%d", current->pid);
 	if (VHOSTX_HAVE_TASK_WORKERS && dev->fork_owner == VHOST_FORK_OWNER_TASK)
@@ -322,9 +312,7 @@ void vhostx_worker_destroy(struct vhostx_worker *worker)
 	xa_erase(&worker->dev->worker_xa, worker->id);
 	vhostx_worker_flush(worker);
 	/* A killed task has ended (or is ending) already: this waits. */
-	if (worker->poller)
-		vhostx_poller_detach(worker);
-	else if (worker->vtsk)
+	if (worker->vtsk)
 		vhost_task_stop(worker->vtsk);
 	else
 		kthread_stop(worker->task);
@@ -492,12 +480,8 @@ static int vhostx_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
-	if (poll == &poll->vq->poll) {
+	if (poll == &poll->vq->poll)
 		atomic64_inc(&poll->vq->stats.kicks);
-		/* For a shared poller: this queue wants polling. */
-		if (!test_bit(0, &poll->vq->polling.kicked))
-			set_bit(0, &poll->vq->polling.kicked);
-	}
 	vhostx_poll_queue(poll);
 	return 0;
 }

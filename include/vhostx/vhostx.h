@@ -34,7 +34,6 @@
 struct vhostx_dev;
 struct vhostx_vq;
 struct vhostx_work;
-struct vhostx_worker;
 
 typedef void (*vhostx_work_fn_t)(struct vhostx_work *work);
 
@@ -149,8 +148,7 @@ struct vhostx_log {
 	X("num", READ_ONCE(vq->num))					\
 	X("last_avail", READ_ONCE(vq->last_avail_idx))			\
 	X("last_used", READ_ONCE(vq->last_used_idx))			\
-	X("broken", READ_ONCE(vq->broken))				\
-	X("polled", READ_ONCE(vq->polling.on))
+	X("broken", READ_ONCE(vq->broken))
 
 /*
  * Counters (monotonic): U64(name) is a u64 written only under the vq
@@ -170,8 +168,6 @@ struct vhostx_log {
  * iotlb_misses  IOTLB misses sent to userspace
  * log_pages dirty-log bits the device set (VHOST_F_LOG_ALL): one per page
  *           marked, counted again each time the page is marked
- * polls     handler runs a shared poller made without a kick (polling
- *           mode, poll.c): counted outside the vq mutex, hence atomic
  */
 #define VHOSTX_VQ_STATS(U64, ATOMIC)					\
 	ATOMIC(kicks)							\
@@ -184,8 +180,7 @@ struct vhostx_log {
 	U64(yields)							\
 	U64(errors)							\
 	U64(iotlb_misses)						\
-	U64(log_pages)							\
-	ATOMIC(polls)
+	U64(log_pages)
 
 /* Expanders for the tables, the core's and the backends'. */
 #define VHOSTX_STAT_U64(name)		u64 name;
@@ -364,27 +359,6 @@ union vhostx_ring_state {
 };
 
 /**
- * struct vhostx_vq_polling - a virtqueue's place in a shared poller
- * @kicked: bit 0 set by each kick (wakeup callback, any context); a
- *	poller clears it when it looks at the vq
- * @on: in a poller's set: kicks are off and the poller runs the handler
- *	every round; vhostx_enable_notify() leaves kicks off.  Changed with
- *	vq->mutex held, read without it
- * @by: the worker (of a poller) whose set it is in, NULL when not @on
- * @seen: stats.bufs when the poller last saw the queue move
- * @active: local_clock() of the poller's CPU at that time
- *
- * Only poll.c touches it, and vhostx_enable_notify() reads @on.
- */
-struct vhostx_vq_polling {
-	unsigned long kicked;
-	bool on;
-	struct vhostx_worker *by;
-	u64 seen;
-	u64 active;
-};
-
-/**
  * struct vhostx_vq - one virtqueue
  * @dev: the device it belongs to
  * @index: its index in the device's vq array
@@ -429,7 +403,6 @@ struct vhostx_vq_polling {
  * @batch_n: entries in it not published yet (0 whenever @mutex is free)
  * @indirect_iov: scratch for the ring engine: an indirect table's pages
  * @rs: the ring format's private state
- * @polling: its state in a shared poller (polling mode, poll.c)
  *
  * Ioctls take @mutex to change state; the worker holds it while running
  * the backend's handler.
@@ -483,7 +456,6 @@ struct vhostx_vq {
 
 	struct iovec indirect_iov[8];
 	union vhostx_ring_state rs;
-	struct vhostx_vq_polling polling;
 };
 
 /**
@@ -549,9 +521,6 @@ struct vhostx_backend_ops {
  *	KTHREAD on a kernel without vhost_task)
  * @index: unique per open, names the debugfs directory
  * @debugfs: that directory
- * @poll_ns: nanoseconds shared pollers spent on the device's work since
- *	it was opened (polling mode: not charged to the owner's cgroup)
- * @poll_turns: turns shared pollers gave it
  */
 struct vhostx_dev {
 	struct mutex mutex;
@@ -572,8 +541,6 @@ struct vhostx_dev {
 	u8 fork_owner;
 	u32 index;
 	struct dentry *debugfs;
-	atomic64_t poll_ns;
-	atomic64_t poll_turns;
 };
 
 /* vhostx_dev_*: lifecycle, called by the backend's open/release. */
