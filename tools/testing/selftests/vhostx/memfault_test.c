@@ -559,7 +559,13 @@ VX_TEST_F(mnet, rx_num_buffers_straddling)
 	vg_read_eventfd(n->rx.err_fd);
 	vg_frame_make(frame, FLEN, 5);
 	ASSERT_EQ(0, vg_frame_inject(n->pkt, n->ifname, frame, FLEN));
-	ASSERT_LE(1, vg_wait_eventfd(n->rx.err_fd, VX_TIMEOUT_MS));
+	if (vg_wait_eventfd(n->rx.err_fd, VX_TIMEOUT_MS) < 1) {
+		/* As in mnet_rx_header(): seen on sid's 7.2 kernel. */
+		ASSERT_EQ(used0, vg_vq_used_idx(&n->rx))
+			TH_LOG("a buffer with a read-only header part was used");
+		ASSERT_EQ(0, mf_protect(p + PG, PG, RW));
+		SKIP(return, "RX header fault: no error and nothing used on this kernel");
+	}
 	ASSERT_EQ(1, VX_COUNTER(n->d.fd, 0, "broken"));
 	ASSERT_EQ(used0, vg_vq_used_idx(&n->rx));
 	ASSERT_EQ(0, mf_protect(p + PG, PG, RW));
