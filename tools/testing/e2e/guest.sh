@@ -136,10 +136,6 @@ vq() {
 		$1 == "vhostx-vq" {for (i = 2; i <= NF; i++) if ($i == n) c = i}
 		$1 == q && c {s += $c; k++} END {if (k) print s}' "${files[@]}"
 }
-# The counter named $3 of vq $2 in fdinfo copy $1.
-counter() {
-	vq "$2" "$3" "$1"
-}
 # Wait at most $2 s for QEMU $1 to exit; it must exit with status 0.
 wait_exit() {
 	local deadline=$((SECONDS + $2)) qrc
@@ -181,7 +177,7 @@ migrate_l2() {
 	qpid=$dst qpid2=
 	src_dev=$(awk '/^vhostx-dev:/ {print $2}' "$work/fdinfo.src")
 	[ ! -e "/sys/kernel/debug/vhostx/$src_dev" ] || fail "the source's $src_dev still in debugfs after it exited"
-	lp0=$(counter "$work/fdinfo.src" 0 log_pages) lp1=$(counter "$work/fdinfo.src" 1 log_pages)
+	lp0=$(vq 0 log_pages "$work/fdinfo.src") lp1=$(vq 1 log_pages "$work/fdinfo.src")
 	[ "${lp0:-0}" -gt 0 ] && [ "${lp1:-0}" -gt 0 ] ||
 		fail "the source's vhostx device marked no dirty pages (log_pages RX '$lp0' TX '$lp1'): the migration did not use its dirty log"
 	[ "$(vq 0 broken "$work/fdinfo.src")" = 0 ] && [ "$(vq 1 broken "$work/fdinfo.src")" = 0 ] ||
