@@ -130,12 +130,16 @@ check-dpdk:
 
 # make check's DPDK step: the same test on /dev/vhostx-net alone, split
 # and packed rings, TX and RX (the whole matrix beside vhost-net is
-# make check-dpdk).
+# make check-dpdk).  These defaults give way to DPDK_DEVICES,
+# DPDK_VARIANTS and DPDK_RX_FRAMES from the environment or the command line.
 .PHONY: check-dpdk-vhostx
+check-dpdk-vhostx: DPDK_DEVICES ?= vhostx-net
+check-dpdk-vhostx: DPDK_VARIANTS ?= split packed
+check-dpdk-vhostx: DPDK_RX_FRAMES ?= 2000
 check-dpdk-vhostx:
 	tools/setup.sh --dpdk
-	DPDK_DEVICES=vhostx-net DPDK_VARIANTS="split packed" \
-		DPDK_RX_FRAMES=2000 tools/testing/dpdk/run.sh
+	DPDK_DEVICES="$(DPDK_DEVICES)" DPDK_VARIANTS="$(DPDK_VARIANTS)" \
+		DPDK_RX_FRAMES="$(DPDK_RX_FRAMES)" tools/testing/dpdk/run.sh
 
 # Build the modules against Debian trixie's and sid's kernels, each in a
 # cached chroot of that release (tools/testing/kernels/build-newer.sh;
