@@ -192,6 +192,27 @@ static void vhostx_iotlb_resolve(struct vhostx_dev *dev,
 	}
 }
 
+/*
+ * Drop the translations of [@iova, @iova + @size), counted modulo 2^64:
+ * any range is accepted, as by the kernel's vhost.  An empty one (@size
+ * 0) stands for all 2^64 bytes (how userspace says "everything": QEMU's
+ * virtual SMMU sends iova 0, size 0); one that wraps past the top goes on
+ * from address 0.  That is never less than the kernel's vhost drops for
+ * the same message (for a wrapping range only the mappings that hold its
+ * whole gap), so no translation userspace took back is left behind.
+ */
+static void vhostx_iotlb_invalidate(struct vhost_iotlb *iotlb, u64 iova,
+				    u64 size)
+{
+	u64 last = iova + size - 1;
+
+	if (last < iova) {
+		vhost_iotlb_del_range(iotlb, 0, last);
+		last = U64_MAX;
+	}
+	vhost_iotlb_del_range(iotlb, iova, last);
+}
+
 static int vhostx_iotlb_process(struct vhostx_dev *dev,
 				const struct vhost_iotlb_msg *msg)
 {
@@ -224,15 +245,10 @@ static int vhostx_iotlb_process(struct vhostx_dev *dev,
 			vhostx_iotlb_resolve(dev, msg);
 		break;
 	case VHOST_IOTLB_INVALIDATE:
-		if (vhostx_range_bad(msg->iova, msg->size)) {
-			ret = -EINVAL;
-			break;
-		}
 		vhostx_vqs_lock(dev);
 		for (i = 0; i < dev->nvqs; i++)
 			dev->vqs[i]->meta_ready = false;
-		vhost_iotlb_del_range(dev->iotlb, msg->iova,
-				      msg->iova + msg->size - 1);
+		vhostx_iotlb_invalidate(dev->iotlb, msg->iova, msg->size);
 		vhostx_vqs_unlock(dev);
 		break;
 	default:
