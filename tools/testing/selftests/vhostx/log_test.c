@@ -43,19 +43,33 @@ FIXTURE_TEARDOWN(dlog)
 	vx_test_teardown(&self->d, &self->vq);
 }
 
-/* QEMU's order: features, log base + fd, vring address with the log flag. */
-static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
+/*
+ * QEMU's order: features, log base + fd, vring address with the log flag
+ * and the used ring's log address.  A ring of @num entries starting at
+ * @base.  The log address is the used ring's own, or with @log_pages
+ * (which receives their address) 4 bytes before the second of the pages
+ * allocated for it.
+ */
+static int log_setup_ring(FIXTURE_DATA(dlog) *self, bool log_all,
+			  bool vring_log, unsigned int num, uint16_t base,
+			  uint64_t *log_pages)
 {
 	uint64_t f = VG_F(VIRTIO_F_VERSION_1) | self->features |
 		     (log_all ? VG_F(VHOST_F_LOG_ALL) : 0);
+	uint64_t used_gpa;
 	int r;
 
-	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, 64, 0);
+	r = vx_dev_setup(&self->d, &self->vq, VX_TEST_DEV, f, 0, num, base);
 	if (!r)
 		r = vg_log_setup(&self->d);
+	used_gpa = vg_gpa(self->vq.used);
+	if (!r && log_pages) {
+		/* A fourth page: the avail_event slot after the ring. */
+		*log_pages = vg_gpa(vg_alloc(&self->d, 4 * PG, PG));
+		used_gpa = *log_pages + PG - 4;
+	}
 	if (!r && vring_log)
-		r = vg_vq_set_addr(&self->vq, 1 << VHOST_VRING_F_LOG,
-				   vg_gpa(self->vq.used));
+		r = vg_vq_set_addr(&self->vq, 1 << VHOST_VRING_F_LOG, used_gpa);
 	if (!r)
 		r = vg_test_start(&self->d);
 	/* Starting writes used->flags (logged): begin from a clean log. */
@@ -63,6 +77,11 @@ static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
 	vg_log_clear(&self->d);
 	vg_read_eventfd(self->d.log_fd);
 	return r;
+}
+
+static int log_setup(FIXTURE_DATA(dlog) *self, bool log_all, bool vring_log)
+{
+	return log_setup_ring(self, log_all, vring_log, 64, 0, NULL);
 }
 
 /* Queue sg, kick, wait for completion; returns used len or -1. */
@@ -231,6 +250,39 @@ VX_TEST_F(dlog, many_buffers_all_logged)
 			TH_LOG("in page %u not logged", i);
 	EXPECT_TRUE(vg_log_test(&self->d, vg_gpa(self->vq.used)));
 	EXPECT_EQ(n + 1, vg_log_count(&self->d));
+}
+
+/*
+ * Used entries published in one update across the end of the ring are
+ * logged in two pieces: the ring's last entries and its first ones.  The
+ * used ring's log address (which the VMM chooses) puts the header on the
+ * last bytes of one page, entries 0-511 on the next and 512-1023 on the
+ * one after; a batch of four starting two before the end marks the middle
+ * page only through its wrapped piece.
+ */
+VX_TEST_F(dlog, used_entries_wrapping_logged)
+{
+	const unsigned int num = 1024, n = 4;
+	uint64_t pages = 0;
+	uint8_t *out, *in;
+	unsigned int i;
+
+	ASSERT_EQ(0, log_setup_ring(self, true, true, num, num - 2, &pages));
+	ASSERT_NE(0, pages);
+	out = vg_alloc(&self->d, PG, PG);
+	in = vg_alloc(&self->d, n * PG, PG);
+	ASSERT_NE(NULL, in);
+	for (i = 0; i < n; i++)
+		ASSERT_LE(0, vg_vq_add_buf(&self->vq, out, 8, in + i * PG, 8,
+					   in + i * PG));
+	vg_vq_kick(&self->vq);
+	ASSERT_EQ(n, (unsigned int)vg_vq_wait_used(&self->vq, n, VX_TIMEOUT_MS));
+	EXPECT_EQ((uint16_t)(num - 2 + n), vg_vq_used_idx(&self->vq));
+	EXPECT_TRUE(vg_log_test(&self->d, pages)) TH_LOG("used index");
+	EXPECT_TRUE(vg_log_test(&self->d, pages + 2 * PG))
+		TH_LOG("entries 1022-1023");
+	EXPECT_TRUE(vg_log_test(&self->d, pages + PG))
+		TH_LOG("entries 0-1, after the wrap");
 }
 
 /*
