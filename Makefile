@@ -202,12 +202,16 @@ coverage:
 	tools/setup.sh --debug-kernel
 	VHOSTX_KERNEL_FLAVOUR=$(COVERAGE_KERNEL) tools/testing/vm/debug-kernel/check-debug.sh
 
-# make fuzz-compare: on the debug kernel (KCOV), the random fuzzer and the
-#   coverage-guided one, VX_FUZZ_SECONDS (default 600) each from the same
-#   seed (VX_FUZZ_SEED), one slot each: the edges each reached.
+# make fuzz-compare: on the coverage kernel (KCOV; FUZZ_KERNEL=debug: the
+#   debug kernel), the random fuzzer and the coverage-guided one,
+#   VX_FUZZ_SECONDS (default 600) each from the same seed, one slot each,
+#   for each seed of VX_FUZZ_SEEDS (default VX_FUZZ_SEED's one): the edges
+#   each reached.
+FUZZ_KERNEL ?= coverage
 fuzz-compare:
 	tools/setup.sh --debug-kernel
-	VX_FUZZ_COMPARE=1 tools/testing/vm/debug-kernel/check-debug.sh
+	VX_FUZZ_COMPARE=1 VHOSTX_KERNEL_FLAVOUR=$(FUZZ_KERNEL) \
+		tools/testing/vm/debug-kernel/check-debug.sh
 
 fuzz-build:
 	$(MAKE) -C tools/testing/fuzz OUTPUT=$(CURDIR)/build/fuzz

@@ -20,7 +20,8 @@
 # count them as failures; default 1, they fail the run),
 # VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
 # build/selftests), VX_FUZZ_COMPARE=1 (make fuzz-compare: only the random
-# and the guided fuzzer, VX_FUZZ_SECONDS each, edges compared), JOBS
+# and the guided fuzzer, VX_FUZZ_SECONDS each, edges compared; one pair
+# per seed of VX_FUZZ_SEEDS, default VX_FUZZ_SEED's one), JOBS
 # (kernel build, default nproc), VHOSTX_KERNEL_FLAVOUR (debug, the
 # default, or coverage: the same kernel without the sanitizers, for make
 # coverage; no kmemleak scans there, and the waits scaled by 3, not 10).
@@ -80,6 +81,7 @@ tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
 	--env VX_FUZZ_SECONDS="${VX_FUZZ_SECONDS:-600}" \
 	--env VX_FUZZ_SEED="$seed" \
 	--env VX_FUZZ_COMPARE="${VX_FUZZ_COMPARE:-0}" \
+	--env VX_FUZZ_SEEDS="${VX_FUZZ_SEEDS:-}" \
 	--env VX_STRESS_SCALE="${VX_STRESS_SCALE:-1}" \
 	--env VX_DEBUG_SELFTESTS="${VX_DEBUG_SELFTESTS:-}" \
 	--env VX_DEBUG_STRICT="${VX_DEBUG_STRICT:-1}" \

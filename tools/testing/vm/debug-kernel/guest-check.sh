@@ -128,9 +128,13 @@ note "modules loaded${kcov:+ (KCOV: the fuzzer counts edges)}"
 # time each, one slot each; nothing else.
 if [ "${VX_FUZZ_COMPARE:-0}" = 1 ]; then
 	[ -n "$kcov" ] || { note "no /sys/kernel/debug/kcov: no KCOV kernel"; exit 1; }
-	fuzz "$fuzz_s" "$seed" --threads 1 --cover
-	rm -rf "$res/corpus"
-	fuzz "$fuzz_s" "$seed" --guided "$res/corpus"
+	# One pair per seed (VX_FUZZ_SEEDS, default the one seed), each
+	# guided run from its own empty corpus ($res/corpus-SEED).
+	for sd in ${VX_FUZZ_SEEDS:-$seed}; do
+		fuzz "$fuzz_s" "$sd" --threads 1 --cover
+		rm -rf "$res/corpus-$sd"
+		fuzz "$fuzz_s" "$sd" --guided "$res/corpus-$sd"
+	done
 	scan fuzz
 	note "result: $([ $fail = 0 ] && echo PASS || echo FAIL)"
 	exit $fail
