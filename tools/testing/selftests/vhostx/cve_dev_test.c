@@ -171,6 +171,9 @@ VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 	b = vg_alloc(&self->d, 64 * 4096, 4096);
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, pthread_create(&th, NULL, racer_fn, &rc));
+	/* Else the echoes may all be done before the racer ever ran. */
+	while (!__atomic_load_n(&rc.invalidations, __ATOMIC_RELAXED))
+		usleep(1000);
 	for (i = 0; i < 200; i++) {
 		uint8_t *out = b + (i % 32) * 8192, *in = out + 4096;
 		size_t len = 64 + (i * 37) % 4000;
