@@ -6,6 +6,7 @@
  * the owner.  Test names carry the class.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <sys/wait.h>
 
@@ -86,10 +87,32 @@ VX_TEST_F_TIMEOUT(cdev, cve_2018_1118_read_uninitialised, 300)
 
 struct racer {
 	struct vg_dev *d;
+	struct vg_vq *vq;	/* whose used index shows the device's progress */
 	uint64_t lo, size;	/* what to invalidate and map back */
 	volatile bool stop;
 	unsigned long invalidations, answers;
 };
+
+/*
+ * Misses were answered: leave the mapping alone until the device has used
+ * a buffer or missed again (at most 50 ms).  Otherwise the racer gives up
+ * the CPU only while memory is unmapped (the sleep in racer_fn()): the
+ * handler run an answer queues gets a CPU only after the next
+ * invalidation, misses, is answered, and so on every round, for as long
+ * as that phase holds (on a loaded machine, past an echo's timeout).  No
+ * device can use a buffer that is unmapped again before each of its runs:
+ * what this class is about is that none is lost, corrupted or used with a
+ * stale translation.
+ */
+static void racer_let_device_run(struct racer *r, uint16_t used)
+{
+	int64_t t0 = vg_now_us();
+
+	while (!r->stop && vg_vq_used_idx(r->vq) == used &&
+	       vg_wait_readable(r->d->fd, 0) <= 0 &&
+	       vg_now_us() - t0 < 50000)
+		sched_yield();
+}
 
 /* Invalidate and re-map guest memory, and answer misses, until stopped. */
 static void *racer_fn(void *arg)
@@ -100,6 +123,8 @@ static void *racer_fn(void *arg)
 
 	while (!r->stop) {
 		uint64_t off = (i * 4096ULL * 7) % r->size;
+		bool answered = false;
+		uint16_t used;
 
 		if (i % 8 == 7)		/* now and then everything, rings too */
 			vg_iotlb_invalidate(r->d, r->lo, r->size);
@@ -109,10 +134,14 @@ static void *racer_fn(void *arg)
 		if (i % 2)
 			usleep(200);
 		vg_iotlb_update(r->d, r->lo, r->size, r->lo, VHOST_ACCESS_RW);
+		used = vg_vq_used_idx(r->vq);
 		while (vg_iotlb_read(r->d, &m, 0) > 0) {
 			vg_iotlb_update(r->d, r->lo, r->size, r->lo, VHOST_ACCESS_RW);
 			r->answers++;
+			answered = true;
 		}
+		if (answered)
+			racer_let_device_run(r, used);
 		i++;
 	}
 	return NULL;
@@ -122,7 +151,8 @@ static void *racer_fn(void *arg)
  * Class: IOTLB updates racing with traffic.  One thread echoes buffers
  * through the device while another keeps invalidating and re-mapping
  * guest memory (buffers and rings) and answering misses: every echo must
- * still complete byte-exact, and the device must work afterwards.
+ * still complete byte-exact, and the device must work afterwards.  The
+ * racer lets the device run after each answer (racer_let_device_run()).
  */
 VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 {
@@ -134,6 +164,7 @@ VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 	r = vx_iotlb_test_setup(&self->d, &self->vq, true, NUM);
 	ASSERT_EQ(0, r) TH_LOG("set-up: %s", strerror(-r));
 	rc.d = &self->d;
+	rc.vq = &self->vq;
 	rc.lo = vg_gpa(self->d.arena);
 	rc.size = self->d.arena_size;
 	ASSERT_EQ(0, vg_iotlb_update(&self->d, rc.lo, rc.size, rc.lo,
@@ -141,6 +172,9 @@ VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 	b = vg_alloc(&self->d, 64 * 4096, 4096);
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, pthread_create(&th, NULL, racer_fn, &rc));
+	/* Else the echoes may all be done before the racer ever ran. */
+	while (!__atomic_load_n(&rc.invalidations, __ATOMIC_RELAXED))
+		usleep(1000);
 	for (i = 0; i < 200; i++) {
 		uint8_t *out = b + (i % 32) * 8192, *in = out + 4096;
 		size_t len = 64 + (i * 37) % 4000;
