@@ -1333,9 +1333,16 @@ static int guided_round(struct slot *s, struct rng *sched, long round,
 			struct cover_thread *ct)
 {
 	unsigned long fresh;
+	bool new_input;
 	int ret;
 
-	if (corpus_size() < 8 ? !one_in(sched, 2) : one_in(sched, 4)) {
+	/*
+	 * A new input half the time while the corpus is small, a quarter of
+	 * the time after; always while it is empty (nothing to mutate).  The
+	 * draw is made either way, so a seed's schedule stays the same.
+	 */
+	new_input = corpus_size() < 8 ? !one_in(sched, 2) : one_in(sched, 4);
+	if (new_input || !corpus_size()) {
 		s->in.seed = round_seed(s->id, round);
 		s->in.nd = s->in.nc = 0;
 		s->in.version = TAPE_VERSION;
