@@ -84,7 +84,7 @@ faults=
 fuzz() {	# seconds seed [fuzzer options]
 	local t=$SECONDS s=$1 sd=$2
 	shift 2
-	local log=$res/fuzz-$sd-${s}s${kcov:+-$(echo "$*" | tr -dc 'a-z')}.log
+	local log=$res/fuzz-$sd-${s}s${kcov:+-$(echo "$*" | sed 's| [^-][^ ]*||g' | tr -dc 'a-z')}.log
 	build/fuzz/vhostx_fuzz --seed "$sd" --seconds "$s" --timeout-ms 60000 \
 		${kcov:+--repro-dir "$res/repro"} $faults "$@" >"$log" 2>&1
 	local rc=$?
