@@ -14,8 +14,9 @@
 #
 # Environment: VX_FUZZ_SECONDS (default 600), VX_FUZZ_SEED (default: the
 # date, printed), VX_STRESS_SCALE (default 1), VX_DEBUG_TIMEOUT (VM limit,
-# default 5400 s), VX_TIMEOUT_SCALE (multiplies every selftest's waits and
-# harness timeout, default 10: the debug kernel is 10-30x slower),
+# default 5400 s; make fuzz-compare: more for many seeds),
+# VX_TIMEOUT_SCALE (multiplies every selftest's waits and harness
+# timeout, default 10: the debug kernel is 10-30x slower),
 # VX_DEBUG_STRICT=0 (list selftests that hit the harness timeout but do not
 # count them as failures; default 1, they fail the run),
 # VX_DEBUG_SELFTESTS (space-separated test names to run instead of all of
@@ -73,9 +74,16 @@ seed=${VX_FUZZ_SEED:-$(date +%Y%m%d)}
 results=$out/results
 t2=$(date +%s)
 say "booting; fuzz ${VX_FUZZ_SECONDS:-600}s with seed $seed; results in $results"
+# fuzz-compare: two runs per seed, plus boot and slack, may outlast 5400 s.
+timeout=${VX_DEBUG_TIMEOUT:-5400}
+if [ "${VX_FUZZ_COMPARE:-0}" = 1 ] && [ -z "${VX_DEBUG_TIMEOUT:-}" ]; then
+	nseeds=$(echo ${VX_FUZZ_SEEDS:-1} | wc -w)
+	timeout=$((900 + 2 * ${VX_FUZZ_SECONDS:-600} * nseeds))
+	[ "$timeout" -ge 5400 ] || timeout=5400
+fi
 set +e
 tools/testing/vm/vm-run --kernel "$cache/bzImage" --moddir "$cache/moddir" \
-	--timeout "${VX_DEBUG_TIMEOUT:-5400}" --results "$results" \
+	--timeout "$timeout" --results "$results" \
 	--log "$out/console.log" \
 	--env VX_DEBUG_MODULES="$tree" \
 	--env VX_FUZZ_SECONDS="${VX_FUZZ_SECONDS:-600}" \
