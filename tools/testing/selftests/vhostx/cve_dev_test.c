@@ -130,7 +130,7 @@ static void *racer_fn(void *arg)
 			vg_iotlb_invalidate(r->d, r->lo, r->size);
 		else
 			vg_iotlb_invalidate(r->d, r->lo + off, 4096ULL << (i % 4));
-		r->invalidations++;
+		__atomic_fetch_add(&r->invalidations, 1, __ATOMIC_RELAXED);
 		if (i % 2)
 			usleep(200);
 		vg_iotlb_update(r->d, r->lo, r->size, r->lo, VHOST_ACCESS_RW);
@@ -205,6 +205,8 @@ VX_TEST_F_TIMEOUT(cdev, iotlb_update_racing_with_traffic, 180)
 	TH_LOG("%lu invalidations, %lu misses answered", rc.invalidations,
 	       rc.answers);
 	ASSERT_LT(0, rc.invalidations);
+	/* The class is about misses answered under traffic: some were. */
+	ASSERT_LT(0, rc.answers);
 	ASSERT_EQ(0, vg_iotlb_update(&self->d, rc.lo, rc.size, rc.lo,
 				     VHOST_ACCESS_RW));
 	ASSERT_EQ(0, vx_echo_once(&self->vq, 1500, 99));
