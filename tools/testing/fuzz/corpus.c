@@ -2,6 +2,7 @@
 /*
  * The guided fuzzer's corpus: see corpus.h.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,9 @@ void tape_copy(struct tape *dst, const struct tape *src)
 	dst->version = src->version;
 	memcpy(dst->d, src->d, src->nd * sizeof(uint64_t));
 	memcpy(dst->c, src->c, src->nc * sizeof(uint64_t));
+	dst->n_ops = src->n_ops;
+	dst->nops_at = src->nops_at;
+	memcpy(dst->op_at, src->op_at, (src->n_ops + 1) * sizeof(uint32_t));
 }
 
 int tape_save(const char *path, const struct tape *t)
@@ -66,10 +70,33 @@ int tape_save(const char *path, const struct tape *t)
 	     fwrite(&t->nc, sizeof(t->nc), 1, f) == 1 &&
 	     fwrite(&t->devs, sizeof(t->devs), 1, f) == 1 &&
 	     fwrite(t->d, sizeof(uint64_t), t->nd, f) == t->nd &&
-	     fwrite(t->c, sizeof(uint64_t), t->nc, f) == t->nc;
+	     fwrite(t->c, sizeof(uint64_t), t->nc, f) == t->nc &&
+	     fwrite(&t->n_ops, sizeof(t->n_ops), 1, f) == 1 &&
+	     fwrite(&t->nops_at, sizeof(t->nops_at), 1, f) == 1 &&
+	     fwrite(t->op_at, sizeof(uint32_t), t->n_ops + 1, f) == t->n_ops + 1;
 	if (fclose(f))
 		ok = 0;
 	return ok ? 0 : -EIO;
+}
+
+/* The optional operations after the values; none if absent or not sane. */
+static void ops_load(FILE *f, struct tape *t)
+{
+	uint32_t i;
+
+	if (fread(&t->n_ops, sizeof(t->n_ops), 1, f) != 1 ||
+	    fread(&t->nops_at, sizeof(t->nops_at), 1, f) != 1 ||
+	    t->n_ops > TAPE_OPS_MAX ||
+	    fread(t->op_at, sizeof(uint32_t), t->n_ops + 1, f) != t->n_ops + 1)
+		goto none;
+	for (i = 0; i < t->n_ops; i++)
+		if (t->op_at[i] > t->op_at[i + 1])
+			goto none;
+	if (t->op_at[t->n_ops] > t->nd || t->nops_at >= t->op_at[0])
+		goto none;
+	return;
+none:
+	t->n_ops = 0;
 }
 
 int tape_load(const char *path, struct tape *t)
@@ -91,6 +118,9 @@ int tape_load(const char *path, struct tape *t)
 	     fread(t->d, sizeof(uint64_t), t->nd, f) == t->nd &&
 	     fread(t->c, sizeof(uint64_t), t->nc, f) == t->nc;
 	t->version = (uint32_t)(m[7] - '0');
+	t->n_ops = 0;
+	if (ok)
+		ops_load(f, t);
 	fclose(f);
 	return ok ? 0 : -EINVAL;
 }
@@ -106,9 +136,14 @@ static int keep(const struct tape *t)
 	}
 	if (n_entries == CORPUS_MAX)
 		return -ENOSPC;
+	/* Only the values it has: a corpus of full tapes would not fit. */
 	e = &entries[n_entries];
-	if (tape_alloc(e))
+	e->d = malloc((t->nd ? t->nd : 1) * sizeof(uint64_t));
+	e->c = malloc((t->nc ? t->nc : 1) * sizeof(uint64_t));
+	if (!e->d || !e->c) {
+		tape_free(e);
 		return -ENOMEM;
+	}
 	tape_copy(e, t);
 	n_entries++;
 	return 0;
@@ -174,8 +209,11 @@ unsigned long corpus_size(void)
 	return n_entries;
 }
 
-/* One mutation of @n values in @v (capacity TAPE_MAX). */
-static void mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
+/*
+ * One mutation of @n values in @v (capacity TAPE_MAX); true if values
+ * moved (inserted, cut or spliced), not only changed in place.
+ */
+static bool mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 			  const struct tape *other, bool driver)
 {
 	uint32_t at, len, i;
@@ -185,7 +223,7 @@ static void mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 		*n = 1 + below(r, 8);
 		for (i = 0; i < *n; i++)
 			v[i] = rnd(r);
-		return;
+		return true;
 	}
 	at = below(r, *n);
 	switch (below(r, 7)) {
@@ -203,7 +241,7 @@ static void mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 		break;
 	case 4:		/* cut short: the rest comes fresh from the generator */
 		*n = at;
-		break;
+		return true;
 	case 5:		/* repeat a block (the same operations again) */
 		len = 1 + below(r, 32);
 		if (at + len > *n)
@@ -212,7 +250,7 @@ static void mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 			break;
 		memmove(v + at + len, v + at, (*n - at) * sizeof(uint64_t));
 		*n += len;
-		break;
+		return true;
 	default:	/* splice: our prefix, another input's suffix */
 		if (other) {
 			const uint64_t *ov = driver ? other->d : other->c;
@@ -224,9 +262,163 @@ static void mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 				len = TAPE_MAX - at;
 			memcpy(v + at, ov + from, len * sizeof(uint64_t));
 			*n = at + len;
+			return true;
 		}
 		break;
 	}
+	return false;
+}
+
+/* ---- whole operations on the driver tape ---- */
+
+/* Run exactly @t's operations (as far as the count can say it). */
+static void ops_count(struct tape *t)
+{
+	uint32_t n = t->n_ops;
+
+	if (n < TAPE_NOPS_MIN)
+		n = TAPE_NOPS_MIN;	/* the rest come fresh */
+	if (n >= TAPE_NOPS_MIN + TAPE_NOPS_SPAN)
+		n = TAPE_NOPS_MIN + TAPE_NOPS_SPAN - 1;
+	if (t->nops_at < t->nd)
+		t->d[t->nops_at] = n - TAPE_NOPS_MIN;
+}
+
+static uint32_t op_len(const struct tape *t, uint32_t i)
+{
+	return t->op_at[i + 1] - t->op_at[i];
+}
+
+/* Remove operation @i of @t. */
+static void op_remove(struct tape *t, uint32_t i)
+{
+	uint32_t len = op_len(t, i), j;
+
+	memmove(t->d + t->op_at[i], t->d + t->op_at[i + 1],
+		(t->nd - t->op_at[i + 1]) * sizeof(uint64_t));
+	t->nd -= len;
+	for (j = i; j < t->n_ops; j++)
+		t->op_at[j] = t->op_at[j + 1] - len;
+	t->n_ops--;
+}
+
+/*
+ * Insert the @len values at @src (an operation; they may lie in @t) as
+ * operation @k of @t.  The values after it stay aligned with the
+ * operations that consume them; a full tape loses its tail.  False if
+ * nothing was inserted.
+ */
+static bool op_insert(struct tape *t, uint32_t k, const uint64_t *src,
+		      uint32_t len)
+{
+	static uint64_t buf[TAPE_MAX];
+	uint32_t at = t->op_at[k], j;
+
+	if (!len || t->n_ops >= TAPE_OPS_MAX || at + len > TAPE_MAX)
+		return false;
+	memcpy(buf, src, len * sizeof(uint64_t));
+	if (t->nd + len > TAPE_MAX) {
+		/* Drop the operations that no longer fit, then the values. */
+		while (t->n_ops > k && t->op_at[t->n_ops - 1] + len >= TAPE_MAX)
+			t->n_ops--;
+		if (t->op_at[t->n_ops] + len > TAPE_MAX)
+			t->op_at[t->n_ops] = TAPE_MAX - len;
+		t->nd = TAPE_MAX - len;
+	}
+	memmove(t->d + at + len, t->d + at, (t->nd - at) * sizeof(uint64_t));
+	memcpy(t->d + at, buf, len * sizeof(uint64_t));
+	t->nd += len;
+	for (j = t->n_ops + 1; j > k; j--)
+		t->op_at[j] = t->op_at[j - 1] + len;
+	t->n_ops++;
+	return true;
+}
+
+/* One mutation of whole operations; false if it could not apply. */
+static bool mutate_ops(struct rng *r, struct tape *t, const struct tape *other)
+{
+	uint32_t i = below(r, t->n_ops), k = below(r, t->n_ops + 1), j, len;
+	bool from_other = other && other->n_ops && other->version == t->version;
+
+	switch (below(r, 6)) {
+	case 0:		/* the same operation once more, somewhere */
+		op_insert(t, k, t->d + t->op_at[i], op_len(t, i));
+		break;
+	case 1:		/* one operation less */
+		if (t->n_ops < 2)
+			return false;
+		op_remove(t, i);
+		break;
+	case 2:		/* moved */
+		len = op_len(t, i);
+		if (t->n_ops < 2 || !len)
+			return false;
+		if (!op_insert(t, k, t->d + t->op_at[i], len))
+			return false;
+		i = k <= i ? i + 1 : i;
+		if (i < t->n_ops)	/* not lost off a full tape's end */
+			op_remove(t, i);
+		break;
+	case 3:		/* another input's operation, added or instead of one */
+		if (!from_other)
+			return false;
+		j = below(r, other->n_ops);
+		if (one_in(r, 2) && t->n_ops > 1) {
+			op_remove(t, i);
+			k = i;
+		}
+		op_insert(t, k, other->d + other->op_at[j], op_len(other, j));
+		break;
+	case 4:		/* our first operations, then another input's last */
+		if (!from_other)
+			return false;
+		j = below(r, other->n_ops);
+		t->nd = t->op_at[k];
+		t->n_ops = k;
+		while (j < other->n_ops && t->n_ops < TAPE_OPS_MAX) {
+			op_insert(t, t->n_ops, other->d + other->op_at[j],
+				  op_len(other, j));
+			j++;
+		}
+		break;
+	default:	/* cut after an operation: the rest comes fresh */
+		t->nd = t->op_at[k];
+		t->n_ops = k;
+		return true;	/* the count stays: fresh operations follow */
+	}
+	ops_count(t);
+	return true;
+}
+
+/* One value mutation inside operation @i (the boundaries stay). */
+static void mutate_in_op(struct rng *r, struct tape *t, uint32_t i)
+{
+	uint32_t len = op_len(t, i);
+	uint64_t *v;
+
+	if (!len)
+		return;
+	v = &t->d[t->op_at[i] + below(r, len)];
+	switch (below(r, 4)) {
+	case 0: *v = rnd(r); break;
+	case 1: *v = below(r, 16); break;
+	case 2: *v += one_in(r, 2) ? 1 : -1; break;
+	default: *v ^= 1ull << below(r, 64); break;
+	}
+}
+
+/* Of two entries drawn, the cheaper: fewer values, a shorter round. */
+static const struct tape *pick_entry(struct rng *sched)
+{
+	const struct tape *a, *b;
+
+	/* Half the time one of the newest: they opened the latest edges. */
+	if (n_entries > 8 && one_in(sched, 2))
+		a = &entries[n_entries - 1 - below(sched, 8)];
+	else
+		a = &entries[below(sched, n_entries)];
+	b = &entries[below(sched, n_entries)];
+	return (uint64_t)b->nd + b->nc < (uint64_t)a->nd + a->nc ? b : a;
 }
 
 void corpus_mutate(struct rng *sched, struct tape *out)
@@ -234,18 +426,23 @@ void corpus_mutate(struct rng *sched, struct tape *out)
 	const struct tape *e, *other;
 	unsigned int k = 1 + below(sched, 6), i;
 
-	/* Half the time one of the newest: they opened the latest edges. */
-	if (n_entries > 8 && one_in(sched, 2))
-		e = &entries[n_entries - 1 - below(sched, 8)];
-	else
-		e = &entries[below(sched, n_entries)];
+	assert(n_entries);
+	e = pick_entry(sched);
 	other = n_entries > 1 ? &entries[below(sched, n_entries)] : NULL;
 	tape_copy(out, e);
 	for (i = 0; i < k; i++) {
-		/* The driver thread's choices shape a round most. */
-		if (!one_in(sched, 4))
-			mutate_values(sched, out->d, &out->nd, other, true);
-		else
+		/*
+		 * The driver thread's choices shape a round most; with its
+		 * operations known, most mutations keep them whole.
+		 */
+		if (one_in(sched, 4)) {
 			mutate_values(sched, out->c, &out->nc, other, false);
+		} else if (out->n_ops && !one_in(sched, 4)) {
+			if (one_in(sched, 2) || !mutate_ops(sched, out, other))
+				mutate_in_op(sched, out, below(sched, out->n_ops));
+		} else {
+			if (mutate_values(sched, out->d, &out->nd, other, true))
+				out->n_ops = 0;	/* the operations moved */
+		}
 	}
 }

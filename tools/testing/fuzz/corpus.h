@@ -8,7 +8,9 @@
  *
  * File format (little-endian, native on x86): the 8 bytes "VXFTAPE2",
  * u64 seed, u32 driver values, u32 chaos values, u32 devices (bit 0 the
- * test device, bit 1 the net device, as --dev gave them), then the values.
+ * test device, bit 1 the net device, as --dev gave them), then the values;
+ * then, optionally (older files end before it), the operations: u32
+ * n_ops, u32 nops_at, and n_ops + 1 u32 op_at[] (see struct tape).
  *
  * The magic's digit is the version: how the fuzzer reads the values.
  * Version 1 ("VXFTAPE1") inputs were recorded when every round wrote
@@ -29,12 +31,26 @@
 
 #define TAPE_VERSION	2u	/* new inputs */
 
+/* A round runs TAPE_NOPS_MIN + below(TAPE_NOPS_SPAN) operations. */
+#define TAPE_NOPS_MIN	10u
+#define TAPE_NOPS_SPAN	300u
+#define TAPE_OPS_MAX	(TAPE_NOPS_MIN + TAPE_NOPS_SPAN)
+
 struct tape {
 	uint64_t seed;
 	uint32_t nd, nc;
 	uint32_t devs;		/* TAPE_DEV_* */
 	uint32_t version;	/* 1 or TAPE_VERSION */
 	uint64_t *d, *c;	/* TAPE_MAX values each */
+	/*
+	 * Where the round's operations lie on the driver tape, as it ran:
+	 * operation i consumed the values [op_at[i], op_at[i + 1]); nops_at
+	 * is the position of the value that drew how many operations the
+	 * round runs.  n_ops 0: not known (the set-up was refused, or an
+	 * older file), and only values are mutated.
+	 */
+	uint32_t n_ops, nops_at;
+	uint32_t op_at[TAPE_OPS_MAX + 1];
 };
 
 int tape_alloc(struct tape *t);
@@ -49,9 +65,13 @@ long corpus_load(const char *dir);
 int corpus_add(const struct tape *t);
 unsigned long corpus_size(void);
 /*
- * A new input in @out: one corpus entry mutated (values replaced, set to
- * small numbers, nudged, a block repeated, cut short so that the rest is
- * fresh, or spliced with another entry), decided by @sched.
+ * A new input in @out: one corpus entry mutated, decided by @sched.  On
+ * the driver tape whole operations are duplicated, removed, moved, taken
+ * from another entry, or the tape is cut after one so that the rest is
+ * fresh; inside one operation, or on either tape, values are replaced,
+ * set to small numbers, nudged, a block repeated, the tape cut short or
+ * spliced with another entry.  Of two candidate entries the one with
+ * fewer values (a cheaper round) is taken.
  */
 void corpus_mutate(struct rng *sched, struct tape *out);
 

@@ -90,6 +90,7 @@ static struct timespec t_start;
 static atomic_bool stop_all;
 static atomic_ulong n_rounds, n_ops, n_inplace, n_reopen, n_skipped_net;
 static atomic_int failed;
+static unsigned long n_fresh_rounds;	/* guided: rounds of a new input */
 
 static double elapsed(void)
 {
@@ -1183,6 +1184,7 @@ static int run_round(struct slot *s, long round)
 	s->chaos_new = 0;
 	s->err_signals = 0;
 	s->rings = !s->taped || s->in.version >= 2;
+	s->in.n_ops = 0;	/* until the operations run */
 	/*
 	 * On a tape (guided mode, replays) the generators replay the input's
 	 * values and record the ones the round draws beyond them; otherwise
@@ -1212,11 +1214,14 @@ static int run_round(struct slot *s, long round)
 		ret = fresh_device_ok(s, &s->r);
 		goto check;
 	}
-	nops = 10 + below(&s->r, 300);
+	s->in.nops_at = s->r.pos;
+	nops = TAPE_NOPS_MIN + below(&s->r, TAPE_NOPS_SPAN);
 	atomic_store(&s->chaos_stop, false);
 	have_chaos = !one_in(&s->r, 4) &&
 		     !pthread_create(&chaos, NULL, chaos_thread, s);
 	for (i = 0; i < nops && !time_up(); i++) {
+		/* Where each operation's values start (taped rounds). */
+		s->in.op_at[i] = s->r.pos;
 		run_op(s->rings ?
 		       driver_ops_rings[below(&s->r, N_OPS(driver_ops_rings))] :
 		       driver_ops[below(&s->r, N_OPS(driver_ops))],
@@ -1226,6 +1231,8 @@ static int run_round(struct slot *s, long round)
 		if (one_in(&s->r, 8))
 			usleep(below(&s->r, 1000));
 	}
+	s->in.op_at[i] = s->r.pos;
+	s->in.n_ops = s->taped ? i : 0;
 	s->ops += i;
 	atomic_fetch_add(&n_ops, i);
 	atomic_store(&s->chaos_stop, true);
@@ -1321,28 +1328,66 @@ static void tape_trim(struct slot *s)
 }
 
 /*
- * Guided mode: each round runs either a fresh input (half of them while
- * the corpus has fewer than 8 entries, then one in four) or a mutation of
- * a corpus entry, the newest ones preferred; an input
- * that reached an edge no earlier round reached joins the corpus.  The
- * mutations are drawn from a generator seeded by --seed, so the same seed
- * and corpus directory give the same inputs as long as the same inputs
- * reach the same new edges (the threads' interleaving may differ).
+ * Guided mode: each round runs either a fresh input or a mutation of a
+ * corpus entry (corpus.c); an input that reached an edge no earlier round
+ * reached joins the corpus.  Which of the two a round runs follows what
+ * each has paid lately: new edges per second of the rounds that ran it
+ * (sums that decay by 1 % a round, so the share follows the run's
+ * phases), within 1/8 and 7/8, so that neither stops being tried.  The
+ * draws come from a generator seeded by --seed, so the same seed and
+ * corpus directory give the same inputs as long as the same inputs reach
+ * the same new edges in about the same time (the threads' interleaving
+ * and the machine may change that).
  */
+struct arm {
+	double edges, secs;
+};
+
+static struct arm arm_fresh = { 1, 1 }, arm_mutate = { 1, 1 };
+
+static double arm_rate(const struct arm *a)
+{
+	return a->edges / a->secs;
+}
+
+/* Parts in 1024 of the rounds that run a mutation. */
+static unsigned int mutate_share(void)
+{
+	double f = arm_rate(&arm_fresh), m = arm_rate(&arm_mutate);
+	unsigned int share = (unsigned int)(1024 * m / (f + m));
+
+	if (share < 128)
+		share = 128;
+	if (share > 896)
+		share = 896;
+	return share;
+}
+
+static void arm_paid(struct arm *played, double edges, double secs)
+{
+	arm_fresh.edges *= 0.99;
+	arm_fresh.secs *= 0.99;
+	arm_mutate.edges *= 0.99;
+	arm_mutate.secs *= 0.99;
+	played->edges += edges;
+	played->secs += secs;
+}
+
 static int guided_round(struct slot *s, struct rng *sched, long round,
 			struct cover_thread *ct)
 {
 	unsigned long fresh;
+	double t0 = elapsed();
 	bool new_input;
 	int ret;
 
 	/*
-	 * A new input half the time while the corpus is small, a quarter of
-	 * the time after; always while it is empty (nothing to mutate).  The
-	 * draw is made either way, so a seed's schedule stays the same.
+	 * Always a new input while the corpus is empty (nothing to mutate);
+	 * the draw is made either way, so a seed's schedule stays the same.
 	 */
-	new_input = corpus_size() < 8 ? !one_in(sched, 2) : one_in(sched, 4);
+	new_input = below(sched, 1024) >= mutate_share();
 	if (new_input || !corpus_size()) {
+		new_input = true;
 		s->in.seed = round_seed(s->id, round);
 		s->in.nd = s->in.nc = 0;
 		s->in.version = TAPE_VERSION;
@@ -1353,6 +1398,10 @@ static int guided_round(struct slot *s, struct rng *sched, long round,
 	ret = run_round(s, round);
 	tape_trim(s);
 	fresh = cover_thread_collect(ct) + cover_remote_collect() + s->chaos_new;
+	arm_paid(new_input ? &arm_fresh : &arm_mutate, (double)fresh,
+		 elapsed() - t0);
+	if (new_input)
+		n_fresh_rounds++;
 	if (kmsg_report()) {
 		say("FAIL: slot %u round %ld: the kernel reported a problem", s->id, round);
 		save_failing(s, "kernel");
@@ -1404,8 +1453,9 @@ static void *slot_thread(void *arg)
 			unsigned long e, re, pcs;
 
 			cover_counts(&e, &re, &pcs);
-			say("%4.0f s: %lu edges, %lu PCs, %lu rounds, corpus %lu",
-			    elapsed(), e, pcs, atomic_load(&n_rounds), corpus_size());
+			say("%4.0f s: %lu edges, %lu PCs, %lu rounds, corpus %lu, %lu fresh",
+			    elapsed(), e, pcs, atomic_load(&n_rounds), corpus_size(),
+			    n_fresh_rounds);
 			next_report += 30;
 		}
 	}
