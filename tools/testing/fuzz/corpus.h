@@ -34,7 +34,7 @@
 /* A round runs TAPE_NOPS_MIN + below(TAPE_NOPS_SPAN) operations. */
 #define TAPE_NOPS_MIN	10u
 #define TAPE_NOPS_SPAN	300u
-#define TAPE_OPS_MAX	(TAPE_NOPS_MIN + TAPE_NOPS_SPAN)
+#define TAPE_OPS_MAX	(TAPE_NOPS_MIN + TAPE_NOPS_SPAN - 1)
 
 struct tape {
 	uint64_t seed;

@@ -1354,7 +1354,11 @@ static double arm_rate(const struct arm *a)
 static unsigned int mutate_share(void)
 {
 	double f = arm_rate(&arm_fresh), m = arm_rate(&arm_mutate);
-	unsigned int share = (unsigned int)(1024 * m / (f + m));
+	unsigned int share;
+
+	if (!(f + m > 0))
+		return 512;	/* neither paid anything for long */
+	share = (unsigned int)(1024 * m / (f + m));
 
 	if (share < 128)
 		share = 128;
