@@ -13,7 +13,8 @@
  * "used" address) when we want a kick.
  *
  * Everything read from the ring is hostile: flags that disagree with the
- * wrap counter, chains longer than the ring, ids past it, indirect tables
+ * wrap counter, chains longer than the ring, ids past it or still in use
+ * (made available again before the device used them), indirect tables
  * of odd sizes, nested or too big, event offsets past the ring.  Each is a
  * guest error (vhostx_vq_err()), never an out-of-bounds access or an
  * endless walk: a chain is at most vq->num descriptors, every index is
@@ -141,6 +142,8 @@ static int packed_activate(struct vhostx_vq *vq, bool first)
 		return -EINVAL;
 	st->signalled_used_valid = false;
 	st->hist_n = 0;
+	/* Whatever was in flight before the start is not checked. */
+	bitmap_zero(st->inflight, VHOSTX_RING_MAX);
 	st->kicks_off = false;
 	if (vhostx_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		return packed_write_event(vq, VRING_PACKED_EVENT_FLAG_DESC,
@@ -219,9 +222,11 @@ static int packed_walk_indirect(struct vhostx_vq *vq,
 }
 
 /* Remember a taken buffer's descriptor count for packed_unget(). */
-static void packed_hist_push(struct vhostx_packed_state *st, u16 ndesc)
+static void packed_hist_push(struct vhostx_packed_state *st, u16 ndesc,
+			     u16 id)
 {
 	st->hist[st->hist_pos] = ndesc;
+	st->hist_id[st->hist_pos] = id;
 	st->hist_pos = (st->hist_pos + 1) % ARRAY_SIZE(st->hist);
 	if (st->hist_n < ARRAY_SIZE(st->hist))
 		st->hist_n++;
@@ -295,11 +300,17 @@ static int packed_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 			      vq->num);
 		return -EINVAL;
 	}
+	/* Not while the device still holds a buffer with that id. */
+	if (__test_and_set_bit(id, st->inflight)) {
+		vhostx_vq_err(vq, "buffer id %u made available while in use",
+			      id);
+		return -EINVAL;
+	}
 	buf->id = id;
 	buf->ndesc = seen;
 	vq->last_avail_idx = idx;
 	st->avail_wrap = wrap;
-	packed_hist_push(st, seen);
+	packed_hist_push(st, seen, id);
 	return 1;
 }
 
@@ -317,6 +328,7 @@ static void packed_unget(struct vhostx_vq *vq, unsigned int nbufs)
 			       ARRAY_SIZE(st->hist);
 		st->hist_n--;
 		n = st->hist[st->hist_pos];
+		__clear_bit(st->hist_id[st->hist_pos], st->inflight);
 		if (vq->last_avail_idx >= n) {
 			vq->last_avail_idx -= n;
 		} else {
@@ -358,6 +370,9 @@ static int packed_add_used_n(struct vhostx_vq *vq,
 		if (unlikely(!used[i].ndesc || used[i].ndesc > vq->num ||
 			     used[i].id >= vq->num))
 			return -EINVAL;
+	/* The ids are the driver's again (on a fault the queue stops). */
+	for (i = 0; i < count; i++)
+		__clear_bit(used[i].id, st->inflight);
 
 	if (!user_access_begin(ring, sizeof(*ring) * vq->num))
 		return -EFAULT;
@@ -547,6 +562,7 @@ static int packed_set_base(struct vhostx_vq *vq, u32 num)
 	vq->last_used_idx = used;
 	st->used_wrap = num & BIT(31);
 	st->hist_n = 0;
+	bitmap_zero(st->inflight, VHOSTX_RING_MAX);
 	st->signalled_used_valid = false;
 	return 0;
 }

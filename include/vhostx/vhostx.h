@@ -332,6 +332,10 @@ struct vhostx_split_state {
  * @hist_n: valid entries in @hist (buffers vhostx_unget() may give back)
  * @hist: descriptors each of the last buffers taken used, newest at
  *	@hist_pos - 1, for vhostx_unget()
+ * @hist_id: their buffer ids
+ * @inflight: buffer ids taken and not yet used or given back; a driver
+ *	that makes one of them available again broke the ring (an id is
+ *	the driver's to reuse only once the device has used its buffer)
  */
 struct vhostx_packed_state {
 	bool avail_wrap;
@@ -344,6 +348,8 @@ struct vhostx_packed_state {
 	u16 hist_pos;
 	u16 hist_n;
 	u16 hist[VHOSTX_IOV_MAX];
+	u16 hist_id[VHOSTX_IOV_MAX];
+	DECLARE_BITMAP(inflight, VHOSTX_RING_MAX);
 };
 
 /**

@@ -557,6 +557,43 @@ PHOSTILE(id_0xffff)
 	pdesc(self, 0, PB(self), 64, 0xffff, 0);
 }
 
+/*
+ * Two buffers with one id, made available together: the second reuses an
+ * id the device still holds (the first is taken, not yet used).
+ */
+PHOSTILE(id_reused_while_in_flight)
+{
+	pdesc(self, 1, PB(self) + 64, 64, 3, 0);
+	pdesc(self, 0, PB(self), 64, 3, 0);
+}
+
+/*
+ * The same id again once the device used it is the driver's right: the
+ * library hands out the id it got back last, so every buffer here has
+ * the first one's id.
+ */
+VX_TEST_F(phostile, id_reused_after_use_accepted)
+{
+	uint8_t *out = self->buf, *in = self->buf + 1024;
+	int round, head, first = -1;
+	uint32_t len;
+
+	for (round = 0; round < 4; round++) {
+		vg_fill(out, 200, round);
+		head = vg_vq_add_buf(&self->vq, out, 200, in, 200, out);
+		ASSERT_LE(0, head);
+		if (first < 0)
+			first = head;
+		ASSERT_EQ(first, head);
+		vg_vq_kick(&self->vq);
+		ASSERT_LT(0, vg_vq_wait_used(&self->vq, 1, VX_TIMEOUT_MS));
+		ASSERT_EQ(head, vg_vq_get_used(&self->vq, &len, NULL));
+		ASSERT_EQ(200, len);
+		ASSERT_EQ(-1, vg_check(in, 200, round, 0));
+	}
+	ASSERT_EQ(0, vg_read_eventfd(self->vq.err_fd));
+}
+
 PHOSTILE(indirect_with_next)
 {
 	struct vring_packed_desc *t = ptable(self, 1);
