@@ -68,6 +68,8 @@ done
 # 3. userspace
 make -s selftests
 make -s -C tools/testing/fuzz OUTPUT="$repo/build/fuzz"
+# The guided fuzzer's mutations, on the host (corpus_test: TAP).
+make -s -C tools/testing/fuzz OUTPUT="$repo/build/fuzz" check >&2
 
 # 4. the run
 seed=${VX_FUZZ_SEED:-$(date +%Y%m%d)}
