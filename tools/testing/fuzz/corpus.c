@@ -209,6 +209,25 @@ unsigned long corpus_size(void)
 	return n_entries;
 }
 
+/* One value changed in place, in the way @how (0-3) says. */
+static void mutate_value(struct rng *r, uint64_t *v, uint32_t how)
+{
+	switch (how) {
+	case 0:		/* another decision */
+		*v = rnd(r);
+		break;
+	case 1:		/* the first choices of a below(): small values */
+		*v = below(r, 16);
+		break;
+	case 2:		/* a neighbouring choice */
+		*v += one_in(r, 2) ? 1 : -1;
+		break;
+	default:	/* a bit */
+		*v ^= 1ull << below(r, 64);
+		break;
+	}
+}
+
 /*
  * One mutation of @n values in @v (capacity TAPE_MAX); true if values
  * moved (inserted, cut or spliced), not only changed in place.
@@ -216,7 +235,7 @@ unsigned long corpus_size(void)
 static bool mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 			  const struct tape *other, bool driver)
 {
-	uint32_t at, len, i;
+	uint32_t at, len, i, how;
 
 	if (!*n) {
 		/* Nothing recorded: a few fresh values. */
@@ -226,18 +245,10 @@ static bool mutate_values(struct rng *r, uint64_t *v, uint32_t *n,
 		return true;
 	}
 	at = below(r, *n);
-	switch (below(r, 7)) {
-	case 0:		/* another decision */
-		v[at] = rnd(r);
-		break;
-	case 1:		/* the first choices of a below(): small values */
-		v[at] = below(r, 16);
-		break;
-	case 2:		/* a neighbouring choice */
-		v[at] += one_in(r, 2) ? 1 : -1;
-		break;
-	case 3:		/* a bit */
-		v[at] ^= 1ull << below(r, 64);
+	how = below(r, 7);
+	switch (how) {
+	case 0 ... 3:
+		mutate_value(r, &v[at], how);
 		break;
 	case 4:		/* cut short: the rest comes fresh from the generator */
 		*n = at;
@@ -278,8 +289,8 @@ static void ops_count(struct tape *t)
 
 	if (n < TAPE_NOPS_MIN)
 		n = TAPE_NOPS_MIN;	/* the rest come fresh */
-	if (n >= TAPE_NOPS_MIN + TAPE_NOPS_SPAN)
-		n = TAPE_NOPS_MIN + TAPE_NOPS_SPAN - 1;
+	if (n > TAPE_OPS_MAX)
+		n = TAPE_OPS_MAX;
 	if (t->nops_at < t->nd)
 		t->d[t->nops_at] = n - TAPE_NOPS_MIN;
 }
@@ -399,12 +410,7 @@ static void mutate_in_op(struct rng *r, struct tape *t, uint32_t i)
 	if (!len)
 		return;
 	v = &t->d[t->op_at[i] + below(r, len)];
-	switch (below(r, 4)) {
-	case 0: *v = rnd(r); break;
-	case 1: *v = below(r, 16); break;
-	case 2: *v += one_in(r, 2) ? 1 : -1; break;
-	default: *v ^= 1ull << below(r, 64); break;
-	}
+	mutate_value(r, v, below(r, 4));
 }
 
 /* Of two entries drawn, the cheaper: fewer values, a shorter round. */
