@@ -365,14 +365,17 @@ static int packed_add_used_n(struct vhostx_vq *vq,
 	unsigned int i;
 	int ret;
 
-	/* Descriptor counts come from get_buf(); checked all the same. */
-	for (i = 0; i < count; i++)
+	/*
+	 * Descriptor counts come from get_buf(); checked all the same.  The
+	 * ids are the driver's again (on any error the queue stops, and
+	 * only a new start or base clears the rest).
+	 */
+	for (i = 0; i < count; i++) {
 		if (unlikely(!used[i].ndesc || used[i].ndesc > vq->num ||
 			     used[i].id >= vq->num))
 			return -EINVAL;
-	/* The ids are the driver's again (on a fault the queue stops). */
-	for (i = 0; i < count; i++)
 		__clear_bit(used[i].id, st->inflight);
+	}
 
 	if (!user_access_begin(ring, sizeof(*ring) * vq->num))
 		return -EFAULT;
