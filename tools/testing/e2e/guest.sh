@@ -21,7 +21,12 @@
 # in L2's sysfs, ping, E2E_PACKED_LINES (default 50000) each way by sha256,
 # vhostx's counters), E2E_PACKED_LINES, E2E_MIG (default 1: the live
 # migrations; 0 skips them), E2E_MIG_LINES (`seq 1 N` each way during a
-# migration, default 100000 = 0.59 MB).
+# migration, default 100000 = 0.59 MB), E2E_INORDER (default 0; 1: both
+# boots with in_order=on, and bit 35, VIRTIO_F_IN_ORDER, must be
+# negotiated in L2's sysfs: QEMU 9.1 or later and an L2 kernel of 7.0 or
+# later), E2E_KERNEL (L2's kernel, default /boot/vmlinuz-$(uname -r)),
+# E2E_QEMU_ROOT (a newer Debian release's root with its qemu-system-x86:
+# QEMU runs chrooted there, with this guest's /dev, /proc, /sys and /tmp).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
@@ -34,8 +39,11 @@ p_lines=${E2E_PACKED_LINES:-50000}
 mig=${E2E_MIG:-1}
 mig_lines=${E2E_MIG_LINES:-100000}
 initrd=${E2E_INITRD:-build/e2e/l2-initramfs.cpio.gz}
-kernel=/boot/vmlinuz-$(uname -r)
-work=$(mktemp -d)
+inorder=${E2E_INORDER:-0}
+kernel=${E2E_KERNEL:-/boot/vmlinuz-$(uname -r)}
+qemu_root=${E2E_QEMU_ROOT:-}
+# Under /tmp: a chrooted QEMU sees it at the same path.
+work=$(mktemp -d /tmp/e2e.XXXXXX)
 out=${VM_RESULTS:-$work}
 l2log=$out/l2-console.log
 l1=10.77.0.1 l2=10.77.0.2
@@ -43,7 +51,16 @@ qpid= qpid2=
 
 say() { echo "e2e: $*"; }
 fail() {
+	local p f
 	say "FAIL: $*"
+	# The vhostx counters of every QEMU still running, for the diagnosis.
+	for p in $qpid $qpid2; do
+		for f in /proc/$p/fdinfo/*; do
+			grep -q '^vhostx-dev:' "$f" 2>/dev/null || continue
+			echo "----- e2e: vhostx fdinfo of QEMU $p -----"
+			cat "$f"
+		done
+	done
 	if [ -f "$l2log" ]; then
 		echo "----- e2e: L2 console / QEMU output (tail) -----"
 		tail -n 40 "$l2log" | sed 's/^/| /'
@@ -77,6 +94,16 @@ stamp() { local l; while IFS= read -r l; do printf '[%4d] %s\n' $((SECONDS - t_s
 
 [ -r "$kernel" ] || fail "no kernel image $kernel for L2"
 [ -r "$initrd" ] || fail "no L2 initramfs $initrd (tools/testing/e2e/run.sh builds it)"
+if [ -n "$qemu_root" ]; then
+	[ -x "$qemu_root/usr/bin/qemu-system-x86_64" ] || fail "no qemu-system-x86_64 in $qemu_root"
+	# Where the chrooted QEMU can open them.
+	cp "$kernel" "$work/l2-kernel"
+	cp "$initrd" "$work/l2-initrd"
+	kernel=$work/l2-kernel initrd=$work/l2-initrd
+fi
+# The device property of every boot: in_order=on with E2E_INORDER=1.
+dev_props=
+[ "$inorder" = 1 ] && dev_props=",in_order=on"
 
 say "== loading modules"
 tools/testing/vm/load-modules.sh
@@ -96,6 +123,19 @@ done
 ip addr add $l1/24 dev br0
 ip link set br0 up
 
+# Exec QEMU with arguments "$@": this guest's, or E2E_QEMU_ROOT's in
+# that root (read-only here) in a mount namespace of its own, with this
+# guest's /dev (tun, the tap), /proc, /sys and /tmp ($work) bound in.
+# The same process throughout: $! stays QEMU's pid.
+vmm() {
+	[ -n "$qemu_root" ] || exec qemu-system-x86_64 "$@"
+	exec unshare --mount --propagation private /bin/sh -c '
+		r=$1; shift
+		mount --rbind /dev "$r/dev" && mount -t proc proc "$r/proc" &&
+		mount -t sysfs sysfs "$r/sys" && mount --rbind /tmp "$r/tmp" &&
+		exec chroot "$r" qemu-system-x86_64 "$@"' vmm "$qemu_root" "$@"
+}
+
 # Boot L2 on a tap and /dev/vhostx-net: $1 L2's extra kernel arguments,
 # $2 extra virtio-net-pci properties, $3 the tap (default tap0, which
 # also restarts L1's clock t_start), $4 more QEMU options; sets qpid and
@@ -107,13 +147,13 @@ start_l2() {
 	rm -f "$qmp"
 	# exec: $! is QEMU itself, so /proc/$qpid/fdinfo is QEMU's.
 	# shellcheck disable=SC2086 # $4: several options
-	( exec qemu-system-x86_64 -accel tcg -cpu max -m 256 -smp 1 \
+	( vmm -accel tcg -cpu max -m 256 -smp 1 \
 		-nodefaults -display none -no-reboot -monitor none -serial stdio \
 		-qmp "unix:$qmp,server=on,wait=off" ${4:-} \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 mitigations=off $1" \
 		-netdev tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=on,vhostforce=on,vhostfd=3 \
-		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile=$2" \
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02,romfile=$2$dev_props" \
 		3<>/dev/vhostx-net </dev/null > >(stamp > "$l2log") 2>&1 ) &
 	qpid=$!
 	say "QEMU pid $qpid ($tap)"
@@ -215,6 +255,18 @@ start_l2 "$args" ""
 wait_for 'E2E-L2: ready' "$l2_timeout"
 t_ready=$((SECONDS - t_start))
 say "L2 up after ${t_ready}s: $(grep 'E2E-L2: ready' "$l2log")"
+# Bit 35 (VIRTIO_F_IN_ORDER) in L2's features ($1: which boot).
+check_inorder() {
+	local feat
+
+	feat=$(sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log")
+	if [ "$inorder" = 1 ]; then
+		[ "${feat:35:1}" = 1 ] ||
+			fail "$1: L2 did not negotiate VIRTIO_F_IN_ORDER (bit 35) with in_order=on: $feat"
+		say "$1: L2 negotiated VIRTIO_F_IN_ORDER (bit 35): $feat"
+	fi
+}
+check_inorder "split ring"
 
 say "== ping $l2"
 t0=$SECONDS
@@ -307,7 +359,9 @@ f_rx=$(vq 0 bytes "$work/fdinfo") f_tx=$(vq 1 bytes "$work/fdinfo")
 say "== which backend QEMU used"
 tids=$(ls /proc/$qpid/task)
 workers= vhost_threads=
-comms=$(for p in /proc/[0-9]*; do cat "$p/comm" 2>/dev/null || true; done)
+# Every thread's name: a worker is a kthread, or (vhost_task, 6.4 and
+# later) a thread of QEMU itself, which /proc/<pid> alone does not list.
+comms=$(cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null || true)
 for t in $tids; do
 	grep -qx "vhostx-$t" <<<"$comms" && workers+=" vhostx-$t"
 	grep -qx "vhost-$t" <<<"$comms" && vhost_threads+=" vhost-$t"
@@ -340,6 +394,7 @@ if [ "$packed" = 1 ]; then
 	feat=$(sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log")
 	say "L2 up after ${p_ready}s, its virtio features (bit 0 first): $feat"
 	[ "${feat:34:1}" = 1 ] || fail "L2 did not negotiate VIRTIO_F_RING_PACKED (bit 34): $feat"
+	check_inorder "packed ring"
 	busybox ping -c 3 -w 60 $l2 > "$work/ping" || { cat "$work/ping"; fail "packed: ping $l2"; }
 	grep -q ' 3 packets received' "$work/ping" || { cat "$work/ping"; fail "packed: ping lost packets"; }
 	timeout 600 bash -c "exec 5<>/dev/tcp/$l2/5000 && cat <&5" > "$work/ptx" ||
@@ -386,6 +441,8 @@ e2e: live migration (split ring): $mig_split
 e2e: L2 -> L1 during $resizes ring resizes (ethtool -G, queue reset): $rz_bytes bytes in ${t_rz}s, sha256 ok
 e2e: packed ring (packed=on): $p_sum
 e2e: live migration (packed ring): ${mig_packed:-skipped (E2E_PACKED=0)}
+e2e: in order (in_order=on, bit 35 negotiated in both boots): $([ "$inorder" = 1 ] && echo yes || echo "not asked (E2E_INORDER=0)")
+e2e: QEMU: $(vmm --version | head -n1)${qemu_root:+ (from $qemu_root)}; L2 kernel ${E2E_KERNEL:-/boot/vmlinuz-$(uname -r)}
 e2e: device $dev, worker$workers; no vhost-net thread or fd; QEMU exit 0; modules unloaded
 e2e: PASS
 SUMMARY

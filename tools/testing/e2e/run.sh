@@ -11,25 +11,40 @@
 # way (split and packed rings) and vhostx's own counters.
 #
 # Environment: E2E_TIMEOUT (vm-run limit, default 3600 s), and the E2E_*
-# variables of guest.sh, which are passed through.
+# variables of guest.sh, which are passed through.  On another kernel
+# (tools/testing/kernels/build-newer.sh --e2e sets these): E2E_KERNEL
+# (its image, booted as the test VM and as L2), E2E_MODDIR (its
+# lib/modules/<version> directory), E2E_MODULES (a tree with vhostx's
+# modules built for it), E2E_QEMU_ROOT (a root with a newer QEMU).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 cd "$repo"
-out=build/e2e
+out=${E2E_OUT:-build/e2e}
 
 for m in drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko; do
-	[ -f "$m" ] || { echo "e2e: $m is not built: run 'make all'" >&2; exit 1; }
+	[ -f "${E2E_MODULES:-.}/$m" ] || { echo "e2e: ${E2E_MODULES:-.}/$m is not built: run 'make all'" >&2; exit 1; }
 done
 
 # The kernel vm-run will boot (the one KDIR was built for, else the newest);
 # L2 boots the same image, so its modules come from the same version.
-rel=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
-	"${KDIR:-/nonexistent}/include/generated/utsrelease.h" 2>/dev/null || true)
-if [ -n "$rel" ] && [ -f "/boot/vmlinuz-$rel" ]; then
-	kver=$rel
+vmargs=()
+if [ -n "${E2E_KERNEL:-}" ]; then
+	[ -d "${E2E_MODDIR:-}" ] || { echo "e2e: E2E_KERNEL needs E2E_MODDIR" >&2; exit 1; }
+	kimage=$E2E_KERNEL kver=$(basename "$E2E_MODDIR")
+	# modinfo -b: the root the modules directory is in.
+	mbase=$(cd "$E2E_MODDIR/../../.." && pwd)
+	[ "$(basename "$(dirname "$E2E_MODDIR")")" = modules ] || { echo "e2e: E2E_MODDIR must end in lib/modules/<version>" >&2; exit 1; }
+	vmargs=(--moddir "$E2E_MODDIR")
 else
-	kver=$(ls -v /boot/vmlinuz-*-amd64 | tail -n1 | sed 's|.*/vmlinuz-||')
+	rel=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+		"${KDIR:-/nonexistent}/include/generated/utsrelease.h" 2>/dev/null || true)
+	if [ -n "$rel" ] && [ -f "/boot/vmlinuz-$rel" ]; then
+		kver=$rel
+	else
+		kver=$(ls -v /boot/vmlinuz-*-amd64 | tail -n1 | sed 's|.*/vmlinuz-||')
+	fi
+	kimage=/boot/vmlinuz-$kver mbase=/
 fi
 busybox=$(command -v busybox) || { echo "e2e: busybox-static missing (make deps)" >&2; exit 1; }
 
@@ -42,15 +57,19 @@ mkdir -p "$stage"/{bin,mods,proc,sys,dev,tmp}
 cp "$busybox" "$stage/bin/busybox"
 cp "$here/l2-init" "$stage/init"
 chmod +x "$stage/init"
+mods=
 for m in $order; do
-	f=$(modinfo -k "$kver" -n "$m") || { echo "e2e: no module $m for $kver" >&2; exit 1; }
+	f=$(modinfo -b "$mbase" -k "$kver" -n "$m") || { echo "e2e: no module $m for $kver" >&2; exit 1; }
 	case "$f" in
 	*.ko) cp "$f" "$stage/mods/" ;;
 	*.ko.xz) xz -dc "$f" > "$stage/mods/$m.ko" ;;
-	*) echo "e2e: $m is built into $kver, not supported here" >&2; exit 1 ;;
+	*.ko.zst) zstd -qdc "$f" > "$stage/mods/$m.ko" ;;
+	'(builtin)') continue ;;	# sid's kernels build virtio in
+	*) echo "e2e: module $m of $kver: $f not supported here" >&2; exit 1 ;;
 	esac
+	mods+=" $m"
 done
-echo "$order" > "$stage/mods/order"
+echo "$mods" > "$stage/mods/order"
 # ethtool, for the ring resize (ethtool -G: a queue reset, VIRTIO_F_RING_RESET),
 # with the libraries it links (busybox has no ethtool).
 ethtool=$(command -v ethtool || echo /usr/sbin/ethtool)
@@ -65,13 +84,14 @@ mv "$out/l2-initramfs.cpio.gz.$$" "$out/l2-initramfs.cpio.gz"
 echo "e2e: L2 initramfs $out/l2-initramfs.cpio.gz ($(stat -c %s "$out/l2-initramfs.cpio.gz") bytes, kernel $kver)"
 
 envs=(--env "E2E_INITRD=$out/l2-initramfs.cpio.gz")
+[ -z "${E2E_MODULES:-}" ] || envs+=(--env "VX_MODULES=$E2E_MODULES")
 for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2E_PACKED_LINES \
-	E2E_MIG E2E_MIG_LINES; do
+	E2E_MIG E2E_MIG_LINES E2E_INORDER E2E_KERNEL E2E_QEMU_ROOT; do
 	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 start=$(date +%s)
 set +e
-tools/testing/vm/vm-run --kernel "/boot/vmlinuz-$kver" --timeout "${E2E_TIMEOUT:-3600}" \
+tools/testing/vm/vm-run --kernel "$kimage" "${vmargs[@]}" --timeout "${E2E_TIMEOUT:-3600}" \
 	--results "$repo/$out/results" --log "$repo/$out/console.log" "${envs[@]}" \
 	-- tools/testing/e2e/guest.sh
 rc=$?

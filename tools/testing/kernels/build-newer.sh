@@ -14,6 +14,12 @@
 #              release at once, and build nothing (needs only debootstrap
 #              on this machine: make check-fresh runs it on the host
 #              while the bare root installs itself)
+#   --e2e      also run the end-to-end test (tools/testing/e2e/run.sh)
+#              on each release's kernel, with that release's QEMU
+#              (qemu-system-x86 installed in its chroot) as the VMM in
+#              the test VM and its kernel as L2, in order on
+#              (E2E_INORDER=1: QEMU 9.1 and Linux 7.0 or later negotiate
+#              VIRTIO_F_IN_ORDER; other E2E_* variables pass through)
 #   VX_SELFTESTS  (environment) with --run, only these test programs
 #              (names in build/selftests, space-separated), as
 #              VX_DEBUG_SELFTESTS does for make check-debug
@@ -36,13 +42,14 @@ cache=${VHOSTX_CACHE:-/var/cache/vhostx}
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 2; }
 
-update=0 run=0 prepare=0 releases=()
+update=0 run=0 prepare=0 e2e=0 releases=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--update) update=1 ;;
 	--run) run=1 ;;
 	--prepare) prepare=1 ;;
-	-h|--help) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--e2e) e2e=1 ;;
+	-h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) releases+=("$1") ;;
 	esac
@@ -114,6 +121,30 @@ prepare_chroot() {	# release dir
 	fi
 }
 
+# The release's QEMU in its chroot (once), for --e2e.
+prepare_qemu() {	# release dir
+	local apt="apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends"
+
+	[ ! -f "$2/.vhostx-qemu" ] || [ "$update" = 1 ] || return 0
+	say "$1: installing qemu-system-x86 in the chroot"
+	apt="export DEBIAN_FRONTEND=noninteractive; nice $apt -o Acquire::Check-Valid-Until=false"
+	in_chroot "$2" "$apt update && $apt install qemu-system-x86 </dev/null" \
+		>"$2.qemu.log" 2>&1 || { tail -n 20 "$2.qemu.log" >&2; return 1; }
+	touch "$2/.vhostx-qemu"
+}
+
+# The end-to-end test on a release's kernel, with its QEMU, in order on.
+run_e2e() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 mods vmlinuz
+
+	prepare_qemu "$rel" "$dir" || { say "$rel: cannot install qemu-system-x86"; return 1; }
+	boot_files "$rel" "$dir" "$kver" || return 1
+	E2E_KERNEL=$vmlinuz E2E_MODDIR=$mods E2E_MODULES=$dir/build/vhostx \
+		E2E_QEMU_ROOT=$dir E2E_INORDER=${E2E_INORDER:-1} \
+		E2E_OUT=build/e2e-$rel "$repo/tools/testing/e2e/run.sh" \
+		>"$repo/build/e2e-$rel.log" 2>&1
+}
+
 # The newest headers tree in a chroot, as a path inside it.
 headers_of() {	# dir
 	(cd "$1" && ls -dv usr/src/linux-headers-*-amd64 2>/dev/null | tail -n1 |
@@ -135,8 +166,6 @@ build_in() {	# release dir kdir
 		>"$src.log" 2>&1
 }
 
-# Boot a release's kernel (its linux-image .deb, extracted into the
-# cache) and run the selftests on the modules built for it.
 # Download a release's kernel (its linux-image .deb) into the cache and
 # extract it there.
 fetch_image() {	# release dir kver
@@ -165,10 +194,10 @@ fetch_image() {	# release dir kver
 	touch "$kdir/.vhostx-fetched"
 }
 
-# Boot a release's kernel and run the selftests on the modules built for
-# it.
-run_in_vm() {	# release dir kver
-	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3 mods vmlinuz
+# A release's kernel ready to boot: fetched, depmod run; sets mods (its
+# lib/modules/<version>) and vmlinuz.
+boot_files() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 kdir=$cache/kernels/$3
 
 	fetch_image "$rel" "$dir" "$kver" || return 1
 	mods=$kdir/lib/modules/$kver
@@ -178,10 +207,16 @@ run_in_vm() {	# release dir kver
 			{ say "$rel: depmod failed"; return 1; }
 		touch "$kdir/.vhostx-ready"
 	fi
-	mods=$kdir/lib/modules/$kver
-	[ -d "$mods" ] || mods=$kdir/usr/lib/modules/$kver
 	vmlinuz=$kdir/boot/vmlinuz-$kver
 	[ -f "$vmlinuz" ] || vmlinuz=$mods/vmlinuz	# linux-binary (7.x)
+}
+
+# Boot a release's kernel and run the selftests on the modules built for
+# it.
+run_in_vm() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 mods vmlinuz
+
+	boot_files "$rel" "$dir" "$kver" || return 1
 	# The selftests are user space, built on the host as for make vm-test.
 	make -s -C "$repo" selftests >/dev/null || { say "make selftests failed"; return 1; }
 	mkdir -p "$repo/build/vm/newer-$rel"
@@ -261,6 +296,17 @@ for rel in "${releases[@]}"; do
 		fi
 		res+=" ($(tr -d '\r' <"$repo/build/vm/newer-$rel/console.log" |
 			grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1 || true))"
+	fi
+	if [ "$e2e" = 1 ] && [ "$built" = 1 ]; then
+		mkdir -p "$repo/build"
+		if run_e2e "$rel" "$dir" "$kver"; then
+			res+=", e2e PASS"
+		else
+			tail -n 30 "$repo/build/e2e-$rel.log" >&2
+			res+=", e2e FAIL (log: build/e2e-$rel.log)"
+			fail=1
+		fi
+		res+=" ($(grep -E '^e2e: (in order|QEMU):' "$repo/build/e2e-$rel.log" | tr '\n' ' ' || true))"
 	fi
 	results+=("$res")
 done
