@@ -58,7 +58,7 @@ fail() {
 		for f in /proc/$p/fdinfo/*; do
 			grep -q '^vhostx-dev:' "$f" 2>/dev/null || continue
 			echo "----- e2e: vhostx fdinfo of QEMU $p -----"
-			cat "$f"
+			cat "$f" 2>/dev/null || true
 		done
 	done
 	if [ -f "$l2log" ]; then
@@ -125,7 +125,8 @@ ip link set br0 up
 
 # Exec QEMU with arguments "$@": this guest's, or E2E_QEMU_ROOT's in
 # that root (read-only here) in a mount namespace of its own, with this
-# guest's /dev (tun, the tap), /proc, /sys and /tmp ($work) bound in.
+# guest's /dev (tun, the tap) and /tmp ($work) bound in, /proc and /sys
+# mounted.
 # The same process throughout: $! stays QEMU's pid.
 vmm() {
 	[ -n "$qemu_root" ] || exec qemu-system-x86_64 "$@"
@@ -441,7 +442,7 @@ e2e: live migration (split ring): $mig_split
 e2e: L2 -> L1 during $resizes ring resizes (ethtool -G, queue reset): $rz_bytes bytes in ${t_rz}s, sha256 ok
 e2e: packed ring (packed=on): $p_sum
 e2e: live migration (packed ring): ${mig_packed:-skipped (E2E_PACKED=0)}
-e2e: in order (in_order=on, bit 35 negotiated in both boots): $([ "$inorder" = 1 ] && echo yes || echo "not asked (E2E_INORDER=0)")
+e2e: in order (in_order=on, bit 35 negotiated in every boot): $([ "$inorder" = 1 ] && echo yes || echo "not asked (E2E_INORDER=0)")
 e2e: QEMU: $(vmm --version | head -n1)${qemu_root:+ (from $qemu_root)}; L2 kernel ${E2E_KERNEL:-/boot/vmlinuz-$(uname -r)}
 e2e: device $dev, worker$workers; no vhost-net thread or fd; QEMU exit 0; modules unloaded
 e2e: PASS

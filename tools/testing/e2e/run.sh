@@ -10,7 +10,9 @@
 # reset), a live migration to a second QEMU in the middle of a stream each
 # way (split and packed rings) and vhostx's own counters.
 #
-# Environment: E2E_TIMEOUT (vm-run limit, default 3600 s), and the E2E_*
+# Environment: E2E_TIMEOUT (vm-run limit, default 3600 s), E2E_DEADLINE
+# (instead: the limit is what is left until then, in seconds since the
+# epoch, when the VM starts), and the E2E_*
 # variables of guest.sh, which are passed through.  On another kernel
 # (tools/testing/kernels/build-newer.sh --e2e sets these): E2E_KERNEL
 # (its image, booted as the test VM and as L2), E2E_MODDIR (its
@@ -63,7 +65,6 @@ for m in $order; do
 	case "$f" in
 	*.ko) cp "$f" "$stage/mods/" ;;
 	*.ko.xz) xz -dc "$f" > "$stage/mods/$m.ko" ;;
-	*.ko.zst) zstd -qdc "$f" > "$stage/mods/$m.ko" ;;
 	'(builtin)') continue ;;	# sid's kernels build virtio in
 	*) echo "e2e: module $m of $kver: $f not supported here" >&2; exit 1 ;;
 	esac
@@ -90,8 +91,15 @@ for v in E2E_TX_LINES E2E_RX_LINES E2E_RESIZE_LINES E2E_L2_TIMEOUT E2E_PACKED E2
 	[ -z "${!v:-}" ] || envs+=(--env "$v=${!v}")
 done
 start=$(date +%s)
+# E2E_DEADLINE (seconds since the epoch, .ci/run): the VM's limit is what
+# is left of it now, after the builds above.
+limit=${E2E_TIMEOUT:-3600}
+if [ -n "${E2E_DEADLINE:-}" ]; then
+	limit=$((E2E_DEADLINE - start))
+	[ "$limit" -gt 600 ] || { echo "e2e: only ${limit}s left before E2E_DEADLINE" >&2; exit 1; }
+fi
 set +e
-tools/testing/vm/vm-run --kernel "$kimage" "${vmargs[@]}" --timeout "${E2E_TIMEOUT:-3600}" \
+tools/testing/vm/vm-run --kernel "$kimage" "${vmargs[@]}" --timeout "$limit" \
 	--results "$repo/$out/results" --log "$repo/$out/console.log" "${envs[@]}" \
 	-- tools/testing/e2e/guest.sh
 rc=$?

@@ -4,7 +4,7 @@
 # build-newer.sh (make check-kernels): build vhostx.ko, vhostx_net.ko and
 # vhostx_test.ko against newer Debian kernels than the host's.
 #
-# usage: build-newer.sh [--update] [--run | --prepare] [release...]
+# usage: build-newer.sh [--update] [--run | --prepare] [--e2e] [release...]
 #   release    trixie, sid, ... (default: trixie sid)
 #   --update   apt-get update/upgrade each cached chroot first (a new sid
 #              kernel, say); without it a cached chroot is used as is
@@ -17,9 +17,10 @@
 #   --e2e      also run the end-to-end test (tools/testing/e2e/run.sh)
 #              on each release's kernel, with that release's QEMU
 #              (qemu-system-x86 installed in its chroot) as the VMM in
-#              the test VM and its kernel as L2, in order on
-#              (E2E_INORDER=1: QEMU 9.1 and Linux 7.0 or later negotiate
-#              VIRTIO_F_IN_ORDER; other E2E_* variables pass through)
+#              the test VM and its kernel as L2; in order on
+#              (E2E_INORDER=1) for a 7.0 or later kernel, which with QEMU
+#              9.1 or later negotiates VIRTIO_F_IN_ORDER; log in
+#              build/e2e-<release>.log; E2E_* variables pass through
 #   VX_SELFTESTS  (environment) with --run, only these test programs
 #              (names in build/selftests, space-separated), as
 #              VX_DEBUG_SELFTESTS does for make check-debug
@@ -127,22 +128,24 @@ prepare_qemu() {	# release dir
 
 	[ ! -f "$2/.vhostx-qemu" ] || [ "$update" = 1 ] || return 0
 	say "$1: installing qemu-system-x86 in the chroot"
-	apt="export DEBIAN_FRONTEND=noninteractive; nice $apt -o Acquire::Check-Valid-Until=false"
-	in_chroot "$2" "$apt update && $apt install qemu-system-x86 </dev/null" \
+	apt="nice $apt -o Acquire::Check-Valid-Until=false"
+	in_chroot "$2" "export DEBIAN_FRONTEND=noninteractive &&
+		$apt update && $apt install qemu-system-x86 </dev/null" \
 		>"$2.qemu.log" 2>&1 || { tail -n 20 "$2.qemu.log" >&2; return 1; }
 	touch "$2/.vhostx-qemu"
 }
 
-# The end-to-end test on a release's kernel, with its QEMU, in order on.
+# The end-to-end test on a release's kernel, with its QEMU; in order on
+# where the kernel (as L2's driver) negotiates it, 7.0 and later.
 run_e2e() {	# release dir kver
-	local rel=$1 dir=$2 kver=$3 mods vmlinuz
+	local rel=$1 dir=$2 kver=$3 mods vmlinuz inorder=1
 
+	case "$kver" in [0-6].*) inorder=0 ;; esac
 	prepare_qemu "$rel" "$dir" || { say "$rel: cannot install qemu-system-x86"; return 1; }
 	boot_files "$rel" "$dir" "$kver" || return 1
 	E2E_KERNEL=$vmlinuz E2E_MODDIR=$mods E2E_MODULES=$dir/build/vhostx \
-		E2E_QEMU_ROOT=$dir E2E_INORDER=${E2E_INORDER:-1} \
-		E2E_OUT=build/e2e-$rel "$repo/tools/testing/e2e/run.sh" \
-		>"$repo/build/e2e-$rel.log" 2>&1
+		E2E_QEMU_ROOT=$dir E2E_INORDER=${E2E_INORDER:-$inorder} \
+		E2E_OUT=build/e2e-$rel "$repo/tools/testing/e2e/run.sh"
 }
 
 # The newest headers tree in a chroot, as a path inside it.
@@ -299,10 +302,10 @@ for rel in "${releases[@]}"; do
 	fi
 	if [ "$e2e" = 1 ] && [ "$built" = 1 ]; then
 		mkdir -p "$repo/build"
-		if run_e2e "$rel" "$dir" "$kver"; then
+		if run_e2e "$rel" "$dir" "$kver" >"$repo/build/e2e-$rel.log" 2>&1; then
 			res+=", e2e PASS"
 		else
-			tail -n 30 "$repo/build/e2e-$rel.log" >&2
+			tail -n 30 "$repo/build/e2e-$rel.log" >&2 || true
 			res+=", e2e FAIL (log: build/e2e-$rel.log)"
 			fail=1
 		fi
