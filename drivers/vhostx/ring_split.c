@@ -255,6 +255,16 @@ int vhostx_split_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 	int ret;
 
 	if (st->avail_idx == last) {
+		/*
+		 * Every buffer seen so far is taken.  A driver with few in
+		 * flight waits for the batched used entries before it adds
+		 * more: publish them before looking at its index.
+		 */
+		if (vq->batch_n) {
+			vhostx_flush_used(vq);
+			if (unlikely(vq->broken))
+				return -EIO;
+		}
 		if (__get_user(v16, &split_avail(vq)->idx)) {
 			vhostx_vq_err(vq, "avail index unreadable");
 			return -EFAULT;

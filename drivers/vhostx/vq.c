@@ -277,8 +277,8 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
  * @log_max: room in @log
  *
  * When the ring is empty, used entries batched with
- * vhostx_add_used_batched() are published first: the driver may be
- * waiting for them before it adds more.
+ * vhostx_add_used_batched() are published and the ring is looked at once
+ * more: the driver may have been waiting for them before it adds more.
  *
  * Return: 1 with a buffer, 0 if the ring is empty, -EAGAIN if an IOTLB
  * miss is pending (the vq's kick work is requeued after the update),
@@ -296,9 +296,19 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		return ret;
 	ret = INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
 			      vq, buf, iov, iov_max, log, log_max);
-	if (!ret && vq->batch_n)
-		vhostx_flush_used(vq);
-	return ret;
+	if (likely(ret) || !vq->batch_n)
+		return ret;
+	/*
+	 * A driver with few buffers in flight waits for these before it
+	 * adds more: publish them and look once more, after the time the
+	 * signal took, before the caller re-arms kicks and sleeps.
+	 */
+	vhostx_flush_used(vq);
+	ret = vhostx_vq_ready(vq);		/* publishing may have failed */
+	if (ret)
+		return ret;
+	return INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
+			       vq, buf, iov, iov_max, log, log_max);
 }
 EXPORT_SYMBOL_GPL(vhostx_get_buf);
 

@@ -13,6 +13,9 @@
 #   no option)  RING_RUN_TIMEOUT (900, with RING_ICOUNT 3600: guest seconds per run)
 #   RING_PROGRAMS (build/upstream): directory with virtio_test and
 #   virtio_test-vhostx, for experiments with other builds of them
+#   RING_COUNT=1: then one untimed run per variant and device counting
+#   kicks, handler runs, ring looks, re-arms and worker sleeps per
+#   buffer (tools/bench/ring/count.sh; build/bench/ring/counts.jsonl)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 out=${VM_RESULTS:?VM_RESULTS not set: run through tools/bench/ring/run.sh}
@@ -88,6 +91,9 @@ try:
     r.update(json.load(open("/tmp/run.json")))
 except (OSError, ValueError):
     r["rc"] = -1
+if icount != "0" and "busy_ns" in r:
+    # Finer than the tick: the run queue's task time (ns = instructions).
+    r["busy_ms"] = r["busy_ns"] / 1e6
 if icount != "0" and "busy_ms" in r:
     # One CPU: the worker's (and the kernel's) share of the busy time.
     r["wk_ms"] = r["busy_ms"] - r["drv_ms"]
@@ -121,4 +127,8 @@ for ((r = 1; r <= rounds; r++)); do
 		done
 	done
 done
+if [ "${RING_COUNT:-0}" != 0 ]; then
+	rm -f "$out/counts.jsonl"
+	tools/bench/ring/count.sh $bindir "$variants" "$out"
+fi
 echo "ring-bench: done"

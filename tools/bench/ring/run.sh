@@ -17,6 +17,7 @@
 #   RING_ICOUNT=1       one instruction-counting vCPU (vm-run --icount
 #                       --smp 1, preempt=full): deterministic CPU work
 #   RING_PREEMPT        guest preemption model (none, voluntary, full)
+#   RING_COUNT=1        also count events per buffer (tools/bench/ring/count.sh)
 #   RING_TIMEOUT (5400, seconds for the whole guest run)
 #   RING_RUN_TIMEOUT (900, seconds per virtio_test run)
 #   BENCH_NO_BUILD=1    skip the builds (use what is in the tree)
@@ -37,7 +38,7 @@ cp drivers/vhostx/vhostx.ko drivers/vhostx/test/vhostx_test.ko \
 	echo "tree: $(git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
 	git status --porcelain drivers include 2>/dev/null | sed 's/^/tree: uncommitted: /'
 } > "$out/modules/tree.txt"
-rm -f "$out"/results.jsonl "$out"/env.txt "$out"/table.rst "$out"/summary.json
+rm -f "$out"/results.jsonl "$out"/counts.jsonl "$out"/env.txt "$out"/table.rst "$out"/summary.json
 
 vmopts=()
 preempt=${RING_PREEMPT:-}
