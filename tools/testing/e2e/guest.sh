@@ -256,11 +256,16 @@ start_l2 "$args" ""
 wait_for 'E2E-L2: ready' "$l2_timeout"
 t_ready=$((SECONDS - t_start))
 say "L2 up after ${t_ready}s: $(grep 'E2E-L2: ready' "$l2log")"
+# L2's negotiated virtio features as it printed them (sysfs, bit 0 first).
+l2_features() {
+	sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log"
+}
+
 # Bit 35 (VIRTIO_F_IN_ORDER) in L2's features ($1: which boot).
 check_inorder() {
 	local feat
 
-	feat=$(sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log")
+	feat=$(l2_features)
 	if [ "$inorder" = 1 ]; then
 		[ "${feat:35:1}" = 1 ] ||
 			fail "$1: L2 did not negotiate VIRTIO_F_IN_ORDER (bit 35) with in_order=on: $feat"
@@ -392,7 +397,7 @@ if [ "$packed" = 1 ]; then
 	start_l2 "$args" ",packed=on"
 	wait_for 'E2E-L2: ready' "$l2_timeout"
 	p_ready=$((SECONDS - t_start))
-	feat=$(sed -n 's/.*E2E-L2: features \([01]*\).*/\1/p' "$l2log")
+	feat=$(l2_features)
 	say "L2 up after ${p_ready}s, its virtio features (bit 0 first): $feat"
 	[ "${feat:34:1}" = 1 ] || fail "L2 did not negotiate VIRTIO_F_RING_PACKED (bit 34): $feat"
 	check_inorder "packed ring"

@@ -33,10 +33,10 @@ done
 vmargs=()
 if [ -n "${E2E_KERNEL:-}" ]; then
 	[ -d "${E2E_MODDIR:-}" ] || { echo "e2e: E2E_KERNEL needs E2E_MODDIR" >&2; exit 1; }
+	[ "$(basename "$(dirname "$E2E_MODDIR")")" = modules ] || { echo "e2e: E2E_MODDIR must end in lib/modules/<version>" >&2; exit 1; }
 	kimage=$E2E_KERNEL kver=$(basename "$E2E_MODDIR")
 	# modinfo -b: the root the modules directory is in.
 	mbase=$(cd "$E2E_MODDIR/../../.." && pwd)
-	[ "$(basename "$(dirname "$E2E_MODDIR")")" = modules ] || { echo "e2e: E2E_MODDIR must end in lib/modules/<version>" >&2; exit 1; }
 	vmargs=(--moddir "$E2E_MODDIR")
 else
 	rel=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
