@@ -6,12 +6,12 @@
  * vhostx_net_complete() and returns them to the guest with
  * vhostx_net_flush(), without knowing how they go back.  Normally they
  * are collected in nvq->used and published in one used-ring update
- * (direct completion).  On a TX queue with zero-copy on, or while
- * zero-copy packets sent earlier are not all returned, they go through
- * the in-order ring of zerocopy.c instead, so the guest gets them back in
- * the order it queued them and never while the stack may still read
- * them.  Only then is zerocopy.c called: TX with zero-copy off never
- * enters it.
+ * (direct completion).  On a TX queue while zero-copy packets sent
+ * earlier (or buffers queued after one) are not all returned, they go
+ * through the in-order ring of zerocopy.c instead, so the guest gets them
+ * back in the order it queued them and never while the stack may still
+ * read them.  Only then is zerocopy.c called: TX with zero-copy off never
+ * enters it, nor does TX with zero-copy on between zero-copy packets.
  *
  * The budget: a handler run yields after the weight packets or
  * byte_weight bytes of these module parameters (vhostx_net_exceeds_weight()).

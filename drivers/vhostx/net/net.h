@@ -229,13 +229,14 @@ static inline struct vhostx_net *to_net(struct vhostx_dev *dev)
 }
 
 /*
- * TX buffers go back through the in-order ring of zerocopy.c: zero-copy
- * is on, or packets it sent earlier are not all returned.  Else (and
- * always on RX) they are completed directly.  vq mutex held.
+ * TX buffers go back through the in-order ring of zerocopy.c while it
+ * holds any: from a zero-copy packet's send until every slot up to and
+ * after it went back.  Else (and always on RX) they are completed
+ * directly, zero-copy on or not.  vq mutex held.
  */
 static inline bool vhostx_net_in_order(const struct vhostx_net_vq *nvq)
 {
-	return nvq->zcopy || nvq->zc_upend != nvq->zc_done;
+	return nvq->zc_upend != nvq->zc_done;
 }
 
 /* backend.c */

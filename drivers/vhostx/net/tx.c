@@ -196,8 +196,15 @@ static int vhostx_net_tx_send(struct vhostx_net_vq *nvq, struct socket *sock,
 
 	msg->msg_control = NULL;
 	msg->msg_controllen = 0;
-	if (zc)
+	if (zc) {
+		/*
+		 * Buffers completed directly came first: they go back
+		 * before the in-order ring takes over (never both at once).
+		 */
+		if (nvq->done)
+			vhostx_net_flush(nvq);
 		slot = vhostx_net_zc_add(nvq, buf, msg, &ctl);
+	}
 
 	r = sock->ops->sendmsg(sock, msg, len);
 	/*
@@ -289,8 +296,12 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		}
 		total += len;
 
-		/* Copied packets are batched, zero-copy or not. */
-		zc = nvq->zcopy && vhostx_net_zc_select(nvq, len);
+		/*
+		 * Copied packets are batched, zero-copy or not; short ones
+		 * (most) are told apart without a call.
+		 */
+		zc = nvq->zcopy && len >= nvq->zc_min_len &&
+		     vhostx_net_zc_select(nvq, len);
 		if (batch && !zc) {
 			saved = msg.msg_iter;
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);

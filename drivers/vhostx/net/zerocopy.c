@@ -9,16 +9,20 @@
  * calls our completion when the last skb using them is freed, or when it
  * had to copy them after all.  Only then may the guest reuse the buffer.
  *
- * While zero-copy is on (or packets it sent are not all returned), every
- * TX packet, copied or not, takes a slot in an in-order completion ring
- * (zc_used / zc_state, zc_done .. zc_upend).  Copied packets (sent alone
- * or copied into a TX batch, tx.c) are done at once: the completion sink
- * (datapath.c) puts them there; zero-copy ones are done when their
- * completion runs.  The handler returns the done prefix of the ring to
- * the guest (vhostx_net_flush()), VHOSTX_NET_BATCH slots at a time and
- * whenever it stops, so used entries appear in the order the guest queued
- * the buffers, in batches.  With zero-copy off and the ring empty, TX
- * never calls into this file.
+ * From a zero-copy packet's send until its slot and every later one went
+ * back to the guest, every TX packet, copied or not, takes a slot in an
+ * in-order completion ring (zc_used / zc_state, zc_done .. zc_upend).
+ * Copied packets (sent alone or copied into a TX batch, tx.c) are done at
+ * once: the completion sink (datapath.c) puts them there; zero-copy ones
+ * are done when their completion runs.  The handler returns the done
+ * prefix of the ring to the guest (vhostx_net_flush()), VHOSTX_NET_BATCH
+ * slots at a time and whenever it stops, so used entries appear in the
+ * order the guest queued the buffers, in batches.  While the ring is
+ * empty, buffers are completed directly, zero-copy on or not (buffers
+ * completed directly are published before a zero-copy packet takes the
+ * first slot): short packets, which are always copied, cost the same
+ * with zero-copy on as with it off.  With zero-copy off and the ring
+ * empty, TX never calls into this file.
  *
  * Head-of-line blocking: a packet held by the stack (a slow qdisc, say)
  * holds back the used entries queued after it, but never the transmit
