@@ -276,9 +276,12 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
  * @log: when not NULL, filled with the writable ranges for dirty logging
  * @log_max: room in @log
  *
- * When the ring is empty, used entries batched with
- * vhostx_add_used_batched() are published and the ring is looked at once
- * more: the driver may have been waiting for them before it adds more.
+ * Used entries batched with vhostx_add_used_batched() are published
+ * before the ring is read from guest memory again: the driver may be
+ * waiting for them before it adds more.  The split ring does that itself
+ * when every buffer its cached avail index announced is taken; for a
+ * ring without such a cache (packed) an empty ring with entries pending
+ * publishes them here and is looked at once more.
  *
  * Return: 1 with a buffer, 0 if the ring is empty, -EAGAIN if an IOTLB
  * miss is pending (the vq's kick work is requeued after the update),

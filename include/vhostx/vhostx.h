@@ -638,7 +638,8 @@ bool vhostx_exceeds_budget(struct vhostx_vq *vq, int bufs, size_t bytes,
  *
  * The entry goes into the array given with vhostx_vq_set_used_batch().
  * The batch is published (one used index write, one signal check) when
- * it is full, when vhostx_get_buf() finds the ring empty, at
+ * it is full, when vhostx_get_buf() is about to read the ring from guest
+ * memory again (it has taken every buffer it knew of), at
  * vhostx_enable_notify(), and at vhostx_flush_used(): never later than
  * the driver could notice.  Without an array the entry is published at
  * once.  A buffer written whole (@len is its writable length, 0 without
