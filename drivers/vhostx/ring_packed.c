@@ -247,8 +247,25 @@ static int packed_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 		vhostx_vq_err(vq, "descriptor %u unreadable", idx);
 		return -EFAULT;
 	}
-	if (!packed_avail(flags, wrap))
-		return 0;
+	if (!packed_avail(flags, wrap)) {
+		/*
+		 * Nothing new.  A driver with few buffers in flight waits
+		 * for the batched used descriptors before it adds more:
+		 * publish them, then look once more (after the time the
+		 * signal took) before the caller re-arms kicks and sleeps.
+		 */
+		if (!vq->batch_n)
+			return 0;
+		vhostx_flush_used(vq);
+		if (unlikely(vq->broken))
+			return -EIO;
+		if (packed_read_flags(vq, idx, &flags)) {
+			vhostx_vq_err(vq, "descriptor %u unreadable", idx);
+			return -EFAULT;
+		}
+		if (!packed_avail(flags, wrap))
+			return 0;
+	}
 	/* Read the buffer only after the flags that publish it. */
 	smp_rmb();
 	memset(buf, 0, sizeof(*buf));

@@ -277,11 +277,9 @@ static int vhostx_vq_ready(struct vhostx_vq *vq)
  * @log_max: room in @log
  *
  * Used entries batched with vhostx_add_used_batched() are published
- * before the ring is read from guest memory again: the driver may be
- * waiting for them before it adds more.  The split ring does that itself
- * when every buffer its cached avail index announced is taken; for a
- * ring without such a cache (packed) an empty ring with entries pending
- * publishes them here and is looked at once more.
+ * before the ring is read from guest memory for new buffers: the driver
+ * may be waiting for them before it adds more (each ring format does
+ * that in its get_buf, &struct vhostx_ring_ops).
  *
  * Return: 1 with a buffer, 0 if the ring is empty, -EAGAIN if an IOTLB
  * miss is pending (the vq's kick work is requeued after the update),
@@ -295,19 +293,6 @@ int vhostx_get_buf(struct vhostx_vq *vq, struct vhostx_buf *buf,
 
 	lockdep_assert_held(&vq->mutex);
 	ret = vhostx_vq_ready(vq);
-	if (ret)
-		return ret;
-	ret = INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,
-			      vq, buf, iov, iov_max, log, log_max);
-	if (likely(ret) || !vq->batch_n)
-		return ret;
-	/*
-	 * A driver with few buffers in flight waits for these before it
-	 * adds more: publish them and look once more, after the time the
-	 * signal took, before the caller re-arms kicks and sleeps.
-	 */
-	vhostx_flush_used(vq);
-	ret = vhostx_vq_ready(vq);		/* publishing may have failed */
 	if (ret)
 		return ret;
 	return INDIRECT_CALL_1(vq->ring->get_buf, vhostx_split_get_buf,

@@ -234,7 +234,12 @@ enum vhostx_ring_area {
  *	(the first time since vhostx_vq_start()) also sync with the ring in
  *	guest memory.  0 or an errno (the queue is then stopped).  The core
  *	calls it; nothing else tells a ring format its memory moved
- * @get_buf: take the next available buffer; see vhostx_get_buf()
+ * @get_buf: take the next available buffer; see vhostx_get_buf().  Before
+ *	it reads guest memory to learn whether new buffers arrived (split:
+ *	the avail index; packed: the flags of the next descriptor, once
+ *	they said "none"), it publishes the used entries batched with
+ *	vhostx_add_used_batched() (vhostx_flush_used()): the driver may be
+ *	waiting for them before it adds more
  * @unget: give back the last buffers taken; see vhostx_unget()
  * @add_used_n: publish completed buffers; see vhostx_add_used_n().  With
  *	VIRTIO_F_IN_ORDER the format may leave out the entries flagged
