@@ -275,7 +275,7 @@ bool vhostx_net_busy_poll(struct vhostx_net_vq *nvq, bool rx);
 bool vhostx_net_zc_supported(struct socket *sock);
 bool vhostx_net_zc_full(struct vhostx_net_vq *nvq);
 unsigned int vhostx_net_zc_unreturned(struct vhostx_net_vq *nvq);
-bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len);
+bool vhostx_net_zc_room(struct vhostx_net_vq *nvq);
 u16 vhostx_net_zc_add(struct vhostx_net_vq *nvq, const struct vhostx_buf *buf,
 		      struct msghdr *msg, struct tun_msg_ctl *ctl);
 void vhostx_net_zc_sent(struct vhostx_net_vq *nvq, u16 slot, int err,

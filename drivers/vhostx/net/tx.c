@@ -196,15 +196,8 @@ static int vhostx_net_tx_send(struct vhostx_net_vq *nvq, struct socket *sock,
 
 	msg->msg_control = NULL;
 	msg->msg_controllen = 0;
-	if (zc) {
-		/*
-		 * Buffers completed directly came first: they go back
-		 * before the in-order ring takes over (never both at once).
-		 */
-		if (nvq->done)
-			vhostx_net_flush(nvq);
+	if (zc)
 		slot = vhostx_net_zc_add(nvq, buf, msg, &ctl);
-	}
 
 	r = sock->ops->sendmsg(sock, msg, len);
 	/*
@@ -301,7 +294,21 @@ static void vhostx_net_tx(struct vhostx_net_vq *nvq, struct socket *sock)
 		 * (most) are told apart without a call.
 		 */
 		zc = nvq->zcopy && len >= nvq->zc_min_len &&
-		     vhostx_net_zc_select(nvq, len);
+		     vhostx_net_zc_room(nvq);
+		if (zc && nvq->done) {
+			/*
+			 * Buffers completed directly came first: what they
+			 * carried goes to the socket, then they go back before
+			 * the in-order ring takes over (never both at once).
+			 * If that stopped the queue, nothing more is sent.
+			 */
+			vhostx_net_tx_send_batch(nvq, sock);
+			vhostx_net_flush(nvq);
+			if (unlikely(vq->broken)) {
+				vhostx_unget(vq, 1);
+				break;
+			}
+		}
 		if (batch && !zc) {
 			saved = msg.msg_iter;
 			r = vhostx_net_tx_build_xdp(nvq, sock, &msg.msg_iter);

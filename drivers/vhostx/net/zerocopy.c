@@ -206,20 +206,21 @@ unsigned int vhostx_net_zc_unreturned(struct vhostx_net_vq *nvq)
 }
 
 /**
- * vhostx_net_zc_select() - send this packet without copying?
- * @nvq: the TX queue, vq mutex held
- * @len: bytes given to the socket
+ * vhostx_net_zc_room() - may one more packet be sent without copying?
+ * @nvq: the TX queue, vq mutex held, zero-copy on
+ *
+ * The caller has decided that the packet is long enough (zc_min_len);
+ * this is the in-flight limit.  A packet over it is copied and counted
+ * in the fallback counter.
  *
  * Return: true for zero-copy, false to copy.
  */
-bool vhostx_net_zc_select(struct vhostx_net_vq *nvq, size_t len)
+bool vhostx_net_zc_room(struct vhostx_net_vq *nvq)
 {
 	unsigned int max = min_t(unsigned int, VHOSTX_NET_ZC_MAX_PEND,
 				 nvq->vq.num >> 2);
 
 	lockdep_assert_held(&nvq->vq.mutex);
-	if (!nvq->zcopy || len < nvq->zc_min_len)
-		return false;
 	if (atomic_read(&nvq->zc->pending) >= max) {
 		nvq->stats.fallback++;
 		return false;
