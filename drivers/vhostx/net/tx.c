@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vhostx_net transmit: guest TX ring -> socket, copying (or, for large
- * packets with experimental_zcopytx, from guest pages: zerocopy.c).
+ * packets while experimental_zcopytx is on, the default, from guest pages:
+ * zerocopy.c).
  *
  * Each TX buffer is one packet: the virtio-net header (unless the socket
  * takes it, see vhostx_net_features_changed()) followed by the frame.  The

@@ -2,8 +2,8 @@
 /*
  * vhostx_net zero-copy transmit.
  *
- * With the experimental_zcopytx parameter on when a tun/tap or macvtap
- * socket is attached, TX packets of zcopy_min_len bytes or more
+ * With the experimental_zcopytx parameter on (the default) when a tun/tap
+ * or macvtap socket is attached, TX packets of zcopy_min_len bytes or more
  * are handed to the socket with a struct ubuf_info: the socket builds the
  * skb on the guest's pages (pinned) instead of copying them, and the stack
  * calls our completion when the last skb using them is freed, or when it
@@ -71,10 +71,10 @@ enum {
 
 #define ZC_NEXT(i)	(((i) + 1) & (VHOSTX_NET_ZC_SLOTS - 1))
 
-bool vhostx_net_zcopytx;
+bool vhostx_net_zcopytx = true;
 module_param_named(experimental_zcopytx, vhostx_net_zcopytx, bool, 0644);
 MODULE_PARM_DESC(experimental_zcopytx,
-		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default off)");
+		 "Zero-copy transmit of large packets (see zcopy_min_len) to tap/macvtap, read when a TX backend is attached (default on)");
 
 unsigned int vhostx_net_zcopy_min_len = VHOSTX_NET_ZC_MIN_LEN;
 module_param_named(zcopy_min_len, vhostx_net_zcopy_min_len, uint, 0644);

@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(cnet)
 {
 	net_fx_teardown(&self->n);
 	if (self->zc_set)
-		net_zcopy_off();
+		net_zcopy_restore();
 }
 
 /* Device with @features, rings of @num, both queues on the tap. */

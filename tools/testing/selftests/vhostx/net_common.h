@@ -120,10 +120,14 @@ static inline void net_zcopy_on(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, r) TH_LOG("%s: %s", NET_ZCOPY_MIN_PARAM, strerror(-r));
 }
 
-/* Back to the module's defaults (fixture teardown: best effort). */
-static inline void net_zcopy_off(void)
+/*
+ * Back to the module's defaults, zero-copy on with a 4096-byte threshold
+ * (fixture teardown: best effort).
+ */
+#define NET_ZCOPY_DEFAULT	"1"
+static inline void net_zcopy_restore(void)
 {
-	net_zcopy_param("0");
+	net_zcopy_param(NET_ZCOPY_DEFAULT);
 	net_zcopy_min(NET_ZCOPY_MIN_DEFAULT);
 }
 

@@ -190,7 +190,7 @@ FIXTURE_TEARDOWN(rst)
 	vg_vq_free(&self->alt[1]);
 	net_fx_teardown(&self->n);
 	if (self->zcopy)
-		net_zcopy_off();
+		net_zcopy_restore();
 }
 
 /* The thread's failure: the first one is kept. */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * net_zerocopy_test: zero-copy TX (vhostx_net experimental_zcopytx=1, a
- * 0644 parameter read when the TX backend is attached).
+ * net_zerocopy_test: zero-copy TX (vhostx_net experimental_zcopytx, on by
+ * default, a 0644 parameter read when the TX backend is attached).
  *
+ *  - on by default: a 9000-byte frame goes from guest pages with no
+ *    parameter touched;
  *  - large and small packets arrive byte-exact, used entries in order;
  *  - packets held by the stack: the tap is bridged to a dummy device whose
  *    plug qdisc keeps the skbs (and so the guest pages) until released.
@@ -34,6 +36,58 @@
 /* Counters of the TX queue (vq 1) read at once into @s. */
 #define ZC_READ(s)	ASSERT_EQ(0, vg_stats_read((s), self->n.d.fd))
 #define ZC(s, name)	VX_STAT((s), 1, (name))
+
+/*
+ * Zero-copy transmit is on by default: a freshly loaded vhostx_net (every
+ * test restores the defaults when it is done) reads Y and 4096, and a
+ * device attached with no parameter touched sends a 9000-byte frame from
+ * guest pages and a 1514-byte one by copying, both byte-exact.
+ */
+TEST(zerocopy_on_by_default)
+{
+	uint64_t features = VG_F(VIRTIO_F_VERSION_1);
+	uint8_t *b[2], *cap = malloc(65536);
+	const size_t flen[2] = { 9000, 1514 };
+	struct vg_stats s;
+	struct net_fx n;
+	char v[16] = "";
+	unsigned int i;
+	int fd;
+
+	ASSERT_NE(NULL, cap);
+	net_fx_init(&n);
+	VX_REQUIRE_DEV(net_dev_path());
+	if (net_dev_is_upstream())
+		SKIP(return, "vhostx only (its parameter and counters)");
+	fd = open(NET_ZCOPY_PARAM, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", NET_ZCOPY_PARAM, strerror(errno));
+	ASSERT_LT(0, read(fd, v, sizeof(v) - 1));
+	close(fd);
+	ASSERT_EQ('Y', v[0]) TH_LOG("experimental_zcopytx reads %s", v);
+	ASSERT_EQ(0, net_fx_up(&n, features, RING));
+	ASSERT_EQ(0, vg_stats_read(&s, n.d.fd));
+	ASSERT_EQ(1, VX_STAT(&s, 1, "net-zcopy"));
+	ASSERT_EQ(4096, VX_STAT(&s, 1, "min_len"));
+	for (i = 0; i < 2; i++) {
+		b[i] = net_tx_frame(&n, flen[i], i);
+		ASSERT_NE(NULL, b[i]);
+		ASSERT_EQ((ssize_t)flen[i],
+			  vg_frame_capture(n.pkt, cap, 65536, VX_TIMEOUT_MS))
+			TH_LOG("packet %u", i);
+		ASSERT_TRUE(vg_frame_ok(cap, flen[i], i)) TH_LOG("packet %u", i);
+	}
+	for (i = 0; i < 2; i++) {
+		void *c = NULL;
+
+		ASSERT_LE(0, net_wait_used(&n.tx, NULL, &c, VX_TIMEOUT_MS));
+		ASSERT_EQ(b[i], c);
+	}
+	ASSERT_EQ(0, vg_stats_read(&s, n.d.fd));
+	ASSERT_EQ(1, VX_STAT(&s, 1, "sent"));
+	ASSERT_EQ(0, VX_STAT(&s, 1, "pending"));
+	net_fx_teardown(&n);
+	free(cap);
+}
 
 FIXTURE(zc) {
 	struct net_fx n;
@@ -78,7 +132,7 @@ FIXTURE_TEARDOWN(zc)
 	if (self->bridged)
 		net_sh("printf 'link del " DUMMY "\nlink del " BR "\n' | ip -force -batch - 2>/dev/null");
 	net_fx_teardown(&self->n);
-	net_zcopy_off();
+	net_zcopy_restore();
 }
 
 /*
