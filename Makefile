@@ -97,10 +97,18 @@ demo: deps all selftests
 # tools/bench/vhostx-bench, writes build/bench/{results.json,table.rst,
 # bench.png}.  BENCH_* variables tune it (tools/bench/run.sh).  Then the
 # ring section (bench-ring) unless BENCH_UPSTREAM=0 (BENCH_RING is the bench's ring size).
+# BENCH_KERNEL=<release> (trixie, sid): the same guest on that Debian
+# release's kernel, its vhost_net against the modules built for it
+# (tools/testing/kernels/build-newer.sh --bench), results in
+# build/bench-<release>/; no ring section there.
 BENCH_UPSTREAM ?= 1
 bench: deps
+ifeq ($(BENCH_KERNEL),)
 	tools/bench/run.sh
 	@if [ "$(BENCH_UPSTREAM)" != 0 ]; then $(MAKE) bench-ring; fi
+else
+	tools/testing/kernels/build-newer.sh --bench $(BENCH_KERNEL)
+endif
 
 # Upstream's ring benchmark (tools/virtio/virtio_test from linux-source)
 # against the kernel's vhost_test and vhostx_test in one guest, every

@@ -21,12 +21,18 @@
 #                   (default: the kernel's, voluntary; full with BENCH_ICOUNT)
 #   BENCH_TIMEOUT (1800, seconds for the whole guest run)
 #   BENCH_NO_BUILD=1  skip the builds (use what is in the tree)
+#
+# Another kernel (make bench BENCH_KERNEL=<release>, through
+# tools/testing/kernels/build-newer.sh --bench): BENCH_VM_KERNEL and
+# BENCH_VM_MODDIR are its image and modules, BENCH_VX_MODULES the vhostx
+# modules built for it, BENCH_OUT the results directory (build/bench).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-out=$PWD/build/bench
+out=$PWD/${BENCH_OUT:-build/bench}
+vxmods=${BENCH_VX_MODULES:-.}
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-	make all
+	[ -n "${BENCH_VX_MODULES:-}" ] || make all
 	make bench-build
 fi
 [ -x build/bench/vhostx-bench ] || { echo "run.sh: build/bench/vhostx-bench missing" >&2; exit 1; }
@@ -34,7 +40,8 @@ fi
 # Snapshot the modules: others may rebuild the tree while the guest runs,
 # and vhostx_net is reloaded mid-run (zero-copy cells).
 mkdir -p "$out/modules"
-cp drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko "$out/modules/"
+cp "$vxmods/drivers/vhostx/vhostx.ko" "$vxmods/drivers/vhostx/net/vhostx_net.ko" \
+	"$out/modules/"
 {
 	echo "tree: $(git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
 	git status --porcelain drivers include 2>/dev/null | sed 's/^/tree: uncommitted: /'
@@ -42,12 +49,15 @@ cp drivers/vhostx/vhostx.ko drivers/vhostx/net/vhostx_net.ko "$out/modules/"
 rm -f "$out"/results.json "$out"/env.txt "$out"/table.rst "$out"/summary.json \
 	"$out"/bench.png "$out"/chart*.dat "$out"/bench.gp
 vmopts=()
+if [ -n "${BENCH_VM_KERNEL:-}" ]; then
+	vmopts+=(--kernel "$BENCH_VM_KERNEL" --moddir "${BENCH_VM_MODDIR:?}")
+fi
 # Preemption model of the guest kernel (preempt=none|voluntary|full, a
 # PREEMPT_DYNAMIC boot option): Debian's default (voluntary) unless set;
 # full on one vCPU, where voluntary misaccounts CPU time (performance.rst).
 preempt=${BENCH_PREEMPT:-}
 if [ "${BENCH_ICOUNT:-0}" != 0 ]; then
-	vmopts=(--smp 1 --icount)
+	vmopts+=(--smp 1 --icount)
 	preempt=${preempt:-full}
 	# Busy polling on the only CPU measures the scheduler, not the backend.
 	export BENCH_TESTS=${BENCH_TESTS:-tx64,tx1500,txgso,rx64,rx1500,tx64_io,rx64_io,lat,tx64_pk,rx64_pk,lat_pk}

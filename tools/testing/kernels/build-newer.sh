@@ -4,7 +4,8 @@
 # build-newer.sh (make check-kernels): build vhostx.ko, vhostx_net.ko and
 # vhostx_test.ko against newer Debian kernels than the host's.
 #
-# usage: build-newer.sh [--update] [--run | --prepare] [--e2e] [release...]
+# usage: build-newer.sh [--update] [--run | --prepare] [--e2e] [--bench]
+#                        [release...]
 #   release    trixie, sid, ... (default: trixie sid)
 #   --update   apt-get update/upgrade each cached chroot first (a new sid
 #              kernel, say); without it a cached chroot is used as is
@@ -21,6 +22,10 @@
 #              (E2E_INORDER=1) for a 7.0 or later kernel, which with QEMU
 #              9.1 or later negotiates VIRTIO_F_IN_ORDER; log in
 #              build/e2e-<release>.log; E2E_* variables pass through
+#   --bench    also run make bench's guest (tools/bench/run.sh) on each
+#              release's kernel: that kernel's vhost_net against the
+#              modules built for it, results in build/bench-<release>/;
+#              BENCH_* variables pass through (make bench BENCH_KERNEL=sid)
 #   VX_SELFTESTS  (environment) with --run, only these test programs
 #              (names in build/selftests, space-separated), as
 #              VX_DEBUG_SELFTESTS does for make check-debug
@@ -43,14 +48,15 @@ cache=${VHOSTX_CACHE:-/var/cache/vhostx}
 say() { echo "$prog: $*" >&2; }
 die() { say "$*"; exit 2; }
 
-update=0 run=0 prepare=0 e2e=0 releases=()
+update=0 run=0 prepare=0 e2e=0 bench=0 releases=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--update) update=1 ;;
 	--run) run=1 ;;
 	--prepare) prepare=1 ;;
 	--e2e) e2e=1 ;;
-	-h|--help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--bench) bench=1 ;;
+	-h|--help) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) releases+=("$1") ;;
 	esac
@@ -146,6 +152,16 @@ run_e2e() {	# release dir kver
 	E2E_KERNEL=$vmlinuz E2E_MODDIR=$mods E2E_MODULES=$dir/build/vhostx \
 		E2E_QEMU_ROOT=$dir E2E_INORDER=${E2E_INORDER:-$inorder} \
 		E2E_OUT=build/e2e-$rel "$repo/tools/testing/e2e/run.sh"
+}
+
+# make bench's guest on a release's kernel, with the modules built for it.
+run_bench() {	# release dir kver
+	local rel=$1 dir=$2 kver=$3 mods vmlinuz
+
+	boot_files "$rel" "$dir" "$kver" || return 1
+	BENCH_VM_KERNEL=$vmlinuz BENCH_VM_MODDIR=$mods \
+		BENCH_VX_MODULES=$dir/build/vhostx BENCH_OUT=build/bench-$rel \
+		"$repo/tools/bench/run.sh"
 }
 
 # The newest headers tree in a chroot, as a path inside it.
@@ -310,6 +326,14 @@ for rel in "${releases[@]}"; do
 			fail=1
 		fi
 		res+=" ($(grep -E '^e2e: (in order|QEMU):' "$repo/build/e2e-$rel.log" | tr '\n' ' ' || true))"
+	fi
+	if [ "$bench" = 1 ] && [ "$built" = 1 ]; then
+		if run_bench "$rel" "$dir" "$kver"; then
+			res+=", bench done (build/bench-$rel/table.rst)"
+		else
+			res+=", bench FAIL"
+			fail=1
+		fi
 	fi
 	results+=("$res")
 done
