@@ -61,12 +61,11 @@ static inline void vhostx_page_frag_cache_drain(struct page_frag_cache *nc)
 #define VHOSTX_TUN_XDP_BATCH	1
 #define VHOSTX_TUN_XDP_HDR_ROOM	sizeof(struct tun_xdp_hdr)
 
-static inline struct virtio_net_hdr *vhostx_tun_xdp_hdr_init(void *buf,
-							     unsigned int pad)
+static inline void *vhostx_tun_xdp_hdr_init(void *buf, unsigned int pad)
 {
-	struct virtio_net_hdr *gso = &((struct tun_xdp_hdr *)buf)->gso;
+	void *gso = (u8 *)buf + offsetof(struct tun_xdp_hdr, gso);
 
-	memset(gso, 0, sizeof(*gso));
+	memset(gso, 0, sizeof(struct virtio_net_hdr));
 	return gso;
 }
 
@@ -83,8 +82,7 @@ static inline void vhostx_tun_xdp_set_len(void *buf, unsigned int buflen)
 #define VHOSTX_TUN_XDP_BATCH	1
 #define VHOSTX_TUN_XDP_HDR_ROOM	sizeof(struct virtio_net_hdr)
 
-static inline struct virtio_net_hdr *vhostx_tun_xdp_hdr_init(void *buf,
-							     unsigned int pad)
+static inline void *vhostx_tun_xdp_hdr_init(void *buf, unsigned int pad)
 {
 	memset(buf, 0, pad);
 	return buf;

@@ -78,7 +78,7 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	size_t pad, buflen;
 	struct virtio_net_hdr *gso;
 	u16 csum_end;
-	void *buf;
+	void *buf, *hdr;
 
 	if (unlikely(len < hlen))
 		return -EINVAL;
@@ -95,10 +95,18 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	if (unlikely(!buf))
 		return -ENOMEM;
 	/* Zeroed: no header from the guest (VHOST_NET_F_VIRTIO_NET_HDR). */
-	gso = vhostx_tun_xdp_hdr_init(buf, pad);
-	/* A 12-byte header runs 2 bytes into the padding: unused by tun. */
-	if (copy_from_iter(gso, hlen, from) != hlen)
+	hdr = vhostx_tun_xdp_hdr_init(buf, pad);
+	/*
+	 * One copy from the guest, the header landing in the padding just
+	 * before the frame: each copy of a run-time length pays the
+	 * usercopy checks, more than a 12-byte header costs.  Then the
+	 * header moves to where tun reads it (a 12-byte one runs 2 bytes
+	 * into the padding, unused by tun).
+	 */
+	if (copy_from_iter((u8 *)buf + pad - hlen, len, from) != len)
 		goto err_fault;
+	memcpy(hdr, (u8 *)buf + pad - hlen, hlen);
+	gso = hdr;
 
 	/* The checksum must lie within the header tun copies (as tun does). */
 	if (gso->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -111,9 +119,6 @@ static int vhostx_net_tx_build_xdp(struct vhostx_net_vq *nvq,
 	}
 
 	len -= hlen;
-	if (copy_from_iter((u8 *)buf + pad, len, from) != len)
-		goto err_fault;
-
 	xdp_init_buff(xdp, buflen, NULL);
 	xdp_prepare_buff(xdp, buf, pad, len, true);
 	vhostx_tun_xdp_set_len(buf, buflen);
