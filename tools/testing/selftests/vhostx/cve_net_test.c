@@ -342,12 +342,23 @@ static void *closer_fn(void *arg)
  * guest wrote it) and reap it: 0 with its used length in *@ulen, or
  * -ETIMEDOUT.
  */
-static int tx_raw(FIXTURE_DATA(cnet) *self, void *addr, uint32_t len,
-		  uint32_t *ulen)
+/* Queue one TX buffer of @len bytes at @addr and kick; 0 or -ENOSPC. */
+static int tx_queue(FIXTURE_DATA(cnet) *self, void *addr, uint32_t len)
 {
 	if (vg_vq_add_buf(&self->n.tx, addr, len, NULL, 0, addr) < 0)
 		return -ENOSPC;
 	vg_vq_kick(&self->n.tx);
+	return 0;
+}
+
+/* tx_queue(), then wait for its used entry (length in @ulen). */
+static int tx_raw(FIXTURE_DATA(cnet) *self, void *addr, uint32_t len,
+		  uint32_t *ulen)
+{
+	int r = tx_queue(self, addr, len);
+
+	if (r)
+		return r;
 	return net_wait_used(&self->n.tx, ulen, NULL, VX_TIMEOUT_MS) < 0 ?
 		-ETIMEDOUT : 0;
 }
@@ -416,11 +427,19 @@ VX_TEST_F_TIMEOUT(cnet, tx_length_narrowed_to_32_bits, 300)
 		ASSERT_EQ(0, tx_raw(self, f, HLEN + TX_MAX_FRAME + 1, &ulen));
 		ASSERT_EQ(drops0 + 2, VX_COUNTER(self->n.d.fd, 1, "drops"));
 		ASSERT_EQ(0, captured(self->n.pkt)) TH_LOG("pass %d", pass);
-		/* The longest frame a guest sends, and a small one: out. */
-		ASSERT_EQ(0, tx_raw(self, f, HLEN + TX_MAX_FRAME, &ulen));
-		ASSERT_EQ(0, tx_frame(self, 8));
-		ASSERT_EQ(TX_MAX_FRAME + 200, captured(self->n.pkt))
+		/*
+		 * The longest frame a guest sends, and a small one: out.  The
+		 * long one is read before its used entry is awaited: with
+		 * zero-copy on (the default) a packet socket bound to the tap
+		 * holds it uncopied on 7.x until it is read (net.rst).
+		 */
+		ASSERT_EQ(0, tx_queue(self, f, HLEN + TX_MAX_FRAME));
+		ASSERT_EQ(TX_MAX_FRAME, captured(self->n.pkt))
 			TH_LOG("pass %d", pass);
+		ASSERT_LE(0, net_wait_used(&self->n.tx, &ulen, NULL,
+					   VX_TIMEOUT_MS));
+		ASSERT_EQ(0, tx_frame(self, 8));
+		ASSERT_EQ(200, captured(self->n.pkt)) TH_LOG("pass %d", pass);
 		ASSERT_EQ(drops0 + 2, VX_COUNTER(self->n.d.fd, 1, "drops"));
 		ASSERT_GE(0, vg_read_eventfd(self->n.tx.err_fd));
 	}
