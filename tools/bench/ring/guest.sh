@@ -16,6 +16,9 @@
 #   RING_COUNT=1: then one untimed run per variant and device counting
 #   kicks, handler runs, ring looks, re-arms and worker sleeps per
 #   buffer (tools/bench/ring/count.sh; build/bench/ring/counts.jsonl)
+#   RING_WAKEUP_GRAN_NS: CFS's wakeup preemption granularity for the runs
+#   (debugfs sched/wakeup_granularity_ns, kernels before 6.6); 0 lets a
+#   woken worker preempt the spinning driver whenever it is behind
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 out=${VM_RESULTS:?VM_RESULTS not set: run through tools/bench/ring/run.sh}
@@ -44,6 +47,11 @@ for d in /dev/vhost-test /dev/vhostx-test; do
 	[ -e $d ] || { echo "ring-bench: $d did not appear" >&2; exit 1; }
 done
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+gran=/sys/kernel/debug/sched/wakeup_granularity_ns
+if [ -n "${RING_WAKEUP_GRAN_NS:-}" ]; then
+	[ -w $gran ] || { echo "ring-bench: $gran missing (EEVDF kernel?)" >&2; exit 1; }
+	echo "$RING_WAKEUP_GRAN_NS" > $gran
+fi
 
 {
 	echo "kernel: $(uname -r) $(uname -v)"
@@ -52,6 +60,9 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 		echo "accel: QEMU TCG with -icount shift=0,sleep=off, one vCPU (guest time = instructions executed; a run's time is the CPU's busy time)"
 	else
 		echo "accel: QEMU TCG (emulated guest: compare ratios, not absolute numbers)"
+	fi
+	if [ -r $gran ]; then
+		echo "wakeup_granularity_ns: $(cat $gran)"
 	fi
 	if [ -r /sys/kernel/debug/sched/preempt ]; then
 		echo "preempt: $(cat /sys/kernel/debug/sched/preempt)"

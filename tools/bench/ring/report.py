@@ -16,7 +16,8 @@ round had it slower, "~" otherwise.  Per buffer (virtio_test moves
 1,048,576 one-descriptor buffers per run): the driver's (virtio_test's)
 CPU time and the machine's busy CPU time; with --icount (one CPU, the run's
 time is its busy time) the busy time less the driver's is the device
-worker's (and the kernel's) share.
+worker's (and the kernel's) share; and how many times a task was given
+a CPU (slices, from /proc/schedstat).
 """
 import json
 import os
@@ -70,7 +71,7 @@ def main():
                "vhost_test time / vhostx_test time per round, above 1.0 "
                "vhostx is faster.\n")
     head = ["virtio_test option", "vhost_test s", "vhostx_test s", "ratio",
-            "busy us/buf", "driver us/buf", "worker us/buf"]
+            "busy us/buf", "driver us/buf", "worker us/buf", "slices/buf"]
     rows = []
     summary = {"rounds": nrounds, "variants": []}
     for v in variants:
@@ -94,7 +95,8 @@ def main():
                      spread(rs) + verdict,
                      pair("busy_ms", 1000, "{:.2f}"),
                      pair("drv_ms", 1000, "{:.2f}"),
-                     pair("wk_ms", 1000, "{:.2f}")])
+                     pair("wk_ms", 1000, "{:.2f}"),
+                     pair("slices", 1, "{:.3f}")])
         summary["variants"].append({
             "variant": v,
             "vhost_test_s": ta, "vhostx_test_s": tb, "ratios": rs,
@@ -104,11 +106,14 @@ def main():
             "busy_us_per_buf": [per_buf(x, "busy_ms", 1000) for x in (a, b)],
             "worker_us_per_buf": [per_buf(x, "wk_ms", 1000) for x in (a, b)],
             "driver_us_per_buf": [per_buf(x, "drv_ms", 1000) for x in (a, b)],
+            "slices_per_buf": [per_buf(x, "slices", 1) for x in (a, b)],
         })
     out.append(rst_table(head, rows) + "\n")
     out.append("busy, driver, worker us/buf: vhost_test / vhostx_test, "
                "median over rounds; worker (busy less driver) only with "
-               "one CPU (--icount).\n")
+               "one CPU (--icount).  slices/buf: times a task was given a "
+               "CPU, per buffer (/proc/schedstat): with two CPUs about "
+               "twice the worker's sleeps, which decide the run's time.\n")
     if bad:
         out.append(f"{len(bad)} runs failed (not counted): " +
                    ", ".join(f"{r['dev']} {r['variant']} round {r['round']}"

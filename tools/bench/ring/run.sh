@@ -17,6 +17,10 @@
 #   RING_ICOUNT=1       one instruction-counting vCPU (vm-run --icount
 #                       --smp 1, preempt=full): deterministic CPU work
 #   RING_PREEMPT        guest preemption model (none, voluntary, full)
+#   RING_IDLE_POLL=1    boot the guest with idle=poll: an idle vCPU spins
+#                       instead of halting, so waking the worker (or the
+#                       driver) on the other vCPU does not wait for the
+#                       host to wake and schedule a sleeping vCPU thread
 #   RING_COUNT=1        also count events per buffer (tools/bench/ring/count.sh)
 #   RING_TIMEOUT (5400, seconds for the whole guest run)
 #   RING_RUN_TIMEOUT (900, seconds per virtio_test run)
@@ -46,7 +50,10 @@ if [ "${RING_ICOUNT:-0}" != 0 ]; then
 	vmopts=(--smp 1 --icount)
 	preempt=${preempt:-full}
 fi
-[ -z "$preempt" ] || vmopts+=(--append "preempt=$preempt")
+append=
+[ -z "$preempt" ] || append="preempt=$preempt"
+[ "${RING_IDLE_POLL:-0}" = 0 ] || append="${append:+$append }idle=poll"
+[ -z "$append" ] || vmopts+=(--append "$append")
 envs=()
 for v in $(compgen -e | grep '^RING_' || true); do
 	envs+=(--env "$v=${!v}")

@@ -230,6 +230,45 @@ boot_files() {	# release dir kver
 	[ -f "$vmlinuz" ] || vmlinuz=$mods/vmlinuz	# linux-binary (7.x)
 }
 
+# The e2e run of a release, its output in build/e2e-<release>.log (the
+# last lines also on stderr if it fails).
+run_e2e_logged() {	# release dir kver
+	local log=$repo/build/e2e-$1.log rc=0
+	mkdir -p "$repo/build"
+	run_e2e "$@" >"$log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || tail -n 30 "$log" >&2 || true
+	return "$rc"
+}
+
+# What each step adds to a release's result line, after PASS or FAIL.
+step_detail() {	# step release
+	case $1 in
+	selftests)
+		tr -d '\r' <"$repo/build/vm/newer-$2/console.log" |
+			grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1 || true ;;
+	e2e)	grep -E '^e2e: (in order|QEMU):' "$repo/build/e2e-$2.log" |
+			tr '\n' ' ' || true ;;
+	bench)	echo "build/bench-$2/table.rst" ;;
+	esac
+}
+
+# Run one step for the release in $rel and add ", STEP PASS (detail)" or
+# ", STEP FAIL (why; detail)" to its result line ($res); a failure fails
+# the whole run ($fail).
+step() {	# name why-if-failed command...
+	local name=$1 why=$2 detail
+	shift 2
+	if "$@"; then
+		res+=", $name PASS"
+		why=
+	else
+		res+=", $name FAIL"
+		fail=1
+	fi
+	detail=$(step_detail "$name" "$rel" 2>/dev/null)
+	[ -z "$why$detail" ] || res+=" (${why}${why:+${detail:+; }}${detail})"
+}
+
 # Boot a release's kernel and run the selftests on the modules built for
 # it.
 run_in_vm() {	# release dir kver
@@ -306,34 +345,13 @@ for rel in "${releases[@]}"; do
 	fi
 	t2=$SECONDS
 	say "$rel: chroot $((t1 - t0))s, build $((t2 - t1))s"
-	if [ "$run" = 1 ] && [ "$built" = 1 ]; then
-		if run_in_vm "$rel" "$dir" "$kver"; then
-			res+=", selftests PASS"
-		else
-			res+=", selftests FAIL"
-			fail=1
-		fi
-		res+=" ($(tr -d '\r' <"$repo/build/vm/newer-$rel/console.log" |
-			grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n1 || true))"
-	fi
-	if [ "$e2e" = 1 ] && [ "$built" = 1 ]; then
-		mkdir -p "$repo/build"
-		if run_e2e "$rel" "$dir" "$kver" >"$repo/build/e2e-$rel.log" 2>&1; then
-			res+=", e2e PASS"
-		else
-			tail -n 30 "$repo/build/e2e-$rel.log" >&2 || true
-			res+=", e2e FAIL (log: build/e2e-$rel.log)"
-			fail=1
-		fi
-		res+=" ($(grep -E '^e2e: (in order|QEMU):' "$repo/build/e2e-$rel.log" | tr '\n' ' ' || true))"
-	fi
-	if [ "$bench" = 1 ] && [ "$built" = 1 ]; then
-		if run_bench "$rel" "$dir" "$kver"; then
-			res+=", bench done (build/bench-$rel/table.rst)"
-		else
-			res+=", bench FAIL"
-			fail=1
-		fi
+	if [ "$built" = 1 ]; then
+		[ "$run" = 0 ] ||
+			step selftests "" run_in_vm "$rel" "$dir" "$kver"
+		[ "$e2e" = 0 ] ||
+			step e2e "log: build/e2e-$rel.log" run_e2e_logged "$rel" "$dir" "$kver"
+		[ "$bench" = 0 ] ||
+			step bench "" run_bench "$rel" "$dir" "$kver"
 	fi
 	results+=("$res")
 done
