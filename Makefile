@@ -118,6 +118,14 @@ endif
 bench-ring: deps
 	tools/bench/ring/run.sh
 
+# Where each device's instructions go, exactly: one instruction-counting
+# guest per device with a QEMU plugin counting every block executed, then
+# per kernel function vhost_test's and vhostx_test's instructions per
+# buffer side by side (tools/bench/ring/profile.sh, build/bench/ring-profile/).
+.PHONY: bench-ring-profile
+bench-ring-profile: deps
+	tools/bench/ring/profile.sh
+
 # Just the upstream programs and vhost_test.ko, into build/upstream/.
 upstream-build:
 	tools/bench/ring/build-upstream.sh
@@ -250,6 +258,7 @@ help:
 	@echo "  bench         vhost-net vs vhostx benchmark in a guest, results in build/bench/, then bench-ring"
 	@echo "  bench-build   build the benchmark program only (build/bench/vhostx-bench)"
 	@echo "  bench-ring    upstream virtio_test on vhost_test vs vhostx_test in a guest (build/bench/ring/)"
+	@echo "  bench-ring-profile  instructions per function and buffer, vhost_test vs vhostx_test (QEMU plugin)"
 	@echo "  upstream-build  virtio_test and vhost_test.ko from linux-source into build/upstream/"
 	@echo "  dkms-install  install this tree with DKMS for the Debian kernel"
 	@echo "  dkms-remove   remove that DKMS install"

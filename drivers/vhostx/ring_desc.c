@@ -1,72 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the ring formats share once a descriptor is read: turning its guest
- * range into iovecs (and dirty-log entries), and reading an entry of an
- * indirect table.  Both formats' descriptors are 16 bytes; the checks on
- * lengths, permissions and limits are the same.
+ * What the ring formats share once a descriptor is read: mapping and
+ * reading indirect tables.  Both formats' descriptors are 16 bytes; the
+ * checks on lengths, permissions and limits are the same.  Turning a
+ * descriptor's guest range into iovecs (and dirty-log entries),
+ * vhostx_ring_add_segment(), is inline in internal.h: every descriptor of
+ * every buffer goes through it.
  */
 #include <linux/uaccess.h>
 #include "internal.h"
-
-/**
- * vhostx_ring_add_segment() - append one descriptor's range to a buffer
- * @vq: the virtqueue; vq->mutex held
- * @addr: the descriptor's guest address
- * @len: its length
- * @write: device-writable (VRING_DESC_F_WRITE)
- * @buf: the buffer being built (out/in counts and lengths)
- * @iov: the buffer's iovecs
- * @iov_max: room in @iov
- * @log: dirty-log entries for writable ranges, or NULL
- * @log_max: room in @log
- *
- * Return: 0, -EAGAIN on an IOTLB miss, another errno after reporting a
- * guest error (readable after writable, a buffer over 4 GiB, a range that
- * does not translate or needs more iovecs or log entries than given).
- */
-int vhostx_ring_add_segment(struct vhostx_vq *vq, u64 addr, u32 len,
-			    bool write, struct vhostx_buf *buf,
-			    struct iovec *iov, unsigned int iov_max,
-			    struct vhostx_log *log, unsigned int log_max)
-{
-	unsigned int used = buf->out + buf->in;
-	u32 *total = write ? &buf->in_len : &buf->out_len;
-	int n;
-
-	if (!write && buf->in) {
-		vhostx_vq_err(vq, "readable descriptor after a writable one");
-		return -EINVAL;
-	}
-	if (check_add_overflow(*total, len, total)) {
-		vhostx_vq_err(vq, "buffer longer than 4 GiB");
-		return -EINVAL;
-	}
-	n = vhostx_translate(vq, addr, len, iov + used, iov_max - used,
-			     write ? VHOST_MAP_WO : VHOST_MAP_RO);
-	if (n == -EAGAIN)
-		return n;
-	if (n < 0) {
-		vhostx_vq_err(vq, "descriptor 0x%llx+%u: translation failed (%d)",
-			      addr, len, n);
-		return n;
-	}
-	if (!write) {
-		buf->out += n;
-		return 0;
-	}
-	buf->in += n;
-	if (log && len) {
-		if (buf->nlog >= log_max) {
-			vhostx_vq_err(vq, "more writable descriptors than log entries (%u)",
-				      log_max);
-			return -ENOBUFS;
-		}
-		log[buf->nlog].addr = addr;
-		log[buf->nlog].len = len;
-		buf->nlog++;
-	}
-	return 0;
-}
 
 /**
  * vhostx_ring_read_indirect() - read one 16-byte entry of an indirect table

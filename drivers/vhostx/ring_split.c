@@ -76,7 +76,7 @@ static inline int split_log_used(struct vhostx_vq *vq, u64 offset, u64 len)
 	return unlikely(vq->log_used) ? vhostx_log_used(vq, offset, len) : 0;
 }
 
-static int split_write_used_flags(struct vhostx_vq *vq)
+static inline int split_write_used_flags(struct vhostx_vq *vq)
 {
 	if (__put_user(cpu_to_vhostx16(vq, split_st(vq)->used_flags),
 		       &split_used(vq)->flags))
@@ -85,7 +85,7 @@ static int split_write_used_flags(struct vhostx_vq *vq)
 			      sizeof(__virtio16));
 }
 
-static int split_write_avail_event(struct vhostx_vq *vq, u16 idx)
+static inline int split_write_avail_event(struct vhostx_vq *vq, u16 idx)
 {
 	if (__put_user(cpu_to_vhostx16(vq, idx), split_avail_event(vq)))
 		return -EFAULT;

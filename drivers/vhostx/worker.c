@@ -44,14 +44,14 @@ void vhostx_work_init(struct vhostx_work *work, vhostx_work_fn_t fn)
 EXPORT_SYMBOL_GPL(vhostx_work_init);
 
 /*
- * Queue @work on @worker; the caller is in an RCU read-side section, so
- * that vhostx_worker_killed() can wait for it.  A killed worker takes
- * nothing more: it would never run it.
+ * Queue @work on @worker; the caller is in an RCU read-side section (or
+ * holds a spinlock, which is one), so that vhostx_worker_killed() can
+ * wait for it.  A killed worker takes nothing more: it would never run it.
  */
 static bool vhostx_worker_queue(struct vhostx_worker *worker,
 				struct vhostx_work *work)
 {
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "queueing outside RCU");
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(), "queueing outside RCU");
 	if (READ_ONCE(worker->killed))
 		return false;
 	if (test_and_set_bit(VHOSTX_WORK_QUEUED, &work->flags))
@@ -68,12 +68,12 @@ static bool vhostx_worker_queue(struct vhostx_worker *worker,
 /*
  * Run the work queued so far, in queueing order.  Return: whether there
  * was any.  The caller set TASK_INTERRUPTIBLE (to sleep if there was
- * none); running work puts it back to TASK_RUNNING.  It is vhost_task's
- * function in task mode.
+ * none); running work puts it back to TASK_RUNNING.  Inline: the kthread
+ * loop runs it twice per wakeup (the work, then the check before it
+ * sleeps), and vhostx_worker_run() is vhost_task's function in task mode.
  */
-static bool vhostx_worker_run(void *data)
+static __always_inline bool __vhostx_worker_run(struct vhostx_worker *worker)
 {
-	struct vhostx_worker *worker = data;
 	struct vhostx_work *work, *next;
 	struct llist_node *node;
 
@@ -93,6 +93,11 @@ static bool vhostx_worker_run(void *data)
 		cond_resched();
 	}
 	return true;
+}
+
+static bool vhostx_worker_run(void *data)
+{
+	return __vhostx_worker_run(data);
 }
 
 /*
@@ -135,7 +140,7 @@ static int vhostx_kthread_fn(void *data)
 	for (;;) {
 		set_current_state(worker->killed ? TASK_IDLE :
 				  TASK_INTERRUPTIBLE);
-		if (vhostx_worker_run(worker))
+		if (__vhostx_worker_run(worker))
 			continue;
 		if (kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
@@ -473,16 +478,29 @@ static void vhostx_poll_func(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &poll->wait);
 }
 
+/*
+ * A wakeup of the file @poll watches: queue its work.  Every kick runs
+ * this, in the kicking thread (the VMM's or the guest's ioeventfd write),
+ * so it queues directly.  The caller holds the wait queue's lock, a
+ * spinlock, and that is an RCU read-side critical section for the
+ * synchronize_rcu() of vhostx_vq_attach_worker() and vhostx_worker_killed()
+ * (preemption is off; on PREEMPT_RT spin_lock() takes rcu_read_lock()
+ * itself).  vhostx_poll_start() calls it under rcu_read_lock().
+ */
 static int vhostx_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			      int sync, void *key)
 {
 	struct vhostx_poll *poll = container_of(wait, struct vhostx_poll, wait);
+	struct vhostx_vq *vq = poll->vq;
+	struct vhostx_worker *worker;
 
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
-	if (poll == &poll->vq->poll)
-		atomic64_inc(&poll->vq->stats.kicks);
-	vhostx_poll_queue(poll);
+	if (poll == &vq->poll)
+		atomic64_inc(&vq->stats.kicks);
+	worker = rcu_dereference_check(vq->worker, rcu_read_lock_any_held());
+	if (worker)
+		vhostx_worker_queue(worker, &poll->work);
 	return 0;
 }
 
@@ -519,8 +537,11 @@ int vhostx_poll_start(struct vhostx_poll *poll, struct file *file)
 	if (poll->wqh)
 		return 0;
 	mask = vfs_poll(file, &poll->table);
-	if (mask)
+	if (mask) {
+		rcu_read_lock();
 		vhostx_poll_wakeup(&poll->wait, 0, 0, poll_to_key(mask));
+		rcu_read_unlock();
+	}
 	if (mask & EPOLLERR) {
 		vhostx_poll_stop(poll);
 		return -EINVAL;

@@ -731,30 +731,40 @@ int vhostx_poll_start(struct vhostx_poll *poll, struct file *file);
 void vhostx_poll_stop(struct vhostx_poll *poll);
 void vhostx_poll_queue(struct vhostx_poll *poll);
 
-/* Endianness of the ring and headers (virtio 1.0 is little-endian). */
+/*
+ * Endianness of the ring and headers (virtio 1.0 is little-endian, legacy
+ * rings have the host's order: there are no cross-endian rings, as
+ * VHOST_SET_VRING_ENDIAN is not offered).  On a little-endian host every
+ * ring is little-endian, and the compiler drops the test on every access.
+ */
+static inline bool vhostx_is_le(const struct vhostx_vq *vq)
+{
+	return virtio_legacy_is_little_endian() || vq->is_le;
+}
+
 static inline u16 vhostx16_to_cpu(struct vhostx_vq *vq, __virtio16 val)
 {
-	return __virtio16_to_cpu(vq->is_le, val);
+	return __virtio16_to_cpu(vhostx_is_le(vq), val);
 }
 
 static inline __virtio16 cpu_to_vhostx16(struct vhostx_vq *vq, u16 val)
 {
-	return __cpu_to_virtio16(vq->is_le, val);
+	return __cpu_to_virtio16(vhostx_is_le(vq), val);
 }
 
 static inline u32 vhostx32_to_cpu(struct vhostx_vq *vq, __virtio32 val)
 {
-	return __virtio32_to_cpu(vq->is_le, val);
+	return __virtio32_to_cpu(vhostx_is_le(vq), val);
 }
 
 static inline __virtio32 cpu_to_vhostx32(struct vhostx_vq *vq, u32 val)
 {
-	return __cpu_to_virtio32(vq->is_le, val);
+	return __cpu_to_virtio32(vhostx_is_le(vq), val);
 }
 
 static inline u64 vhostx64_to_cpu(struct vhostx_vq *vq, __virtio64 val)
 {
-	return __virtio64_to_cpu(vq->is_le, val);
+	return __virtio64_to_cpu(vhostx_is_le(vq), val);
 }
 
 /* Features every vhostx device offers, whatever the backend. */

@@ -55,6 +55,7 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 {
 	struct vhostx_vq *vq = container_of(work, struct vhostx_vq, poll.work);
 	struct vhostx_test *t = container_of(vq, struct vhostx_test, vq);
+	struct vhostx_log *log;
 	int bufs = 0;
 	size_t bytes = 0;
 	struct vhostx_buf buf;
@@ -64,11 +65,12 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 	mutex_lock(&vq->mutex);
 	if (!vhostx_vq_get_backend(vq))
 		goto out;
+	/* Features change only under vq->mutex: fixed for this run. */
+	log = vhostx_logging(vq) ? t->log : NULL;
 	vhostx_disable_notify(vq);
 	for (;;) {
 		ret = vhostx_get_buf(vq, &buf, t->iov, ARRAY_SIZE(t->iov),
-				     vhostx_logging(vq) ? t->log : NULL,
-				     ARRAY_SIZE(t->log));
+				     log, ARRAY_SIZE(t->log));
 		if (ret < 0)
 			break;
 		if (!ret) {
@@ -81,8 +83,7 @@ static void vhostx_test_handle_kick(struct vhostx_work *work)
 			vhostx_vq_err(vq, "buffer %u: guest memory fault", buf.id);
 			break;
 		}
-		if (len && vhostx_logging(vq) &&
-		    vhostx_log_write(vq, t->log, buf.nlog, len))
+		if (len && log && vhostx_log_write(vq, log, buf.nlog, len))
 			break;
 		/* Published when the batch fills or the ring runs dry. */
 		if (vhostx_add_used_batched(vq, &buf, len))

@@ -34,18 +34,7 @@ variants=${RING_VARIANTS:-none,no-event-idx,no-indirect,no-virtio-1,delayed-inte
 icount=${RING_ICOUNT:-0}
 run_timeout=${RING_RUN_TIMEOUT:-$([ "$icount" = 0 ] && echo 900 || echo 3600)}
 
-modprobe -a vhost_iotlb vhost
-for m in vhostx_test vhostx_net vhostx vhost_test; do
-	[ ! -d /sys/module/$m ] || rmmod $m
-done
-insmod "$mods/vhost_test.ko"
-insmod "$mods/vhostx.ko"
-insmod "$mods/vhostx_test.ko"
-# No udev in the guest: wait for devtmpfs to show the nodes.
-for d in /dev/vhost-test /dev/vhostx-test; do
-	for _ in $(seq 50); do [ -e $d ] && break; sleep 0.1; done
-	[ -e $d ] || { echo "ring-bench: $d did not appear" >&2; exit 1; }
-done
+tools/bench/ring/load-devices.sh "$mods"
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 gran=/sys/kernel/debug/sched/wakeup_granularity_ns
 if [ -n "${RING_WAKEUP_GRAN_NS:-}" ]; then
