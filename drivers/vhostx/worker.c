@@ -19,7 +19,9 @@
  * that a kick racing with VHOST_ATTACH_VRING_WORKER lands on either the old
  * or the new worker, never on a freed one.  Every queueing is inside an RCU
  * read-side section, which is also what ends a killed task's work cleanly
- * (vhostx_worker_killed()).
+ * (vhostx_worker_killed()): an rcu_read_lock() section, or, for a kick,
+ * the wakeup's wait-queue spinlock, which synchronize_rcu() waits for as
+ * well (vhostx_poll_wakeup()).
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
