@@ -23,6 +23,10 @@
  * @kcov_handle: the creating owner's KCOV common handle, of whatever type
  *	kcov_common_handle() returns (u64; a struct on newer kernels): its
  *	work runs as that task's remote coverage (0 without CONFIG_KCOV)
+ * @linger_ns: how long the worker spins for more work after running some
+ *	(worker.c, "Lingering"; only the worker touches it)
+ * @slept_at: local_clock() when the worker went to sleep with its CPU
+ *	otherwise idle, 0 if it did not (only the worker touches it)
  */
 struct vhostx_worker {
 	struct task_struct *task;
@@ -33,6 +37,8 @@ struct vhostx_worker {
 	int attach_cnt;
 	bool killed;
 	__typeof__(kcov_common_handle()) kcov_handle;
+	unsigned int linger_ns;
+	u64 slept_at;
 };
 
 extern unsigned int vhostx_max_mem_regions;

@@ -28,7 +28,9 @@
 #include <linux/kcov.h>
 #include <linux/kthread.h>
 #include <linux/nospec.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -72,7 +74,8 @@ static bool vhostx_worker_queue(struct vhostx_worker *worker,
  * was any.  The caller set TASK_INTERRUPTIBLE (to sleep if there was
  * none); running work puts it back to TASK_RUNNING.  Inline: the kthread
  * loop runs it twice per wakeup (the work, then the check before it
- * sleeps), and vhostx_worker_run() is vhost_task's function in task mode.
+ * sleeps, in __vhostx_worker_pass()), as vhost_task's function does in
+ * task mode (vhostx_worker_pass()).
  */
 static __always_inline bool __vhostx_worker_run(struct vhostx_worker *worker)
 {
@@ -97,9 +100,94 @@ static __always_inline bool __vhostx_worker_run(struct vhostx_worker *worker)
 	return true;
 }
 
-static bool vhostx_worker_run(void *data)
+/*
+ * Lingering.  A worker that ran work and finds no more does not sleep at
+ * once: while nothing else wants its CPU it spins for up to its window,
+ * so that a kick in that time queues work on a running worker instead of
+ * waking a sleeping thread (and, in a guest or on an idle host CPU, an
+ * idle CPU).  The window adapts as KVM's halt polling does: a sleep that
+ * ended within worker_linger_ns means a longer window would have caught
+ * the next work, so the window grows (to an eighth of the maximum, then
+ * doubling); a longer sleep halves it, down to nothing.  Sparse traffic
+ * thus spins little, steady traffic rarely sleeps, and an idle worker
+ * never spins (it lingers only after work).  A worker that shares its
+ * CPU with a runnable task (one CPU, or a busy host) never spins and
+ * never grows its window.
+ */
+static unsigned int vhostx_worker_linger_max_ns = 20000;
+module_param_named(worker_linger_ns, vhostx_worker_linger_max_ns, uint, 0644);
+MODULE_PARM_DESC(worker_linger_ns,
+		 "longest a worker spins for more work before it sleeps, while its CPU has nothing else to run, in ns (adaptive; 0: never, default 20000)");
+
+#define VHOSTX_LINGER_MAX_NS	NSEC_PER_MSEC
+
+static unsigned int vhostx_linger_max(void)
 {
-	return __vhostx_worker_run(data);
+	return min_t(unsigned int, READ_ONCE(vhostx_worker_linger_max_ns),
+		     VHOSTX_LINGER_MAX_NS);
+}
+
+/* Going to sleep: note when, if a window could have avoided it. */
+static __always_inline void vhostx_worker_sleeps(struct vhostx_worker *worker)
+{
+	if (single_task_running() && READ_ONCE(vhostx_worker_linger_max_ns))
+		worker->slept_at = local_clock();
+}
+
+/* Woken after vhostx_worker_sleeps() noted a sleep: adapt the window. */
+static void vhostx_worker_woke(struct vhostx_worker *worker)
+{
+	unsigned int max = vhostx_linger_max(), w = worker->linger_ns;
+	u64 slept = local_clock() - worker->slept_at;
+
+	worker->slept_at = 0;
+	if (slept <= max)
+		w = clamp(w * 2, max / 8, max);
+	else if ((w /= 2) < max / 8)
+		w = 0;
+	worker->linger_ns = w;
+}
+
+/* Spin for work for up to the window.  Return: whether work arrived. */
+static bool vhostx_worker_linger(struct vhostx_worker *worker)
+{
+	u64 end;
+
+	if (!single_task_running())
+		return false;
+	end = local_clock() + min(worker->linger_ns, vhostx_linger_max());
+	while (llist_empty(&worker->work_list)) {
+		if (need_resched() || !single_task_running() ||
+		    signal_pending(current) || local_clock() > end)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/*
+ * One pass of a worker's loop, the kthread's and vhost_task's: run the
+ * work queued so far and, if there was some, linger for more.  The caller
+ * set TASK_INTERRUPTIBLE (or TASK_IDLE).  Return: whether work ran (false:
+ * the caller sleeps).
+ */
+static __always_inline bool __vhostx_worker_pass(struct vhostx_worker *worker)
+{
+	if (unlikely(worker->slept_at))
+		vhostx_worker_woke(worker);
+	if (!__vhostx_worker_run(worker)) {
+		vhostx_worker_sleeps(worker);
+		return false;
+	}
+	/* In TASK_RUNNING: __vhostx_worker_run() set it. */
+	if (worker->linger_ns)
+		vhostx_worker_linger(worker);
+	return true;
+}
+
+static bool vhostx_worker_pass(void *data)
+{
+	return __vhostx_worker_pass(data);
 }
 
 /*
@@ -124,7 +212,7 @@ static void vhostx_worker_killed(void *data)
 
 	WRITE_ONCE(worker->killed, true);
 	synchronize_rcu();
-	vhostx_worker_run(worker);
+	__vhostx_worker_run(worker);
 }
 
 /*
@@ -142,7 +230,7 @@ static int vhostx_kthread_fn(void *data)
 	for (;;) {
 		set_current_state(worker->killed ? TASK_IDLE :
 				  TASK_INTERRUPTIBLE);
-		if (__vhostx_worker_run(worker))
+		if (__vhostx_worker_pass(worker))
 			continue;
 		if (kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
@@ -219,7 +307,7 @@ static int vhostx_task_start(struct vhostx_worker *worker, const char *name)
 {
 	struct vhost_task *vtsk;
 
-	vtsk = vhostx_vhost_task_create(vhostx_worker_run,
+	vtsk = vhostx_vhost_task_create(vhostx_worker_pass,
 					vhostx_worker_killed, worker, name);
 	if (!vtsk)
 		return -ENOMEM;
@@ -370,6 +458,20 @@ void vhostx_workers_free(struct vhostx_dev *dev)
 		vhostx_worker_destroy(worker);
 }
 
+/*
+ * Queue @work on @vq's worker, for a caller already in an RCU read-side
+ * section of any kind (rcu_read_lock(), or a spinlock held: see
+ * vhostx_poll_wakeup()), which keeps the worker alive until it returns.
+ */
+static __always_inline bool __vhostx_vq_work_queue(struct vhostx_vq *vq,
+						   struct vhostx_work *work)
+{
+	struct vhostx_worker *worker;
+
+	worker = rcu_dereference_check(vq->worker, rcu_read_lock_any_held());
+	return worker && vhostx_worker_queue(worker, work);
+}
+
 /**
  * vhostx_vq_work_queue() - queue work on a virtqueue's worker
  * @vq: the virtqueue
@@ -381,13 +483,10 @@ void vhostx_workers_free(struct vhostx_dev *dev)
  */
 bool vhostx_vq_work_queue(struct vhostx_vq *vq, struct vhostx_work *work)
 {
-	struct vhostx_worker *worker;
-	bool queued = false;
+	bool queued;
 
 	rcu_read_lock();
-	worker = rcu_dereference(vq->worker);
-	if (worker)
-		queued = vhostx_worker_queue(worker, work);
+	queued = __vhostx_vq_work_queue(vq, work);
 	rcu_read_unlock();
 	return queued;
 }
@@ -494,15 +593,12 @@ static int vhostx_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 {
 	struct vhostx_poll *poll = container_of(wait, struct vhostx_poll, wait);
 	struct vhostx_vq *vq = poll->vq;
-	struct vhostx_worker *worker;
 
 	if (!(key_to_poll(key) & poll->mask))
 		return 0;
 	if (poll == &vq->poll)
 		atomic64_inc(&vq->stats.kicks);
-	worker = rcu_dereference_check(vq->worker, rcu_read_lock_any_held());
-	if (worker)
-		vhostx_worker_queue(worker, &poll->work);
+	__vhostx_vq_work_queue(vq, &poll->work);
 	return 0;
 }
 

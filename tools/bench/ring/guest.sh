@@ -35,6 +35,10 @@ icount=${RING_ICOUNT:-0}
 run_timeout=${RING_RUN_TIMEOUT:-$([ "$icount" = 0 ] && echo 900 || echo 3600)}
 
 tools/bench/ring/load-devices.sh "$mods"
+for kv in ${RING_VHOSTX_PARAMS:-}; do
+	echo "${kv#*=}" > "/sys/module/vhostx/parameters/${kv%%=*}"
+	echo "vhostx.${kv%%=*}=$(cat "/sys/module/vhostx/parameters/${kv%%=*}")"
+done
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 gran=/sys/kernel/debug/sched/wakeup_granularity_ns
 if [ -n "${RING_WAKEUP_GRAN_NS:-}" ]; then

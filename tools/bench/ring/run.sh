@@ -21,6 +21,9 @@
 #                       instead of halting, so waking the worker (or the
 #                       driver) on the other vCPU does not wait for the
 #                       host to wake and schedule a sleeping vCPU thread
+#   RING_VHOSTX_PARAMS  space-separated NAME=VALUE: vhostx.ko parameters
+#                       the guest sets before the runs
+#                       (e.g. "worker_linger_ns=5000")
 #   RING_COUNT=1        also count events per buffer (tools/bench/ring/count.sh)
 #   RING_TIMEOUT (5400, seconds for the whole guest run)
 #   RING_RUN_TIMEOUT (900, seconds per virtio_test run)

@@ -74,23 +74,10 @@ static inline bool net_dev_is_upstream(void)
 #define NET_ZCOPY_PARAM "/sys/module/vhostx_net/parameters/experimental_zcopytx"
 #define NET_ZCOPY_MIN_PARAM "/sys/module/vhostx_net/parameters/zcopy_min_len"
 
-/* Write a module parameter: 0 or -errno. */
-static inline int net_param_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 /* Write vhostx_net's experimental_zcopytx ("0"/"1"): 0 or -errno. */
 static inline int net_zcopy_param(const char *val)
 {
-	return net_param_write(NET_ZCOPY_PARAM, val);
+	return vx_param_write(NET_ZCOPY_PARAM, val);
 }
 
 /*
@@ -103,7 +90,7 @@ static inline int net_zcopy_param(const char *val)
 #define NET_ZCOPY_MIN_DEFAULT	"4096"
 static inline int net_zcopy_min(const char *val)
 {
-	return net_param_write(NET_ZCOPY_MIN_PARAM, val);
+	return vx_param_write(NET_ZCOPY_MIN_PARAM, val);
 }
 
 /*

@@ -34,7 +34,7 @@ FIXTURE_SETUP(fair)
 
 FIXTURE_TEARDOWN(fair)
 {
-	net_param_write("/sys/module/vhostx_net/parameters/byte_weight",
+	vx_param_write("/sys/module/vhostx_net/parameters/byte_weight",
 			"524288");
 	net_fx_teardown(&self->n);
 }
@@ -179,19 +179,19 @@ VX_TEST_F(fair, tx_yields_at_byte_weight)
 		SKIP(return, "vhostx only (byte_weight, yields)");
 	/* A run must not be cut by the packet weight instead. */
 	ASSERT_GT(256, BW_PKTS);
-	ASSERT_EQ(-EINVAL, net_param_write(BYTE_WEIGHT_PARAM, "0"));
-	r = net_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT);
+	ASSERT_EQ(-EINVAL, vx_param_write(BYTE_WEIGHT_PARAM, "0"));
+	r = vx_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT);
 	ASSERT_EQ(0, r) TH_LOG("%s: %s", BYTE_WEIGHT_PARAM, strerror(-r));
 	ASSERT_EQ(0, fair_tx_burst(_metadata, &self->n, BW_PKTS));
 
 	snprintf(val, sizeof(val), "%d", BW_BUDGET);
-	ASSERT_EQ(0, net_param_write(BYTE_WEIGHT_PARAM, val));
+	ASSERT_EQ(0, vx_param_write(BYTE_WEIGHT_PARAM, val));
 	/* The last run yields only if it used its whole budget. */
 	ASSERT_EQ(BW_PKTS / per_run, fair_tx_burst(_metadata, &self->n,
 						   BW_PKTS))
 		TH_LOG("runs of %u frames expected with byte_weight %d",
 		       per_run, BW_BUDGET);
-	ASSERT_EQ(0, net_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT));
+	ASSERT_EQ(0, vx_param_write(BYTE_WEIGHT_PARAM, BYTE_WEIGHT_DEFAULT));
 }
 
 VX_HARNESS_MAIN

@@ -380,6 +380,35 @@ static inline bool vx_kernel_has_vhost_task(void)
 
 #define VX_NO_VHOST_TASK	"kernel has no vhost_task: workers are kthreads only"
 
+/* Write a module parameter (its sysfs @path): 0 or -errno. */
+static inline int vx_param_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Read a module parameter into @buf (NUL-terminated): 0 or -errno. */
+static inline int vx_param_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return n ? -errno : -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
 /* Is the comm of @path ("/proc/<pid>[/task/<tid>]/comm") "vhostx-<@owner>"? */
 static inline bool vx_comm_is_worker(const char *path, pid_t owner)
 {
