@@ -25,8 +25,10 @@
  *	work runs as that task's remote coverage (0 without CONFIG_KCOV)
  * @linger_ns: how long the worker spins for more work after running some
  *	(worker.c, "Lingering"; only the worker touches it)
- * @slept_at: local_clock() when the worker went to sleep with its CPU
- *	otherwise idle, 0 if it did not (only the worker touches it)
+ * @slept_at: local_clock() when the worker went idle before a sleep taken
+ *	with its CPU otherwise idle, 0 if none (only the worker touches it)
+ * @idle_at: local_clock() when a linger that timed out began, 0 if none
+ *	since the last work (only the worker touches it)
  */
 struct vhostx_worker {
 	struct task_struct *task;
@@ -39,6 +41,7 @@ struct vhostx_worker {
 	__typeof__(kcov_common_handle()) kcov_handle;
 	unsigned int linger_ns;
 	u64 slept_at;
+	u64 idle_at;
 };
 
 extern unsigned int vhostx_max_mem_regions;

@@ -105,14 +105,17 @@ static __always_inline bool __vhostx_worker_run(struct vhostx_worker *worker)
  * once: while nothing else wants its CPU it spins for up to its window,
  * so that a kick in that time queues work on a running worker instead of
  * waking a sleeping thread (and, in a guest or on an idle host CPU, an
- * idle CPU).  The window adapts as KVM's halt polling does: a sleep that
- * ended within worker_linger_ns means a longer window would have caught
+ * idle CPU).  The window adapts as KVM's halt polling does, on the whole
+ * time the worker was idle (its linger and the sleep after it): idle for
+ * no longer than worker_linger_ns, a window that long would have caught
  * the next work, so the window grows (to an eighth of the maximum, then
- * doubling); a longer sleep halves it, down to nothing.  Sparse traffic
- * thus spins little, steady traffic rarely sleeps, and an idle worker
- * never spins (it lingers only after work).  A worker that shares its
- * CPU with a runnable task (one CPU, or a busy host) never spins and
- * never grows its window.
+ * doubling); idle for longer, the spin was wasted, so the window halves,
+ * and below an eighth of the maximum it shuts.  Steady traffic rarely
+ * sleeps; traffic with gaps longer than the maximum shuts the window
+ * within a few gaps (spinning about twice the maximum in all) and then
+ * does not spin; an idle worker never spins (it lingers only after
+ * work).  A worker that shares its CPU with a runnable task (one CPU, or
+ * a busy host) neither spins nor grows its window.
  */
 static unsigned int vhostx_worker_linger_max_ns = 20000;
 module_param_named(worker_linger_ns, vhostx_worker_linger_max_ns, uint, 0644);
@@ -127,39 +130,56 @@ static unsigned int vhostx_linger_max(void)
 		     VHOSTX_LINGER_MAX_NS);
 }
 
-/* Going to sleep: note when, if a window could have avoided it. */
+/*
+ * Going to sleep: note since when the worker has been idle (the start of
+ * a linger that timed out, else now), if a window could have avoided the
+ * sleep.
+ */
 static __always_inline void vhostx_worker_sleeps(struct vhostx_worker *worker)
 {
 	if (single_task_running() && READ_ONCE(vhostx_worker_linger_max_ns))
-		worker->slept_at = local_clock();
+		worker->slept_at = worker->idle_at ?: local_clock();
+	worker->idle_at = 0;
 }
 
 /* Woken after vhostx_worker_sleeps() noted a sleep: adapt the window. */
 static void vhostx_worker_woke(struct vhostx_worker *worker)
 {
 	unsigned int max = vhostx_linger_max(), w = worker->linger_ns;
-	u64 slept = local_clock() - worker->slept_at;
+	u64 idle = local_clock() - worker->slept_at;
 
 	worker->slept_at = 0;
-	if (slept <= max)
+	if (idle <= max)
 		w = clamp(w * 2, max / 8, max);
 	else if ((w /= 2) < max / 8)
 		w = 0;
 	worker->linger_ns = w;
 }
 
-/* Spin for work for up to the window.  Return: whether work arrived. */
+/*
+ * Spin for work for up to the window; on a timeout note when the worker
+ * went idle.  Return: whether work arrived.
+ */
 static bool vhostx_worker_linger(struct vhostx_worker *worker)
 {
-	u64 end;
+	unsigned int ns = min(worker->linger_ns, vhostx_linger_max());
+	u64 start, end;
 
+	if (!ns) {
+		/* worker_linger_ns was lowered to 0. */
+		worker->linger_ns = 0;
+		return false;
+	}
 	if (!single_task_running())
 		return false;
-	end = local_clock() + min(worker->linger_ns, vhostx_linger_max());
+	start = local_clock();
+	end = start + ns;
 	while (llist_empty(&worker->work_list)) {
 		if (need_resched() || !single_task_running() ||
-		    signal_pending(current) || local_clock() > end)
+		    signal_pending(current) || local_clock() > end) {
+			worker->idle_at = start;
 			return false;
+		}
 		cpu_relax();
 	}
 	return true;
@@ -180,6 +200,7 @@ static __always_inline bool __vhostx_worker_pass(struct vhostx_worker *worker)
 		return false;
 	}
 	/* In TASK_RUNNING: __vhostx_worker_run() set it. */
+	worker->idle_at = 0;
 	if (worker->linger_ns)
 		vhostx_worker_linger(worker);
 	return true;
